@@ -1,0 +1,10 @@
+"""flake8-flask-ctx: find Flask context-locals used where no context exists.
+
+The flake8 entry point is ``flake8_flask_ctx.plugin:Plugin``; ``check_source`` is the
+same analysis for other front ends.
+"""
+
+from .check import check_source
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "check_source"]

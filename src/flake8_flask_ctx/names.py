@@ -1,0 +1,257 @@
+"""LibCST plumbing: parse once, resolve metadata once, answer questions about names.
+
+Every rule asks the same few questions -- what does this identifier resolve to, where
+was it bound and to what, which class or function encloses this node, on which line
+is it -- so they are answered here, from one parse, one ``MetadataWrapper`` and one
+indexing pass, and the engine never touches LibCST's metadata API directly.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Type, TypeVar
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    CodeRange,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+FunctionLike = (cst.FunctionDef, cst.Lambda)
+
+
+class _Indexer(cst.CSTVisitor):
+    """One pass that records each node's parent and the nodes the engine starts from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.calls: List[cst.Call] = []
+        self.functions: List[cst.FunctionDef] = []
+        self.classes: List[cst.ClassDef] = []
+        self.imports: List[cst.CSTNode] = []
+        self._stack: List[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        if isinstance(node, cst.Call):
+            self.calls.append(node)
+        elif isinstance(node, cst.FunctionDef):
+            self.functions.append(node)
+        elif isinstance(node, cst.ClassDef):
+            self.classes.append(node)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            self.imports.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, ``None`` for anything else."""
+    parts: List[str] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Attribute):
+        parts.append(current.attr.value)
+        current = current.value
+    if not isinstance(current, cst.Name):
+        return None
+    parts.append(current.value)
+    return ".".join(reversed(parts))
+
+
+def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
+    """The leftmost Name of an attribute chain (``a`` in ``a.b.c``)."""
+    current = node
+    while isinstance(current, cst.Attribute):
+        current = current.value
+    return current if isinstance(current, cst.Name) else None
+
+
+class ModuleIndex:
+    """A parsed module with the metadata the engine needs, resolved once.
+
+    Only ``ScopeProvider`` and ``PositionProvider`` are resolved: qualified names are
+    computed on demand from the scope (and only for identifiers that an import of a
+    watched package bound), because eager qualified-name resolution of every node is
+    the most expensive part of LibCST's metadata.
+    """
+
+    def __init__(self, module: cst.Module, watched_packages: Iterable[str]) -> None:
+        self.module = module
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._scopes = wrapper.resolve(ScopeProvider)
+        self._positions = wrapper.resolve(PositionProvider)
+        indexer = _Indexer()
+        module.visit(indexer)
+        self._parents = indexer.parents
+        self.calls = indexer.calls
+        self.functions = indexer.functions
+        self.classes = indexer.classes
+        self.watched_identifiers = _identifiers_bound_by(
+            indexer.imports, tuple(watched_packages)
+        )
+
+    # -- positions and text -------------------------------------------------------
+
+    def line(self, node: cst.CSTNode) -> int:
+        position: CodeRange = self._positions[node]
+        return position.start.line
+
+    def column(self, node: cst.CSTNode) -> int:
+        position: CodeRange = self._positions[node]
+        return position.start.column
+
+    def code(self, node: cst.CSTNode, limit: int = 60) -> str:
+        """Source text of ``node`` on one line, shortened for messages."""
+        text = " ".join(self.module.code_for_node(node).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    # -- tree navigation ----------------------------------------------------------
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self._parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        current = self._parents.get(node)
+        while current is not None:
+            yield current
+            current = self._parents.get(current)
+
+    def enclosing(
+        self, node: cst.CSTNode, kind: Tuple[Type[NodeT], ...]
+    ) -> Optional[NodeT]:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, kind):
+                return ancestor
+        return None
+
+    def enclosing_class_of_function(
+        self, function: cst.FunctionDef
+    ) -> Optional[cst.ClassDef]:
+        """The class whose body defines ``function`` directly (a method), else None."""
+        for ancestor in self.ancestors(function):
+            if isinstance(ancestor, cst.ClassDef):
+                return ancestor
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return None
+        return None
+
+    # -- names --------------------------------------------------------------------
+
+    def scope(self, node: cst.CSTNode) -> Optional[Scope]:
+        return self._scopes.get(node)
+
+    def qualified_names(self, node: cst.BaseExpression) -> Set[str]:
+        """What a Name/Attribute resolves to through imports (empty if unknown).
+
+        Identifiers no watched import bound are skipped without touching the scope
+        unless ``always`` names them (see ``qualified_names_any``).
+        """
+        root = root_name(node)
+        if root is None or root.value not in self.watched_identifiers:
+            return set()
+        return self.qualified_names_any(node)
+
+    def qualified_names_any(self, node: cst.BaseExpression) -> Set[str]:
+        """Qualified names of any Name/Attribute, whatever bound it."""
+        scope = self._scopes.get(node)
+        if scope is None:
+            return set()
+        try:
+            found = scope.get_qualified_names_for(node)
+        except Exception:  # LibCST gives up on odd shapes; that is "unknown"
+            return set()
+        return {q.name for q in found}
+
+    def bindings(self, name: cst.Name) -> List[cst.CSTNode]:
+        """The nodes that bind ``name`` where it is used.
+
+        A ``def``/``class`` gives its definition; ``x = value``, ``x: T = value`` and
+        ``with value as x`` give ``value``; imports, parameters and loop targets give
+        nothing (their value is unknown here).
+        """
+        scope = self._scopes.get(name)
+        if scope is None:
+            return []
+        found: List[cst.CSTNode] = []
+        try:
+            assignments = scope[name.value]
+        except Exception:
+            return []
+        for assignment in assignments:
+            if not isinstance(assignment, Assignment):
+                continue
+            node = assignment.node
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                found.append(node)
+            elif isinstance(node, cst.Name):
+                value = self.bound_value(node)
+                if value is not None:
+                    found.append(value)
+        return found
+
+    def bound_value(self, target: cst.CSTNode) -> Optional[cst.BaseExpression]:
+        """The expression assigned to an assignment target node, if it is simple."""
+        parent = self._parents.get(target)
+        if isinstance(parent, cst.AssignTarget):
+            assign = self._parents.get(parent)
+            if isinstance(assign, cst.Assign):
+                return assign.value
+        elif isinstance(parent, cst.AnnAssign) and parent.target is target:
+            return parent.value
+        elif isinstance(parent, cst.AsName):
+            item = self._parents.get(parent)
+            if isinstance(item, cst.WithItem):
+                return item.item
+        elif isinstance(parent, cst.NamedExpr) and parent.target is target:
+            return parent.value
+        return None
+
+    def first_parameter(self, function: cst.FunctionDef) -> Optional[str]:
+        params = function.params
+        positional = list(params.posonly_params) + list(params.params)
+        return positional[0].name.value if positional else None
+
+
+def _identifiers_bound_by(
+    imports: Iterable[cst.CSTNode], packages: Tuple[str, ...]
+) -> Set[str]:
+    """Local identifiers that an import of one of ``packages`` binds.
+
+    ``import flask`` binds ``flask``; ``from flask import request as rq`` binds ``rq``.
+    """
+    bound: Set[str] = set()
+
+    def watched(module_name: Optional[str]) -> bool:
+        return module_name is not None and module_name.split(".")[0] in packages
+
+    for node in imports:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name)
+                if watched(full):
+                    bound.add(_alias_identifier(alias) or (full or "").split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and not node.relative:
+            if node.module is None or not watched(dotted_name(node.module)):
+                continue
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                identifier = _alias_identifier(alias) or dotted_name(alias.name)
+                if identifier:
+                    bound.add(identifier)
+    return bound
+
+
+def _alias_identifier(alias: cst.ImportAlias) -> Optional[str]:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
