@@ -1,0 +1,76 @@
+"""Expected diagnostics written in fixture files, and a readable comparison.
+
+A fixture states what it expects as trailing comments on the exact line:
+``# error: FCX100`` or, to also pin part of the message, ``# error: FCX100 "via load()"``.
+Several markers may share a line (``# error: FCX100 # error: FCX110``).  A file
+without markers must produce nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+MARKER = re.compile(r'error:\s*(FCX\d{3})(?:\s+"([^"]*)")?')
+RUNTIME_SKIP = re.compile(r"^#\s*runtime:\s*skip\s+(.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Expected:
+    line: int
+    code: str
+    fragment: Optional[str]
+
+
+def expected_in(source: str) -> List[Expected]:
+    """Markers from comments only (a marker inside a string is not one)."""
+    found: List[Expected] = []
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        for match in MARKER.finditer(token.string):
+            found.append(Expected(token.start[0], match.group(1), match.group(2)))
+    return found
+
+
+def runtime_skip_reason(source: str) -> Optional[str]:
+    match = RUNTIME_SKIP.search(source)
+    return match.group(1).strip() if match else None
+
+
+def compare(
+    expected: Sequence[Expected], actual: Iterable[Tuple[int, str, str]]
+) -> List[str]:
+    """Problems as lines of text (empty when the file behaves as its markers say).
+
+    ``actual`` holds (line, code, message).  Lines and codes are compared as exact
+    multisets; each quoted fragment must occur in the message of its line's code.
+    """
+    actual_list = list(actual)
+    problems: List[str] = []
+    want = Counter((e.line, e.code) for e in expected)
+    got = Counter((line, code) for line, code, _ in actual_list)
+    for key in sorted(want - got):
+        problems.append(f"missing  line {key[0]:4d} {key[1]}")
+    for key in sorted(got - want):
+        message = next(m for line, code, m in actual_list if (line, code) == key)
+        problems.append(f"extra    line {key[0]:4d} {key[1]}: {message}")
+    for e in expected:
+        if e.fragment is None:
+            continue
+        messages = [m for line, code, m in actual_list if (line, code) == (e.line, e.code)]
+        if messages and not any(e.fragment in m for m in messages):
+            problems.append(
+                f"message  line {e.line:4d} {e.code}: wanted {e.fragment!r} in {messages[0]!r}"
+            )
+    return problems
+
+
+def fixture_files(root: Path) -> List[Path]:
+    return sorted(p for p in root.glob("*.py") if not p.name.startswith("_"))
