@@ -16,7 +16,8 @@ FILES = fixture_files(FIXTURES)
 def run_plugin(source: str, filename: str = "fixture.py") -> list[tuple[int, str, str]]:
     lines = source.splitlines(keepends=True)
     results = []
-    for line, _column, message, _type in Plugin(None, lines, filename).run():  # type: ignore[arg-type]
+    plugin = Plugin(None, lines, filename)  # type: ignore[arg-type]
+    for line, _column, message, _type in plugin.run():
         results.append((line, message.split()[0], message))
     return results
 

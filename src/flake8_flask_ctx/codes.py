@@ -49,6 +49,15 @@ APP_FIX = (
     "'with app.app_context():' in the worker"
 )
 
+#: Context-locals whose fix differs from their tier's: a new app context pushed in
+#: the worker has an empty ``g``, so the value itself must travel.
+FIX_OVERRIDES: Mapping[str, str] = {
+    "flask.g": (
+        "read the value from g in the view and pass it in "
+        "(a new app context has an empty g)"
+    ),
+}
+
 
 def reach_message(
     code: str,
@@ -67,6 +76,7 @@ def reach_message(
     else:
         problem = f"{local} is used with no application context"
         fix = APP_FIX
+    fix = FIX_OVERRIDES.get(local, fix)
     return (
         f"{code} {problem}: {callable_name} runs {mechanism} and reads "
         f"{read_text} (line {read_line}{via}); {fix}"

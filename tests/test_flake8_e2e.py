@@ -1,0 +1,112 @@
+"""The plugin through the real flake8, the way users and editors run it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from expectations import MARKER, expected_in, fixture_files
+from flake8_runner import flake8
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+SEED = TESTS.parent.parent / "shared" / "seed_check"
+
+
+def expected_reports(paths: list[Path], shown_as: dict[Path, str]) -> list[tuple[str, int, str]]:
+    found = []
+    for path in paths:
+        for e in expected_in(path.read_text(encoding="utf-8")):
+            found.append((shown_as[path], e.line, e.code))
+    return sorted(found)
+
+
+def parsed(reports: list[str]) -> list[tuple[str, int, str]]:
+    out = []
+    for line in reports:
+        match = re.match(r"^(.*?):(\d+):\d+: (FCX\d{3}) ", line)
+        assert match, line
+        out.append((match.group(1), int(match.group(2)), match.group(3)))
+    return sorted(out)
+
+
+def test_version_lists_the_plugin() -> None:
+    assert "flake8-flask-ctx" in flake8(["--version"]).stdout
+
+
+def test_whole_fixture_tree_in_parallel_matches_markers(tmp_path: Path) -> None:
+    """``-j 2`` over every fixture gives exactly the markers, and equals ``-j 1``."""
+    paths = fixture_files(FIXTURES)
+    parallel = flake8(["--select=FCX", "-j", "2", "fixtures"], cwd=TESTS)
+    serial = flake8(["--select=FCX", "-j", "1", "fixtures"], cwd=TESTS)
+    assert parallel.reports == serial.reports
+    shown = {p: f"fixtures/{p.name}" for p in paths}
+    assert parsed(parallel.reports) == expected_reports(paths, shown)
+
+
+@pytest.mark.parametrize("name", ["first_positive", "first_negative"])
+def test_stdin_gives_identical_output(name: str) -> None:
+    """Editors pipe the buffer through stdin; the output must not change."""
+    paths = fixture_files(FIXTURES)
+    positives = [p for p in paths if expected_in(p.read_text(encoding="utf-8"))]
+    negatives = [p for p in paths if p not in positives]
+    path = (positives if name == "first_positive" else negatives)[0]
+    relative = f"fixtures/{path.name}"
+    by_path = flake8(["--select=FCX", relative], cwd=TESTS)
+    by_stdin = flake8(
+        ["--select=FCX", f"--stdin-display-name={relative}", "-"],
+        cwd=TESTS,
+        stdin=path.read_bytes(),
+    )
+    assert by_stdin.stdout == by_path.stdout
+    assert bool(by_path.reports) == (name == "first_positive")
+
+
+def test_noqa_silences_every_marked_line(tmp_path: Path) -> None:
+    """Each ``# error: X`` turned into ``# noqa: X`` must silence exactly that line."""
+    for path in fixture_files(FIXTURES):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        out = []
+        for line in lines:
+            codes = [m.group(1) for m in MARKER.finditer(line)]
+            if codes and "# error:" in line:
+                head = line[: line.index("# error:")].rstrip()
+                line = f"{head}  # noqa: {','.join(codes)}\n"
+            out.append(line)
+        (tmp_path / path.name).write_text("".join(out), encoding="utf-8")
+    result = flake8(["--select=FCX", "."], cwd=tmp_path)
+    assert result.reports == []
+
+
+def test_setup_cfg_per_file_ignores(tmp_path: Path) -> None:
+    """The config syntax the README documents works in a user's setup.cfg."""
+    positive = next(
+        p for p in fixture_files(FIXTURES)
+        if any(e.code == "FCX100" for e in expected_in(p.read_text(encoding="utf-8")))
+    )
+    shutil.copy(positive, tmp_path / "ignored.py")
+    shutil.copy(positive, tmp_path / "checked.py")
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\n"
+        "extend-select = FCX\n"
+        "per-file-ignores =\n"
+        "    ignored.py: FCX100\n",
+        encoding="utf-8",
+    )
+    result = flake8(["--select=FCX", "ignored.py", "checked.py"], cwd=tmp_path, isolated=False)
+    files = {line.split(":")[0] for line in result.reports}
+    assert "checked.py" in files
+    assert not any(
+        line.startswith("ignored.py") and " FCX100 " in line for line in result.reports
+    )
+
+
+@pytest.mark.skipif(not SEED.is_dir(), reason="../shared/seed_check is not beside this checkout")
+def test_seed_examples() -> None:
+    bug = flake8(["--select=FCX", str(SEED / "bug_thread_pool.py")])
+    fixed = flake8(["--select=FCX", str(SEED / "fixed_thread_pool.py")])
+    assert [line.split(":")[1:2] + [line.split()[1]] for line in bug.reports] == [["13", "FCX100"]]
+    assert fixed.reports == []
