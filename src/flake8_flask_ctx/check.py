@@ -13,7 +13,7 @@ from typing import Iterator, List
 import libcst as cst
 
 from .analysis import Finding, ModuleAnalysis
-from .knowledge import CONTEXT_LOCAL_PACKAGES, DISPATCH_WORDS
+from .knowledge import CONTEXT_LOCAL_PACKAGES, DISPATCH_PACKAGES, DISPATCH_WORDS
 from .names import ModuleIndex
 
 #: LibCST's visitors recurse once per tree level; deeply nested (generated) code
@@ -45,7 +45,7 @@ def check_source(source: str) -> List[Finding]:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
-        index = ModuleIndex(module, CONTEXT_LOCAL_PACKAGES)
+        index = ModuleIndex(module, CONTEXT_LOCAL_PACKAGES, DISPATCH_PACKAGES)
         findings = ModuleAnalysis(index).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 

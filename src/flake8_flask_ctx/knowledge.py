@@ -147,33 +147,55 @@ CONTEXT_COPIERS = frozenset({"contextvars.copy_context"})
 PARTIAL_FACTORIES = frozenset({"functools.partial"})
 
 
+def star_exports(package: str) -> frozenset[str]:
+    """Names of ours that ``from <package> import *`` binds (Flask has no ``__all__``,
+    so every public name; Flask-Login's ``__all__`` lists its three)."""
+    known = list(CONTEXT_LOCALS) + list(NAME_ALIASES) + list(GUARD_CALLS) + list(SAFE_WRAPPERS)
+    prefix = package + "."
+    return frozenset(
+        name[len(prefix):]
+        for name in known
+        if name.startswith(prefix) and "." not in name[len(prefix):]
+    )
+
+
 @dataclass(frozen=True)
 class CallDispatcher:
     """A callable that starts the callable it is given somewhere else.
 
     ``position``/``keyword`` say where the dispatched callable is passed.
-    ``mechanism`` completes the sentence "``worker()`` runs ...".
+    ``mechanism`` completes the sentence "``worker()`` runs ...".  ``needs_start``:
+    the call builds an object that runs nothing until ``.start()`` (a Thread whose
+    ``.run()`` is called directly runs synchronously, in the request).
     """
 
     qualified_names: frozenset[str]
     position: int
     keyword: str
     mechanism: str
+    needs_start: bool
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
     CallDispatcher(
-        frozenset({"threading.Thread"}), 1, "target", "in a new threading.Thread"
+        frozenset({"threading.Thread"}), 1, "target", "in a new threading.Thread", True
     ),
     CallDispatcher(
-        frozenset({"threading.Timer"}), 1, "function", "in a threading.Timer thread"
+        frozenset({"threading.Timer"}), 1, "function", "in a threading.Timer thread", True
     ),
     CallDispatcher(
         frozenset({"_thread.start_new_thread", "_thread.start_new"}),
         0,
         "function",
         "in a _thread.start_new_thread thread",
+        False,
     ),
+)
+
+#: Packages whose imports can bind a ``CALL_DISPATCHERS`` name: only calls through
+#: identifiers these imports bind are resolved (a cheap filter that keeps aliases).
+DISPATCH_PACKAGES: Tuple[str, ...] = tuple(
+    sorted({name.split(".")[0] for d in CALL_DISPATCHERS for name in d.qualified_names})
 )
 
 

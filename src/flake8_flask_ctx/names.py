@@ -20,6 +20,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from .knowledge import star_exports
+
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 FunctionLike = (cst.FunctionDef, cst.Lambda)
 
@@ -84,7 +86,12 @@ class ModuleIndex:
     the most expensive part of LibCST's metadata.
     """
 
-    def __init__(self, module: cst.Module, watched_packages: Iterable[str]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        watched_packages: Iterable[str],
+        dispatch_packages: Iterable[str] = (),
+    ) -> None:
         self.module = module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes = wrapper.resolve(ScopeProvider)
@@ -95,8 +102,14 @@ class ModuleIndex:
         self.calls = indexer.calls
         self.functions = indexer.functions
         self.classes = indexer.classes
-        self.watched_identifiers = _identifiers_bound_by(
-            indexer.imports, tuple(watched_packages)
+        watched = tuple(watched_packages)
+        self.watched_identifiers, star_packages = _identifiers_bound_by(indexer.imports, watched)
+        #: ``from flask import *`` binds names LibCST's scopes do not record.
+        self.star_names: Dict[str, str] = {
+            name: package for package in star_packages for name in star_exports(package)
+        }
+        self.dispatch_identifiers, _ = _identifiers_bound_by(
+            indexer.imports, tuple(dispatch_packages)
         )
 
     # -- positions and text -------------------------------------------------------
@@ -156,9 +169,24 @@ class ModuleIndex:
         unless ``always`` names them (see ``qualified_names_any``).
         """
         root = root_name(node)
-        if root is None or root.value not in self.watched_identifiers:
+        if root is None:
             return set()
-        return self.qualified_names_any(node)
+        if root.value in self.watched_identifiers:
+            return self.qualified_names_any(node)
+        package = self.star_names.get(root.value)
+        if package is not None and not self._is_bound(root):
+            return {f"{package}.{dotted_name(node)}"}
+        return set()
+
+    def _is_bound(self, name: cst.Name) -> bool:
+        """Whether any assignment (not a star import) binds ``name`` where it is used."""
+        scope = self._scopes.get(name)
+        if scope is None:
+            return False
+        try:
+            return any(isinstance(a, Assignment) for a in scope[name.value])
+        except Exception:
+            return False
 
     def qualified_names_any(self, node: cst.BaseExpression) -> Set[str]:
         """Qualified names of any Name/Attribute, whatever bound it."""
@@ -215,6 +243,45 @@ class ModuleIndex:
             return parent.value
         return None
 
+    def parameter_binding(
+        self, name: cst.Name
+    ) -> Optional[Tuple[cst.FunctionDef, cst.Param]]:
+        """The function and parameter that bind ``name``, if a parameter does."""
+        scope = self._scopes.get(name)
+        if scope is None:
+            return None
+        try:
+            assignments = list(scope[name.value])
+        except Exception:
+            return None
+        params = [
+            a.node for a in assignments
+            if isinstance(a, Assignment) and isinstance(a.node, cst.Param)
+        ]
+        if len(params) != 1 or len(assignments) != 1:
+            return None
+        function = self.enclosing(params[0], (cst.FunctionDef,))
+        if function is None:
+            return None
+        return function, params[0]
+
+    def uses_of_target(self, target: cst.Name) -> Optional[List[cst.CSTNode]]:
+        """The Name nodes that read the variable bound by assignment target ``target``.
+
+        ``None`` when LibCST cannot tell (the variable is global, nonlocal, or rebound).
+        """
+        scope = self._scopes.get(target)
+        if scope is None:
+            return None
+        try:
+            assignments = list(scope.assignments[target.value])
+        except Exception:
+            return None
+        mine = [a for a in assignments if isinstance(a, Assignment) and a.node is target]
+        if len(mine) != 1 or len(assignments) != 1:
+            return None
+        return [access.node for access in mine[0].references]
+
     def first_parameter(self, function: cst.FunctionDef) -> Optional[str]:
         params = function.params
         positional = list(params.posonly_params) + list(params.params)
@@ -223,12 +290,14 @@ class ModuleIndex:
 
 def _identifiers_bound_by(
     imports: Iterable[cst.CSTNode], packages: Tuple[str, ...]
-) -> Set[str]:
-    """Local identifiers that an import of one of ``packages`` binds.
+) -> Tuple[Set[str], Set[str]]:
+    """Local identifiers that an import of one of ``packages`` binds, and the modules
+    star-imported from them.
 
     ``import flask`` binds ``flask``; ``from flask import request as rq`` binds ``rq``.
     """
     bound: Set[str] = set()
+    stars: Set[str] = set()
 
     def watched(module_name: Optional[str]) -> bool:
         return module_name is not None and module_name.split(".")[0] in packages
@@ -240,18 +309,31 @@ def _identifiers_bound_by(
                 if watched(full):
                     bound.add(_alias_identifier(alias) or (full or "").split(".")[0])
         elif isinstance(node, cst.ImportFrom) and not node.relative:
-            if node.module is None or not watched(dotted_name(node.module)):
+            module_name = dotted_name(node.module) if node.module is not None else None
+            if not watched(module_name):
                 continue
             if isinstance(node.names, cst.ImportStar):
+                stars.add(module_name or "")
                 continue
             for alias in node.names:
                 identifier = _alias_identifier(alias) or dotted_name(alias.name)
                 if identifier:
                     bound.add(identifier)
-    return bound
+    return bound, stars
 
 
 def _alias_identifier(alias: cst.ImportAlias) -> Optional[str]:
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
     return None
+
+
+def walk(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """All nodes under ``node``, itself included (iterative: no recursion limit)."""
+    out: List[cst.CSTNode] = []
+    stack: List[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out

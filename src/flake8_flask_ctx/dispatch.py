@@ -1,0 +1,287 @@
+"""Where code leaves the request: the dispatch sites of one module.
+
+A dispatch site is a call that hands a callable to something that runs it elsewhere
+(``pool.submit(fn)``, ``Thread(target=fn)``, a started ``Thread`` subclass).  Besides
+the library dispatchers listed in ``knowledge``, a function of the module that
+hands one of *its own parameters* to a dispatcher is a dispatcher too
+(``def run_async(fn): executor.submit(fn)``); such wrappers are found to a fixpoint,
+so ``run_async(send_mail)`` in a view is followed like ``executor.submit(send_mail)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple, Union
+
+import libcst as cst
+
+from .knowledge import CALL_DISPATCHERS, METHOD_DISPATCHERS, CallDispatcher, ReceiverType
+from .names import ModuleIndex
+from .resolution import Resolver, Target
+
+#: Wrappers of wrappers are followed this many levels deep.
+MAX_WRAPPER_ROUNDS = 5
+#: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
+NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
+
+
+@dataclass(frozen=True)
+class DispatchSite:
+    """``targets`` are handed over here to run ``mechanism`` ("in a ... worker")."""
+
+    report_at: cst.CSTNode
+    targets: Tuple[Target, ...]
+    mechanism: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The callable argument of a dispatch call, before it is resolved."""
+
+    argument: cst.BaseExpression
+    mechanism: str
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """A function of this module that dispatches its parameter ``keyword``."""
+
+    function: cst.FunctionDef
+    position: Optional[int]
+    keyword: str
+    mechanism: str
+
+
+class DispatchFinder:
+    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+        self.index = index
+        self.resolver = resolver
+        self._dispatcher_names = {
+            name.rsplit(".", 1)[-1] for d in CALL_DISPATCHERS for name in d.qualified_names
+        }
+        self._method_names = {d.method for d in METHOD_DISPATCHERS}
+
+    def sites(self) -> List[DispatchSite]:
+        sites: List[DispatchSite] = []
+        wrappers: Dict[cst.FunctionDef, Wrapper] = {}
+        for call in self.index.calls:
+            found = self._direct(call)
+            if isinstance(found, DispatchSite):
+                sites.append(found)
+            elif found is not None:
+                self._add(found, sites, wrappers)
+        self._follow_wrappers(sites, wrappers)
+        return sites
+
+    # -- library dispatchers --------------------------------------------------------
+
+    def _direct(self, call: cst.Call) -> Union[Handoff, DispatchSite, None]:
+        func = call.func
+        last = _last_name(func)
+        if last is None:
+            return None
+        if self._is_dispatcher_identifier(func, last):
+            qualified = self.index.qualified_names_any(func)
+            for dispatcher in CALL_DISPATCHERS:
+                if qualified & dispatcher.qualified_names:
+                    return self._library_call(call, dispatcher)
+        if isinstance(func, cst.Attribute) and last in self._method_names:
+            return self._method_call(call, func)
+        thread_class = self.resolver.local_class(func)
+        if thread_class is not None and self.resolver.is_thread_subclass(thread_class):
+            return self._thread_subclass(call, thread_class)
+        return None
+
+    def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
+        """Cheap test before resolving: spelled like a dispatcher, or through an
+        identifier an import of a dispatcher's package bound (``Thread as Job``)."""
+        if last in self._dispatcher_names:
+            return True
+        root = func
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        return isinstance(root, cst.Name) and root.value in self.index.dispatch_identifiers
+
+    def _library_call(self, call: cst.Call, dispatcher: CallDispatcher) -> Optional[Handoff]:
+        argument = argument_at(call, dispatcher.position, dispatcher.keyword)
+        if argument is None or (dispatcher.needs_start and not self._is_started(call)):
+            return None
+        return Handoff(argument, dispatcher.mechanism)
+
+    def _method_call(self, call: cst.Call, func: cst.Attribute) -> Optional[Handoff]:
+        for dispatcher in METHOD_DISPATCHERS:
+            if dispatcher.method != func.attr.value:
+                continue
+            kind = self.resolver.receiver_kind(func.value)
+            if isinstance(kind, cst.ClassDef):
+                return None  # a class of this module: its method is analysed as a wrapper
+            if isinstance(kind, ReceiverType):
+                if not kind.dispatches:
+                    return None
+                mechanism = f"in a {kind.label} worker"
+            elif dispatcher.on_unknown_receiver:
+                mechanism = f"in a worker ({self.index.code(func, 40)})"
+            else:
+                return None
+            argument = argument_at(call, dispatcher.position, "fn")
+            return Handoff(argument, mechanism) if argument is not None else None
+        return None
+
+    def _thread_subclass(
+        self, call: cst.Call, thread_class: cst.ClassDef
+    ) -> Union[Handoff, DispatchSite, None]:
+        if not self._is_started(call):
+            return None
+        name = thread_class.name.value
+        run = self.resolver.find_method(thread_class, "run")
+        if run is None:  # Thread.run calls ``target``, as threading.Thread does
+            thread = CALL_DISPATCHERS[0]
+            argument = argument_at(call, thread.position, thread.keyword)
+            return Handoff(argument, f"in a new {name} thread") if argument is not None else None
+        mechanism = f"in a new thread when {name}(...) is started"
+        return DispatchSite(call, (Target(run, f"{name}.run()"),), mechanism)
+
+    def _is_started(self, call: cst.Call) -> bool:
+        """Whether the thread object built by ``call`` may be started.
+
+        Only provably unstarted objects are excluded: ``Worker().run()`` and a local
+        variable whose every use is ``.run()``/``.join()``...; anything else (stored
+        on ``self``, passed on, returned) may be started elsewhere.
+        """
+        parent = self.index.parent(call)
+        if isinstance(parent, cst.Attribute) and parent.value is call:
+            return parent.attr.value not in NON_STARTING_USES
+        target = _single_assignment_target(self.index, call)
+        if target is None:
+            return True
+        uses = self.index.uses_of_target(target)
+        if uses is None:
+            return True
+        for use in uses:
+            holder = self.index.parent(use)
+            if not (isinstance(holder, cst.Attribute) and holder.value is use):
+                return True  # escapes: passed, returned, stored
+            if holder.attr.value not in NON_STARTING_USES:
+                return True
+        return False
+
+    # -- wrappers -------------------------------------------------------------------
+
+    def _add(
+        self,
+        handoff: Handoff,
+        sites: List[DispatchSite],
+        wrappers: Dict[cst.FunctionDef, Wrapper],
+    ) -> None:
+        resolution = self.resolver.callable(handoff.argument)
+        if resolution.targets:
+            sites.append(
+                DispatchSite(handoff.argument, tuple(resolution.targets), handoff.mechanism)
+            )
+            return
+        if resolution.carries_context or not isinstance(handoff.argument, cst.Name):
+            return
+        binding = self.index.parameter_binding(handoff.argument)
+        if binding is None:
+            return
+        function, param = binding
+        if function not in wrappers:
+            wrappers[function] = Wrapper(
+                function, _positional_index(function, param), param.name.value, handoff.mechanism
+            )
+
+    def _follow_wrappers(
+        self, sites: List[DispatchSite], wrappers: Dict[cst.FunctionDef, Wrapper]
+    ) -> None:
+        handled: Set[cst.Call] = set()
+        known = -1
+        for _ in range(MAX_WRAPPER_ROUNDS):
+            if len(wrappers) == known:
+                return
+            known = len(wrappers)
+            names = {w.function.name.value for w in wrappers.values()}
+            for call in self.index.calls:
+                if call in handled or _last_name(call.func) not in names:
+                    continue
+                called = self._called_wrapper(call.func, wrappers)
+                if called is None:
+                    continue
+                handled.add(call)
+                wrapper, bound = called
+                position = None if wrapper.position is None else wrapper.position - bound
+                argument = argument_at(call, position, wrapper.keyword)
+                if argument is not None:
+                    label = self.resolver.label(wrapper.function)
+                    mechanism = f"{wrapper.mechanism} (handed over by {label})"
+                    self._add(Handoff(argument, mechanism), sites, wrappers)
+
+    def _called_wrapper(
+        self, func: cst.BaseExpression, wrappers: Dict[cst.FunctionDef, Wrapper]
+    ) -> Optional[Tuple[Wrapper, int]]:
+        """The wrapper a call's ``func`` runs, and how many leading parameters the
+        call binds implicitly (1 for ``self.m(...)``/``obj.m(...)``)."""
+        if isinstance(func, cst.Name):
+            for value in self.index.bindings(func):
+                if isinstance(value, cst.FunctionDef) and value in wrappers:
+                    return wrappers[value], 0
+            return None
+        if isinstance(func, cst.Attribute):
+            method = self.resolver.method_of(func)
+            if method is None or method not in wrappers:
+                return None
+            unbound = _is_static(method) or (
+                isinstance(func.value, cst.Name)
+                and self.resolver.local_class(func.value) is not None
+            )
+            return wrappers[method], 0 if unbound else 1
+        return None
+
+
+def argument_at(
+    call: cst.Call, position: Optional[int], keyword: str
+) -> Optional[cst.BaseExpression]:
+    """The argument passed as ``keyword=`` or at ``position`` (0-based), if any."""
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star:
+            return None  # *args: positions beyond this point are unknown
+        else:
+            if positional == position:
+                return arg.value
+            positional += 1
+    return None
+
+
+def _last_name(expr: cst.BaseExpression) -> Optional[str]:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return None
+
+
+def _positional_index(function: cst.FunctionDef, param: cst.Param) -> Optional[int]:
+    positional = list(function.params.posonly_params) + list(function.params.params)
+    for index, candidate in enumerate(positional):
+        if candidate is param:
+            return index
+    return None
+
+
+def _is_static(function: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in function.decorators
+    )
+
+
+def _single_assignment_target(index: ModuleIndex, call: cst.Call) -> Optional[cst.Name]:
+    """``t`` in ``t = Thread(...)`` (one plain Name target), else None."""
+    parent = index.parent(call)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        return target if isinstance(target, cst.Name) else None
+    return None

@@ -1,0 +1,320 @@
+"""What a dispatched callable reaches: per-function facts and the walk over them.
+
+Each function body is scanned once (``BodyScanner``, memoised in ``Reach``) for the
+context-locals it reads and the module callables it refers to, each recorded with
+the tiers that guards make safe at that point (``if has_request_context():``,
+``with app.app_context():``, an early ``if not request: return``).  ``Reach.first_reads``
+then walks those facts breadth-first from the dispatched callables, so the read it
+reports has the shortest chain; a (function, guarded tiers) pair is visited once,
+which handles recursion and cycles.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from .knowledge import (
+    CONTEXT_MANAGER_METHODS,
+    GUARD_CALLS,
+    GUARD_IMPLIES,
+    PROXY_OBJECTS,
+    Tier,
+    canonical_name,
+    context_local_tier,
+)
+from .names import ModuleIndex
+from .resolution import CallableNode, Resolver, Target, is_name_like
+
+Tiers = FrozenSet[Tier]
+NO_TIERS: Tiers = frozenset()
+Chain = Tuple[Tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Read:
+    """A context-local touched in a function body, with the tiers guarded there."""
+
+    tier: Tier
+    local: str
+    text: str
+    line: int
+    guarded: Tiers
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A reference from a function body to another callable of the module."""
+
+    target: Target
+    line: int
+    guarded: Tiers
+
+
+@dataclass
+class Facts:
+    reads: List[Read]
+    edges: List[Edge]
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The first read of one tier reachable from a dispatch site."""
+
+    root: Target
+    read: Read
+    chain: Chain
+
+
+class Reach:
+    """Reach questions for one module; facts are cached across dispatch sites."""
+
+    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+        self.index = index
+        self.resolver = resolver
+        self._facts: Dict[CallableNode, Facts] = {}
+
+    def first_reads(
+        self, roots: Sequence[Target], carried: Tiers = NO_TIERS
+    ) -> Dict[Tier, Reached]:
+        """First read of each tier reachable from ``roots`` (``carried``: tiers the
+        dispatcher itself provides), with the call chain that leads to it."""
+        found: Dict[Tier, Reached] = {}
+        queue: Deque[Tuple[Target, Target, Tiers, Chain]] = deque(
+            (root, root, carried, ()) for root in roots
+        )
+        seen: Set[Tuple[CallableNode, Tiers]] = set()
+        while queue and len(found) < len(Tier):
+            root, target, guarded, chain = queue.popleft()
+            if (target.node, guarded) in seen:
+                continue
+            seen.add((target.node, guarded))
+            facts = self.facts(target)
+            for read in facts.reads:
+                if read.tier in guarded or read.tier in read.guarded:
+                    continue
+                found.setdefault(read.tier, Reached(root, read, chain))
+            for edge in facts.edges:
+                step = chain + ((edge.target.label, edge.line),)
+                queue.append((root, edge.target, guarded | edge.guarded, step))
+        return found
+
+    def facts(self, target: Target) -> Facts:
+        cached = self._facts.get(target.node)
+        if cached is None:
+            cached = BodyScanner(self, target.node).scan()
+            self._facts[target.node] = cached
+        return cached
+
+    def callees_of(self, expr: cst.BaseExpression) -> List[Target]:
+        """Module callables that a reference inside a reached body can call."""
+        if isinstance(expr, cst.Lambda):
+            return [Target(expr, "the lambda")]
+        names = self.resolver.function_names
+        if isinstance(expr, cst.Name) and expr.value not in names:
+            return []
+        if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
+            return []
+        return self.resolver.callable(expr).targets
+
+
+class BodyScanner:
+    """Collects the reads and outgoing references of one function body.
+
+    Iterative (an explicit stack) so deeply nested code cannot hit the recursion
+    limit.  Each stack entry carries the tiers made safe by the guards around it and
+    whether the node is evaluated only for its truth value (``if request:``).
+    """
+
+    def __init__(self, reach: "Reach", function: CallableNode) -> None:
+        self.reach = reach
+        self.index = reach.index
+        self.function = function
+        self.reads: List[Read] = []
+        self.edges: List[Edge] = []
+        self._stack: List[Tuple[cst.CSTNode, Tiers, bool]] = []
+
+    def scan(self) -> Facts:
+        self._push(self.function.body, NO_TIERS)
+        while self._stack:
+            node, guarded, truth = self._stack.pop()
+            self._visit(node, guarded, truth)
+        self.reads.sort(key=lambda read: read.line)
+        self.edges.sort(key=lambda edge: edge.line)
+        return Facts(self.reads, self.edges)
+
+    def _push(self, node: Optional[cst.CSTNode], guarded: Tiers, truth: bool = False) -> None:
+        if node is not None:
+            self._stack.append((node, guarded, truth))
+
+    def _visit(self, node: cst.CSTNode, guarded: Tiers, truth: bool) -> None:
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            self._visit_reference(node, guarded, truth)
+        elif isinstance(node, cst.Lambda):
+            self._edge(node, node, guarded)
+        elif isinstance(node, cst.FunctionDef):
+            # A nested def runs its decorators and defaults here; its body only when
+            # called, which a reference to it records as an edge.
+            for decorator in node.decorators:
+                self._push(decorator.decorator, guarded)
+            for param in _parameters(node.params):
+                self._push(param.default, guarded)
+        elif isinstance(node, cst.ClassDef):
+            for decorator in node.decorators:
+                self._push(decorator.decorator, guarded)
+            for base in node.bases:
+                self._push(base.value, guarded)
+        elif isinstance(node, (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
+            return
+        elif isinstance(node, cst.Arg):
+            self._push(node.value, guarded)
+        elif isinstance(node, (cst.If, cst.IfExp)):
+            self._visit_conditional(node, guarded)
+        elif isinstance(node, cst.While):
+            self._push(node.test, guarded, True)
+            self._push(node.body, guarded | self._guard(node.test))
+            self._push(node.orelse, guarded)
+        elif isinstance(node, cst.BooleanOperation):
+            self._visit_boolean(node, guarded, truth)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            self._push(node.expression, guarded, True)
+        elif isinstance(node, cst.Call) and _is_bool_call(node):
+            self._push(node.args[0].value, guarded, True)
+        elif isinstance(node, cst.With):
+            self._visit_with(node, guarded)
+        elif isinstance(node, cst.IndentedBlock):
+            self._visit_block(node.body, guarded)
+        else:
+            for child in node.children:
+                self._push(child, guarded)
+
+    def _visit_reference(
+        self, node: Union[cst.Name, cst.Attribute], guarded: Tiers, truth: bool
+    ) -> None:
+        for qualified in self.index.qualified_names(node):
+            tier = context_local_tier(qualified)
+            if tier is None:
+                continue
+            local = canonical_name(qualified)
+            if truth and local in PROXY_OBJECTS:
+                return  # bool(proxy) is False outside a context: a guard, not a use
+            self.reads.append(
+                Read(tier, local, self._read_text(node), self.index.line(node), guarded)
+            )
+            return
+        self._edge(node, node, guarded)
+        if isinstance(node, cst.Attribute):
+            self._push(node.value, guarded)
+
+    def _edge(self, reference: cst.BaseExpression, at: cst.CSTNode, guarded: Tiers) -> None:
+        for target in self.reach.callees_of(reference):
+            if target.node is not self.function:
+                self.edges.append(Edge(target, self.index.line(at), guarded))
+
+    def _read_text(self, node: cst.BaseExpression) -> str:
+        """``request.json`` for the ``request`` in ``request.json.get(...)``."""
+        current: cst.CSTNode = node
+        parent = self.index.parent(current)
+        while isinstance(parent, cst.Attribute) and parent.value is current:
+            current = parent
+            parent = self.index.parent(current)
+        text = self.index.code(current, 50)
+        if isinstance(parent, cst.Call) and parent.func is current:
+            text += "()"
+        return text
+
+    def _visit_conditional(self, node: Union[cst.If, cst.IfExp], guarded: Tiers) -> None:
+        self._push(node.test, guarded, True)
+        self._push(node.body, guarded | self._guard(node.test))
+        self._push(node.orelse, guarded | self._negated_guard(node.test))
+
+    def _visit_boolean(self, node: cst.BooleanOperation, guarded: Tiers, truth: bool) -> None:
+        self._push(node.left, guarded, True)
+        if isinstance(node.operator, cst.And):
+            self._push(node.right, guarded | self._guard(node.left), truth)
+        else:
+            self._push(node.right, guarded | self._negated_guard(node.left), truth)
+
+    def _visit_with(self, node: cst.With, guarded: Tiers) -> None:
+        pushed: Set[Tier] = set()
+        for item in node.items:
+            self._push(item.item, guarded)
+            call = item.item
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                pushed |= CONTEXT_MANAGER_METHODS.get(call.func.attr.value, NO_TIERS)
+        self._push(node.body, guarded | frozenset(pushed))
+
+    def _visit_block(self, statements: Sequence[cst.BaseStatement], guarded: Tiers) -> None:
+        """Statements in order; ``if not has_request_context(): return`` guards the rest."""
+        current = guarded
+        for statement in statements:
+            self._push(statement, current)
+            if (
+                isinstance(statement, cst.If)
+                and statement.orelse is None
+                and _always_exits(statement.body)
+            ):
+                current = current | self._negated_guard(statement.test)
+
+    def _guard(self, test: cst.BaseExpression) -> Tiers:
+        """Tiers that are bound whenever ``test`` is true."""
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self._guard(test.left), self._guard(test.right)
+            return left | right if isinstance(test.operator, cst.And) else left & right
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return NO_TIERS
+        if isinstance(test, cst.Call) and _is_bool_call(test):
+            return self._guard(test.args[0].value)
+        if isinstance(test, cst.Call) and is_name_like(test.func):
+            for qualified in self.index.qualified_names(test.func):
+                tier = GUARD_CALLS.get(qualified)
+                if tier is not None:
+                    return GUARD_IMPLIES[tier]
+            return NO_TIERS
+        if is_name_like(test):
+            for qualified in self.index.qualified_names(test):
+                local = canonical_name(qualified)
+                tier = context_local_tier(local)
+                if tier is not None and local in PROXY_OBJECTS:
+                    return GUARD_IMPLIES[tier]
+        return NO_TIERS
+
+    def _negated_guard(self, test: cst.BaseExpression) -> Tiers:
+        """Tiers that are bound whenever ``test`` is false."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self._guard(test.expression)
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self._negated_guard(test.left), self._negated_guard(test.right)
+            return left | right if isinstance(test.operator, cst.Or) else left & right
+        return NO_TIERS
+
+
+def _is_bool_call(call: cst.Call) -> bool:
+    return (
+        isinstance(call.func, cst.Name)
+        and call.func.value == "bool"
+        and len(call.args) == 1
+        and not call.args[0].star
+    )
+
+
+def _parameters(params: cst.Parameters) -> List[cst.Param]:
+    return list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+
+
+def _always_exits(body: cst.BaseSuite) -> bool:
+    """Whether a block ends in ``return``/``raise``/``continue``/``break``."""
+    exits = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+    if isinstance(body, cst.SimpleStatementSuite):
+        return bool(body.body) and isinstance(body.body[-1], exits)
+    if isinstance(body, cst.IndentedBlock) and body.body:
+        last = body.body[-1]
+        return (
+            isinstance(last, cst.SimpleStatementLine)
+            and bool(last.body)
+            and isinstance(last.body[-1], exits)
+        )
+    return False

@@ -1,0 +1,292 @@
+"""What an expression *is*: the functions a callable expression can run, the class an
+instance belongs to, the executor a receiver was built from.
+
+Both the dispatch finder and the reach walk ask these questions, so they live here,
+bound to one module's ``ModuleIndex``.  Resolution is deliberately shallow and
+syntactic (names, ``self.``/``cls.``/``Class.``, ``x = Local()``, ``functools.partial``,
+conditional expressions): no type inference, so what it cannot tell stays unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Set, Union
+
+import libcst as cst
+
+from .knowledge import (
+    CONTEXT_COPIERS,
+    EXECUTOR_TYPES,
+    PARTIAL_FACTORIES,
+    SAFE_WRAPPERS,
+    THREAD_BASE_CLASSES,
+    ReceiverType,
+)
+from .names import ModuleIndex, walk
+
+CallableNode = Union[cst.FunctionDef, cst.Lambda]
+#: How many name-to-value hops resolution follows (``a = b``; ``b = partial(c)``...).
+MAX_RESOLUTION_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function or lambda that some code can end up calling."""
+
+    node: CallableNode
+    label: str
+
+
+@dataclass
+class Resolution:
+    """What a callable expression can be: functions to follow, or context-carrying."""
+
+    targets: List[Target] = field(default_factory=list)
+    carries_context: bool = False
+
+    def extend(self, other: "Resolution") -> None:
+        self.targets.extend(other.targets)
+        self.carries_context = self.carries_context or other.carries_context
+
+
+#: What a receiver expression was built from: a known executor type, a class of this
+#: module, or unknown (``None``).
+ReceiverKind = Union[ReceiverType, cst.ClassDef, None]
+
+
+class Resolver:
+    def __init__(self, index: ModuleIndex) -> None:
+        self.index = index
+        self.function_names = {f.name.value for f in index.functions}
+        self._class_names = {c.name.value for c in index.classes}
+
+    # -- callables ------------------------------------------------------------------
+
+    def callable(self, expr: cst.BaseExpression, depth: int = 0) -> Resolution:
+        """The functions/lambdas ``expr`` can be, or that it carries the context."""
+        result = Resolution()
+        if depth > MAX_RESOLUTION_DEPTH:
+            return result
+        if isinstance(expr, cst.Lambda):
+            result.targets.append(Target(expr, "the lambda"))
+        elif isinstance(expr, cst.Name):
+            for value in self.index.bindings(expr):
+                if isinstance(value, cst.FunctionDef):
+                    result.extend(self._function(value))
+                elif isinstance(value, cst.BaseExpression):
+                    result.extend(self.callable(value, depth + 1))
+        elif isinstance(expr, cst.Attribute):
+            if expr.attr.value == "run" and self.is_context_copy(expr.value, depth):
+                result.carries_context = True
+            else:
+                method = self.method_of(expr)
+                if method is not None:
+                    result.extend(self._function(method))
+        elif isinstance(expr, cst.Call) and is_name_like(expr.func):
+            qualified = self.index.qualified_names_any(expr.func)
+            if qualified & SAFE_WRAPPERS:
+                result.carries_context = True
+            elif qualified & PARTIAL_FACTORIES and expr.args:
+                result.extend(self.callable(expr.args[0].value, depth + 1))
+        elif isinstance(expr, cst.IfExp):
+            result.extend(self.callable(expr.body, depth + 1))
+            result.extend(self.callable(expr.orelse, depth + 1))
+        return result
+
+    def _function(self, function: cst.FunctionDef) -> Resolution:
+        if self.is_context_wrapped(function):
+            return Resolution(carries_context=True)
+        return Resolution(targets=[Target(function, self.label(function))])
+
+    def method_of(self, expr: cst.Attribute) -> Optional[cst.FunctionDef]:
+        """``self.m`` / ``cls.m`` in a class, ``Class.m``, or ``obj.m`` where
+        ``obj = Class(...)``, as the FunctionDef of this module that runs."""
+        if expr.attr.value not in self.function_names:
+            return None
+        owner = self.class_of_receiver(expr.value)
+        if owner is None:
+            return None
+        return self.find_method(owner, expr.attr.value)
+
+    def class_of_receiver(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class of this module that ``expr`` is an instance of, or names."""
+        if isinstance(expr, cst.Name):
+            return (
+                self.class_of_instance_name(expr)
+                or self.local_class(expr)
+                or _first_class(self.receiver_kind(expr))
+            )
+        if isinstance(expr, (cst.Attribute, cst.Call)):
+            return _first_class(self.receiver_kind(expr))
+        return None
+
+    def is_context_wrapped(self, function: cst.FunctionDef) -> bool:
+        """Decorated with ``copy_current_request_context``."""
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if is_name_like(expr) and self.index.qualified_names_any(expr) & SAFE_WRAPPERS:
+                return True
+        return False
+
+    def is_context_copy(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """``contextvars.copy_context()`` itself, or a name bound to it."""
+        if depth > MAX_RESOLUTION_DEPTH:
+            return False
+        if isinstance(expr, cst.Call):
+            return is_name_like(expr.func) and bool(
+                self.index.qualified_names_any(expr.func) & CONTEXT_COPIERS
+            )
+        if isinstance(expr, cst.Name):
+            return any(
+                isinstance(value, cst.BaseExpression) and self.is_context_copy(value, depth + 1)
+                for value in self.index.bindings(expr)
+            )
+        return False
+
+    def label(self, function: cst.FunctionDef) -> str:
+        owner = self.index.enclosing_class_of_function(function)
+        prefix = f"{owner.name.value}." if owner is not None else ""
+        return f"{prefix}{function.name.value}()"
+
+    # -- receivers ------------------------------------------------------------------
+
+    def receiver_kind(self, expr: cst.BaseExpression, depth: int = 0) -> ReceiverKind:
+        """What ``expr`` was built from: an executor type, a local class, or unknown."""
+        if depth > MAX_RESOLUTION_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            return self._constructed_kind(expr)
+        values: Sequence[cst.CSTNode] = ()
+        if isinstance(expr, cst.Name):
+            values = self.index.bindings(expr)
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            owner = self.class_of_instance_name(expr.value)
+            if owner is not None:
+                values = self.instance_attribute_values(owner, expr.attr.value)
+        for value in values:
+            if isinstance(value, cst.BaseExpression):
+                found = self.receiver_kind(value, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _constructed_kind(self, call: cst.Call) -> ReceiverKind:
+        local = self.local_class(call.func)
+        if local is not None:
+            return self.executor_base(local, set()) or local
+        if not is_name_like(call.func):
+            return None
+        return executor_type(self.index.qualified_names_any(call.func))
+
+    def executor_base(self, cls: cst.ClassDef, seen: Set[cst.ClassDef]) -> Optional[ReceiverType]:
+        """The executor type a class of this module derives from, if any."""
+        if cls in seen:
+            return None
+        seen.add(cls)
+        for base in cls.bases:
+            if not is_name_like(base.value):
+                continue
+            found = executor_type(self.index.qualified_names_any(base.value))
+            local = self.local_class(base.value)
+            if found is None and local is not None:
+                found = self.executor_base(local, seen)
+            if found is not None:
+                return found
+        return None
+
+    def instance_attribute_values(
+        self, owner: cst.ClassDef, attribute: str
+    ) -> List[cst.BaseExpression]:
+        """Values assigned to ``self.<attribute>`` in the methods of ``owner``."""
+        values: List[cst.BaseExpression] = []
+        for statement in owner.body.body:
+            if not isinstance(statement, cst.FunctionDef):
+                continue
+            instance = self.index.first_parameter(statement)
+            if instance is None:
+                continue
+            for node in walk(statement.body):
+                if not isinstance(node, cst.Assign):
+                    continue
+                for target in node.targets:
+                    t = target.target
+                    if (
+                        isinstance(t, cst.Attribute)
+                        and t.attr.value == attribute
+                        and isinstance(t.value, cst.Name)
+                        and t.value.value == instance
+                    ):
+                        values.append(node.value)
+        return values
+
+    # -- classes --------------------------------------------------------------------
+
+    def class_of_instance_name(self, name: cst.Name) -> Optional[cst.ClassDef]:
+        """The class whose method has ``name`` as its ``self``/``cls`` parameter."""
+        for ancestor in self.index.ancestors(name):
+            if isinstance(ancestor, cst.FunctionDef):
+                owner = self.index.enclosing_class_of_function(ancestor)
+                if owner is not None and self.index.first_parameter(ancestor) == name.value:
+                    return owner
+        return None
+
+    def local_class(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class of this module that a Name refers to."""
+        if isinstance(expr, cst.Name) and expr.value in self._class_names:
+            for value in self.index.bindings(expr):
+                if isinstance(value, cst.ClassDef):
+                    return value
+        return None
+
+    def is_thread_subclass(
+        self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> bool:
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return False
+        seen.add(cls)
+        for base in cls.bases:
+            if base.keyword is not None or not is_name_like(base.value):
+                continue
+            if self.index.qualified_names_any(base.value) & THREAD_BASE_CLASSES:
+                return True
+            local = self.local_class(base.value)
+            if local is not None and self.is_thread_subclass(local, seen):
+                return True
+        return False
+
+    def find_method(
+        self, cls: cst.ClassDef, name: str, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> Optional[cst.FunctionDef]:
+        """``name`` defined in ``cls`` or, failing that, in a base class of this module."""
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return None
+        seen.add(cls)
+        for statement in cls.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                return statement
+        for base in cls.bases:
+            local = self.local_class(base.value)
+            if local is not None:
+                found = self.find_method(local, name, seen)
+                if found is not None:
+                    return found
+        return None
+
+
+def executor_type(qualified: Set[str]) -> Optional[ReceiverType]:
+    for receiver in EXECUTOR_TYPES:
+        if qualified & receiver.qualified_names:
+            return receiver
+    return None
+
+
+def is_name_like(expr: cst.CSTNode) -> bool:
+    return isinstance(expr, (cst.Name, cst.Attribute))
+
+
+def _first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
+    return kind if isinstance(kind, cst.ClassDef) else None

@@ -1,0 +1,794 @@
+"""Instrumentation installed in the fixture's subprocess *before* the fixture is imported.
+
+Why each hook exists (and why it is shaped the way it is):
+
+* ``threading.Thread.start`` -- every *user* thread (its target, ``run`` override or Timer
+  function lives outside the stdlib's pool machinery) is tracked so the harness can join it,
+  and its ``run`` is wrapped per instance: the wrapper holds the thread at the :class:`Gate`
+  and records the exception in the failing thread itself (thread name, traceback objects).
+  Thread subclasses and ``threading.Timer`` are covered because the wrapper replaces the
+  bound ``run`` that ``Thread._bootstrap_inner`` calls.
+* ``threading.excepthook`` -- the safety net for threads the wrapper did not see
+  (pool machinery, threads started by libraries): anything raised there is recorded too.
+* ``_thread.start_new_thread`` -- raw threads cannot be joined and do not go through
+  ``threading.excepthook``, so the function is wrapped: gate, record, count running ones.
+* ``ThreadPoolExecutor.submit`` / ``ProcessPoolExecutor.submit`` -- every future is
+  collected (``Executor.map`` goes through ``submit``); thread-pool callables are also
+  wrapped (gate + in-thread record).  Process-pool callables are left alone (they must stay
+  picklable); their exception comes back through the future with the remote traceback.
+* ``multiprocessing`` -- the default start method is pinned to ``spawn``: under ``fork`` a
+  child inherits a frozen copy of the forking thread's context (workers forked inside a
+  request silently keep that request: stale data, no error), and the default differs by
+  platform and Python version (fork / forkserver / spawn).  An explicit
+  ``get_context("fork")`` in a fixture is honoured.  ``Process.start`` tracks processes
+  for joining; a spawned child records its own failure through
+  :func:`install_in_spawned_child` (the harness module is the child's ``__mp_main__``).
+  ``multiprocessing.Pool``/``ThreadPool`` results are tracked and their failures recorded
+  where the pool stores them (``_set``), which covers apply/map/imap/starmap alike.
+* ``flask_login.utils._get_user`` -- ``current_user`` does not raise outside a request, it
+  silently resolves to ``None``; the probe records that when the lookup comes through the
+  ``current_user`` proxy (not Flask-Login's own template context processor).
+* Flask -- ``got_request_exception`` records what the view raised (HTTP 500);
+  ``Flask.test_request_context`` entered off the driving thread is FCX420's fake request;
+  ``g.get`` missing inside a *copied* request context in a worker is FCX410's empty ``g``.
+* ``os.cpu_count`` -- capped at 2 so default-sized pools do not spawn dozens of
+  interpreters on a big CI machine; the size of a pool has no bearing on contexts.
+
+The :class:`Gate` makes the schedule adversarial and deterministic: work dispatched during a
+request waits until the request has ended (files closed, contexts popped), unless the view
+blocks on it (``Future.result``, ``Thread.join``, ``Event.wait``, ``Queue.get``... all end
+in ``Condition.wait`` or ``Thread.join`` on the driving thread), in which case the gate
+opens at once.  A fallback timeout covers a view blocking on something else.
+
+Not covered: gevent/eventlet greenlets, Celery/RQ/APScheduler (not installed here): a
+fixture using them fails to import and must declare ``# runtime: skip <reason>``.
+"""
+
+from __future__ import annotations
+
+import _thread
+import functools
+import json
+import multiprocessing
+import multiprocessing.pool
+import multiprocessing.process
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from runtime import kinds
+
+PROCESS_LOG_ENV = "FCX_RUNTIME_PROCESS_LOG"
+"""File a spawned child appends its failure to (one JSON object per line)."""
+
+_INFRASTRUCTURE_MODULES = (
+    "concurrent.futures",
+    "multiprocessing",
+    "threading",
+    "asyncio",
+    "queue",
+    "logging",
+    "runtime",
+)
+"""Callables from these modules are pool/runtime machinery, not work a fixture dispatched."""
+
+_REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+@dataclass
+class Observation:
+    """One thing that went wrong (or silently wrong) somewhere the request reached."""
+
+    kind: str
+    source: str
+    callable: str
+    thread: str
+    exc_type: str
+    message: str
+    where: str = ""
+    note: str = ""
+    route: str = ""
+
+    def describe(self) -> str:
+        """One line for humans: what, raised where, by which dispatched callable."""
+        running = f"{self.source} running {self.callable}" if self.callable else self.source
+        text = f"{self.exc_type}: {self.message} [in {running}, thread {self.thread!r}"
+        if self.where:
+            text += f", at {self.where}"
+        if self.route:
+            text += f", route {self.route}"
+        text += "]"
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+
+def describe_callable(fn: Any) -> str:
+    """A readable name for a dispatched callable: ``worker()``, ``partial(worker, ...)``."""
+    if isinstance(fn, functools.partial):
+        return f"partial({describe_callable(fn.func)}, ...)"
+    self_obj = getattr(fn, "__self__", None)
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    if self_obj is not None and "." not in name:
+        name = f"{type(self_obj).__qualname__}.{name}"
+    return f"{name}()"
+
+
+def _module_of(fn: Any) -> str:
+    while True:
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        elif getattr(fn, "__wrapped__", None) is not None:
+            fn = fn.__wrapped__
+        else:
+            break
+    return str(getattr(fn, "__module__", "") or "")
+
+
+def is_infrastructure(fn: Any) -> bool:
+    """True for the stdlib's own pool/queue machinery, which the harness must not gate."""
+    module = _module_of(fn)
+    return any(module == m or module.startswith(m + ".") for m in _INFRASTRUCTURE_MODULES)
+
+
+def user_callable_of(thread: threading.Thread) -> Any:
+    """What a thread will really run: Timer function, overridden ``run``, or ``target``."""
+    if isinstance(thread, threading.Timer):
+        return thread.function
+    if type(thread).run is not threading.Thread.run:
+        return type(thread).run
+    return getattr(thread, "_target", None)
+
+
+class Gate:
+    """Holds dispatched work until the request that dispatched it has finished.
+
+    Without it, whether a worker touches ``request.files[...]`` before or after Flask closes
+    the file is a race; with it, the worker always runs in the situation production hits
+    under load.  The gate is open outside requests (import-time work runs at once).
+    """
+
+    def __init__(self, fallback: float) -> None:
+        self.fallback = fallback
+        self._event = threading.Event()
+        self._event.set()
+        self.opened_by = ""
+        self.fallbacks = 0
+
+    def close(self) -> None:
+        self._event = threading.Event()
+        self.opened_by = ""
+
+    def open(self, why: str) -> None:
+        if not self._event.is_set():
+            self.opened_by = why
+            self._event.set()
+
+    def is_open(self) -> bool:
+        return self._event.is_set()
+
+    def ticket(self) -> threading.Event:
+        """The event of the current request; work waits on the one it was dispatched under."""
+        return self._event
+
+    def hold(self, ticket: threading.Event) -> None:
+        if not ticket.wait(self.fallback):
+            self.fallbacks += 1
+            ticket.set()
+
+
+@dataclass
+class _Running:
+    """Per-thread record of the dispatched callable running here (for event attribution)."""
+
+    source: str = ""
+    callable: str = ""
+
+
+class Recorder:
+    """Collects observations, deduplicated, from every thread of the subprocess."""
+
+    def __init__(self, fixture_dir: Path) -> None:
+        self.fixture_dir = str(fixture_dir.resolve())
+        self.driver = threading.main_thread()
+        self.observations: List[Observation] = []
+        self.route = ""
+        self._exceptions: List[Tuple[BaseException, Observation]] = []
+        self._event_keys: Set[Tuple[str, ...]] = set()
+        self._user_none_threads: Set[int] = set()
+        self._pending_view: List[BaseException] = []
+        self._lock = threading.RLock()
+        self.local = threading.local()
+
+    # -- attribution -------------------------------------------------------------------------
+    def running(self) -> _Running:
+        current = getattr(self.local, "running", None)
+        return current if isinstance(current, _Running) else _Running()
+
+    def in_fixture(self, filename: str) -> bool:
+        return os.path.abspath(filename).startswith(self.fixture_dir + os.sep)
+
+    def _where(self, filename: str, lineno: int, function: str) -> str:
+        return f"{os.path.basename(filename)}:{lineno} in {function}"
+
+    def locate(self, exc: BaseException) -> Tuple[str, Optional[Tuple[str, str]]]:
+        """Innermost fixture frame of the traceback, and the library function it called."""
+        frames = list(traceback.walk_tb(exc.__traceback__))
+        index = None
+        for i, (frame, _lineno) in enumerate(frames):
+            if self.in_fixture(frame.f_code.co_filename):
+                index = i
+        if index is not None:
+            frame, lineno = frames[index]
+            where = self._where(frame.f_code.co_filename, lineno, frame.f_code.co_name)
+            entry = None
+            if index + 1 < len(frames):
+                callee = frames[index + 1][0]
+                entry = (str(callee.f_globals.get("__name__", "")), callee.f_code.co_name)
+            return where, entry
+        # Process pools / multiprocessing.Pool: the frames are text in the chained cause.
+        remote = "".join(str(e) for e in (exc.__cause__, exc.__context__) if e is not None)
+        return self.locate_text(remote), None
+
+    def locate_text(self, text: str) -> str:
+        where = ""
+        for filename, lineno, function in _REMOTE_FRAME.findall(text):
+            if self.in_fixture(filename):
+                where = self._where(filename, int(lineno), function)
+        return where
+
+    # -- recording ---------------------------------------------------------------------------
+    def recorded(self, exc: BaseException) -> Optional[Observation]:
+        with self._lock:
+            for seen, observation in self._exceptions:
+                if seen is exc:
+                    return observation
+        return None
+
+    def exception(
+        self,
+        exc: BaseException,
+        source: str,
+        callable_name: str = "",
+        thread: Optional[str] = None,
+    ) -> Optional[Observation]:
+        """Record ``exc`` once (the same object may surface in a worker and its future)."""
+        if isinstance(exc, SystemExit):
+            return None
+        with self._lock:
+            if self.recorded(exc) is not None:
+                return None
+            thread_obj = threading.current_thread()
+            where, entry = self.locate(exc)
+            message = str(exc)
+            kind, note = kinds.classify(
+                type(exc).__name__,
+                message,
+                source,
+                entry,
+                after_user_none=thread_obj.ident in self._user_none_threads,
+            )
+            observation = Observation(
+                kind=kind,
+                source=source,
+                callable=callable_name,
+                thread=thread if thread is not None else thread_obj.name,
+                exc_type=type(exc).__name__,
+                message=_first_line(message),
+                where=where,
+                note=note,
+                route=self.route,
+            )
+            self._exceptions.append((exc, observation))
+            self.observations.append(observation)
+            return observation
+
+    def remote(self, record: Dict[str, str], source: str) -> None:
+        """A failure reported as text by a spawned child process."""
+        kind, note = kinds.classify(record["exc_type"], record["message"], source)
+        with self._lock:
+            self.observations.append(
+                Observation(
+                    kind=kind,
+                    source=source,
+                    callable=record.get("callable", ""),
+                    thread=record.get("process", "child process"),
+                    exc_type=record["exc_type"],
+                    message=_first_line(record["message"]),
+                    where=self.locate_text(record.get("traceback", "")),
+                    note=note,
+                    route=self.route,
+                )
+            )
+
+    def event(self, kind: str, source: str, message: str, where: str, note: str = "") -> None:
+        """A silent failure seen by a probe (no exception), recorded once per place+thread."""
+        running = self.running()
+        thread = threading.current_thread()
+        key = (kind, source, where, thread.name, self.route)
+        with self._lock:
+            if kind == kinds.REQUEST and source == "current_user":
+                self._user_none_threads.add(thread.ident or 0)
+            if key in self._event_keys:
+                return
+            self._event_keys.add(key)
+            self.observations.append(
+                Observation(
+                    kind=kind,
+                    source=running.source or source,
+                    callable=running.callable,
+                    thread=thread.name,
+                    exc_type=source,
+                    message=message,
+                    where=where,
+                    note=note,
+                    route=self.route,
+                )
+            )
+
+    def fixture_frame(self, frame: Optional[FrameType]) -> str:
+        """The nearest fixture frame on the current stack, as ``file:line in function``."""
+        while frame is not None:
+            if self.in_fixture(frame.f_code.co_filename):
+                return self._where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+            frame = frame.f_back
+        return ""
+
+    # -- the view ----------------------------------------------------------------------------
+    def view_exception(self, exc: BaseException) -> None:
+        with self._lock:
+            self._pending_view.append(exc)
+
+    def settle_view_exceptions(self) -> int:
+        """Attach each view exception to the worker failure it re-raised, else record it.
+
+        Returns how many were the view's own failures (fixture bugs).
+        """
+        own = 0
+        with self._lock:
+            pending, self._pending_view = self._pending_view, []
+        for exc in pending:
+            chain: List[BaseException] = []
+            current: Optional[BaseException] = exc
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = current.__cause__ or current.__context__
+            origin = next((o for o in map(self.recorded, chain) if o is not None), None)
+            if origin is not None:
+                origin.note = _join(origin.note, "re-raised in the view (HTTP 500)")
+                continue
+            observation = self.exception(exc, kinds.SOURCE_VIEW, "the view")
+            if observation is not None:
+                observation.kind = kinds.VIEW_ERROR
+                observation.note = _join(observation.note, "the view itself failed")
+                own += 1
+        return own
+
+    def as_json(self) -> List[Dict[str, str]]:
+        with self._lock:
+            return [asdict(o) for o in self.observations]
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else ""
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+@dataclass
+class Tracker:
+    """Everything a request started that the harness must wait for."""
+
+    threads: List[Tuple[threading.Thread, str]] = field(default_factory=list)
+    futures: List[Tuple["Future[Any]", str, str]] = field(default_factory=list)
+    processes: List[Tuple[multiprocessing.process.BaseProcess, str]] = field(default_factory=list)
+    pool_results: List[Any] = field(default_factory=list)
+    raw_threads: List[Tuple[threading.Event, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pending(self) -> List[Tuple[str, Callable[[float], None]]]:
+        """(description, wait(timeout)) for every item not finished yet."""
+        waits: List[Tuple[str, Callable[[float], None]]] = []
+        with self.lock:
+            for thread, name in self.threads:
+                if thread.is_alive():
+                    waits.append((f"thread {thread.name!r} running {name}", thread.join))
+            for future, name, source in self.futures:
+                if not future.done():
+                    waits.append((f"{source} future of {name}", _future_waiter(future)))
+            for process, name in self.processes:
+                if process.is_alive():
+                    waits.append((f"process {process.name!r} running {name}", process.join))
+            for result in self.pool_results:
+                if not _pool_result_done(result):
+                    waits.append(("multiprocessing pool task", _pool_waiter(result)))
+            for done, name in self.raw_threads:
+                if not done.is_set():
+                    waits.append((f"_thread running {name}", _event_waiter(done)))
+        return waits
+
+
+def _future_waiter(future: "Future[Any]") -> Callable[[float], None]:
+    def wait(timeout: float) -> None:
+        try:
+            future.exception(timeout=timeout)
+        except BaseException:  # noqa: B036 - timeouts and cancellation: only waiting here
+            pass
+
+    return wait
+
+
+def _event_waiter(event: threading.Event) -> Callable[[float], None]:
+    def wait(timeout: float) -> None:
+        event.wait(timeout)
+
+    return wait
+
+
+def _pool_result_done(result: Any) -> bool:
+    if isinstance(result, multiprocessing.pool.ApplyResult):
+        return result.ready()
+    length = getattr(result, "_length", None)
+    return length is not None and getattr(result, "_index", -1) >= length
+
+
+def _pool_waiter(result: Any) -> Callable[[float], None]:
+    def wait(timeout: float) -> None:
+        if isinstance(result, multiprocessing.pool.ApplyResult):
+            result.wait(timeout)
+        else:
+            deadline = _now() + timeout
+            while not _pool_result_done(result) and _now() < deadline:
+                threading.Event().wait(0.01)
+
+    return wait
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+class Probes:
+    """Installs every hook once and exposes the recorder, tracker and gate to the harness."""
+
+    def __init__(self, fixture_dir: Path, process_log: Path, gate_fallback: float) -> None:
+        self.recorder = Recorder(fixture_dir)
+        self.tracker = Tracker()
+        self.gate = Gate(gate_fallback)
+        self.process_log = process_log
+        self._process_log_read = 0
+        self._starting = threading.local()
+
+    # -- helpers used by the hooks -----------------------------------------------------------
+    def _driver_blocks(self, why: str) -> None:
+        """The view is about to block on something: let held work go, or it would deadlock."""
+        if threading.current_thread() is self.recorder.driver and not self.gate.is_open():
+            if not getattr(self._starting, "active", False):
+                self.gate.open(why)
+
+    def observed(self, fn: Callable[..., Any], source: str, name: str) -> Callable[..., Any]:
+        """``fn`` held at the gate, recording its exception in its own thread (re-raised)."""
+        ticket = self.gate.ticket()
+        recorder = self.recorder
+        gate = self.gate
+
+        def run_observed(*args: Any, **kwargs: Any) -> Any:
+            gate.hold(ticket)
+            previous = getattr(recorder.local, "running", None)
+            recorder.local.running = _Running(source, name)
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as exc:
+                recorder.exception(exc, source, name)
+                raise
+            finally:
+                recorder.local.running = previous
+
+        return run_observed
+
+    # -- installation ------------------------------------------------------------------------
+    def install(self) -> None:
+        self._install_threading()
+        self._install_raw_threads()
+        self._install_futures()
+        self._install_multiprocessing()
+        self._install_flask()
+        self._install_flask_login()
+        real_cpu_count = os.cpu_count
+
+        def cpu_count() -> int:
+            return min(real_cpu_count() or 1, 2)
+
+        os.cpu_count = cpu_count
+
+    def _install_threading(self) -> None:
+        probes = self
+        recorder = self.recorder
+        original_start = threading.Thread.start
+        original_join = threading.Thread.join
+        original_wait = threading.Condition.wait
+
+        def start(thread: threading.Thread) -> None:
+            target = user_callable_of(thread)
+            if target is not None and not is_infrastructure(target):
+                source = "Timer" if isinstance(thread, threading.Timer) else type(thread).__name__
+                name = describe_callable(target)
+                thread.run = probes.observed(thread.run, source, name)  # type: ignore[method-assign]
+                with probes.tracker.lock:
+                    probes.tracker.threads.append((thread, name))
+            probes._starting.active = True
+            try:
+                original_start(thread)
+            finally:
+                probes._starting.active = False
+
+        def join(thread: threading.Thread, timeout: Optional[float] = None) -> None:
+            probes._driver_blocks("the view joined a thread")
+            original_join(thread, timeout)
+
+        def wait(condition: threading.Condition, timeout: Optional[float] = None) -> bool:
+            if timeout is None or timeout > 0:
+                probes._driver_blocks("the view waited for a result")
+            return original_wait(condition, timeout)
+
+        def excepthook(args: Any) -> None:
+            if args.exc_value is not None:
+                target = user_callable_of(args.thread) if args.thread is not None else None
+                recorder.exception(
+                    args.exc_value,
+                    "thread",
+                    describe_callable(target) if target is not None else "",
+                    args.thread.name if args.thread is not None else None,
+                )
+
+        threading.Thread.start = start  # type: ignore[method-assign]
+        threading.Thread.join = join  # type: ignore[method-assign]
+        threading.Condition.wait = wait  # type: ignore[method-assign]
+        threading.excepthook = excepthook
+
+    def _install_raw_threads(self) -> None:
+        probes = self
+        original = _thread.start_new_thread
+
+        def start_new_thread(
+            function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]] = None
+        ) -> int:
+            name = describe_callable(function)
+            done = threading.Event()
+            observed = probes.observed(function, "_thread", name)
+            with probes.tracker.lock:
+                probes.tracker.raw_threads.append((done, name))
+
+            def run(*a: Any, **kw: Any) -> None:
+                try:
+                    observed(*a, **kw)
+                except BaseException:  # noqa: B036 - already recorded; a raw thread just ends
+                    pass
+                finally:
+                    done.set()
+
+            return original(run, args, kwargs or {})
+
+        _thread.start_new_thread = start_new_thread
+        _thread.start_new = start_new_thread  # type: ignore[attr-defined]
+
+    def _install_futures(self) -> None:
+        probes = self
+        thread_submit = ThreadPoolExecutor.submit
+        process_submit = ProcessPoolExecutor.submit
+
+        def submit_thread(executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+            name = describe_callable(fn)
+            future = thread_submit(executor, probes.observed(fn, "ThreadPoolExecutor", name), *args, **kwargs)
+            with probes.tracker.lock:
+                probes.tracker.futures.append((future, name, "ThreadPoolExecutor"))
+            return future
+
+        def submit_process(executor: ProcessPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+            name = describe_callable(_unwrap_process_chunk(fn))
+            future = process_submit(executor, fn, *args, **kwargs)
+            with probes.tracker.lock:
+                probes.tracker.futures.append((future, name, "ProcessPoolExecutor"))
+            return future
+
+        ThreadPoolExecutor.submit = submit_thread  # type: ignore[method-assign,assignment]
+        ProcessPoolExecutor.submit = submit_process  # type: ignore[method-assign,assignment]
+
+    def collect_futures(self) -> None:
+        """Record failures of finished futures (process pools report only through these)."""
+        with self.tracker.lock:
+            futures = list(self.tracker.futures)
+        for future, name, source in futures:
+            if future.done() and not future.cancelled():
+                exc = future.exception()
+                if exc is not None:
+                    self.recorder.exception(exc, source, name, thread=f"{source} worker")
+
+    def _install_multiprocessing(self) -> None:
+        probes = self
+        multiprocessing.set_start_method("spawn", force=True)
+        os.environ[PROCESS_LOG_ENV] = str(self.process_log)
+        original_start = multiprocessing.process.BaseProcess.start
+
+        def start(process: multiprocessing.process.BaseProcess) -> None:
+            target = getattr(process, "_target", None)
+            if type(process).run is not multiprocessing.process.BaseProcess.run:
+                target = type(process).run
+            if target is not None and not is_infrastructure(target):
+                with probes.tracker.lock:
+                    probes.tracker.processes.append((process, describe_callable(target)))
+            original_start(process)
+
+        multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]
+
+        def track(cls: Any) -> None:
+            original_init = cls.__init__
+
+            def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+                original_init(self, *args, **kwargs)
+                with probes.tracker.lock:
+                    probes.tracker.pool_results.append(self)
+
+            cls.__init__ = __init__
+
+        def record_failures(cls: Any) -> None:
+            original_set = cls.__dict__["_set"]
+
+            def _set(self: Any, i: int, obj: Tuple[bool, Any]) -> None:
+                success, value = obj
+                if not success and isinstance(value, BaseException):
+                    probes.recorder.exception(value, "multiprocessing.Pool", "a pool task", "pool worker")
+                original_set(self, i, obj)
+
+            cls._set = _set
+
+        track(multiprocessing.pool.ApplyResult)
+        track(multiprocessing.pool.IMapIterator)
+        for cls in (
+            multiprocessing.pool.ApplyResult,
+            multiprocessing.pool.MapResult,
+            multiprocessing.pool.IMapIterator,
+            multiprocessing.pool.IMapUnorderedIterator,
+        ):
+            record_failures(cls)
+
+    def collect_processes(self) -> None:
+        """Read what spawned children wrote about their own failures since last time."""
+        try:
+            with open(self.process_log, encoding="utf-8") as log:
+                log.seek(self._process_log_read)
+                text = log.read()
+                self._process_log_read = log.tell()
+        except FileNotFoundError:
+            return
+        for line in text.splitlines():
+            if line.strip():
+                self.recorder.remote(json.loads(line), "multiprocessing.Process")
+
+    def _install_flask(self) -> None:
+        import flask
+        from flask.ctx import _AppCtxGlobals
+        from flask.globals import _cv_request
+
+        recorder = self.recorder
+
+        def on_exception(sender: Any, exception: BaseException, **extra: Any) -> None:
+            recorder.view_exception(exception)
+
+        flask.got_request_exception.connect(on_exception, weak=False)
+
+        original_trc = flask.Flask.test_request_context
+
+        def test_request_context(app: flask.Flask, *args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is not recorder.driver:
+                recorder.event(
+                    kinds.FAKE_REQUEST,
+                    "test_request_context",
+                    "app.test_request_context() entered in a worker: an empty, fake request",
+                    recorder.fixture_frame(sys._getframe(1)),
+                )
+            return original_trc(app, *args, **kwargs)
+
+        flask.Flask.test_request_context = test_request_context  # type: ignore[method-assign]
+
+        original_get = _AppCtxGlobals.get
+
+        def g_get(g: _AppCtxGlobals, name: str, default: Optional[Any] = None) -> Any:
+            if (
+                name not in g.__dict__
+                and threading.current_thread() is not recorder.driver
+                and _cv_request.get(None) is not None
+            ):
+                recorder.event(
+                    kinds.G_EMPTY,
+                    "g",
+                    f"g.get({name!r}) found nothing: the copied request context pushed a fresh g",
+                    recorder.fixture_frame(sys._getframe(1)),
+                )
+            return original_get(g, name, default)
+
+        _AppCtxGlobals.get = g_get  # type: ignore[method-assign]
+
+    def _install_flask_login(self) -> None:
+        try:
+            import flask_login.utils
+        except ImportError:
+            return
+        from flask import has_request_context
+
+        recorder = self.recorder
+        original = flask_login.utils._get_user
+        proxy_file = os.path.abspath(flask_login.utils.__file__)
+
+        def _get_user() -> Any:
+            if not has_request_context():
+                caller = sys._getframe(1)
+                if os.path.abspath(caller.f_code.co_filename) == proxy_file and caller.f_code.co_name == "<lambda>":
+                    recorder.event(
+                        kinds.REQUEST,
+                        "current_user",
+                        "flask_login.current_user is None outside the request",
+                        recorder.fixture_frame(caller),
+                    )
+            return original()
+
+        flask_login.utils._get_user = _get_user
+
+
+def _unwrap_process_chunk(fn: Any) -> Any:
+    """``ProcessPoolExecutor.map`` submits ``partial(_process_chunk, fn)``: name ``fn``."""
+    if isinstance(fn, functools.partial) and getattr(fn.func, "__name__", "") == "_process_chunk":
+        return fn.args[0] if fn.args else fn
+    return fn
+
+
+def install_in_spawned_child() -> None:
+    """In a spawned child: record a failing ``run()`` to the parent's process log.
+
+    Runs when the harness module is imported as the child's ``__mp_main__``; the parent's
+    hooks do not exist in a fresh interpreter, and the child's traceback would otherwise
+    only reach stderr.  ``run`` is wrapped per instance, so subclasses are covered too.
+    """
+    log = os.environ.get(PROCESS_LOG_ENV)
+    if not log:
+        return
+    original = multiprocessing.process.BaseProcess._bootstrap
+
+    def _bootstrap(process: multiprocessing.process.BaseProcess, parent_sentinel: Any = None) -> int:
+        run = process.run
+        target = getattr(process, "_target", None)
+        if type(process).run is not multiprocessing.process.BaseProcess.run or target is None:
+            target = type(process).run
+
+        def observed_run() -> None:
+            try:
+                run()
+            except BaseException as exc:
+                if not isinstance(exc, SystemExit):
+                    record = {
+                        "exc_type": type(exc).__name__,
+                        "message": str(exc),
+                        "traceback": "".join(traceback.format_exception(exc)),
+                        "callable": describe_callable(target),
+                        "process": process.name,
+                    }
+                    with open(log, "a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                raise
+
+        if not is_infrastructure(target):
+            process.run = observed_run  # type: ignore[method-assign]
+        result: int = original(process, parent_sentinel)
+        return result
+
+    multiprocessing.process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
