@@ -174,6 +174,11 @@ class DispatchFinder:
         wrappers: Dict[cst.FunctionDef, Wrapper],
     ) -> None:
         resolution = self.resolver.callable(handoff.argument)
+        if resolution.runs_next_argument:
+            following = self._next_argument(handoff.argument)
+            if following is not None:
+                self._add(Handoff(following, handoff.mechanism), sites, wrappers)
+            return
         if resolution.targets:
             sites.append(
                 DispatchSite(handoff.argument, tuple(resolution.targets), handoff.mechanism)
@@ -189,6 +194,19 @@ class DispatchFinder:
             wrappers[function] = Wrapper(
                 function, _positional_index(function, param), param.name.value, handoff.mechanism
             )
+
+    def _next_argument(self, argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The positional argument after ``argument`` in its call."""
+        arg = self.index.parent(argument)
+        call = self.index.parent(arg) if isinstance(arg, cst.Arg) else None
+        if not isinstance(call, cst.Call) or not isinstance(arg, cst.Arg):
+            return None
+        args = list(call.args)
+        for position, candidate in enumerate(args[:-1]):
+            if candidate is arg:
+                after = args[position + 1]
+                return after.value if after.keyword is None and not after.star else None
+        return None
 
     def _follow_wrappers(
         self, sites: List[DispatchSite], wrappers: Dict[cst.FunctionDef, Wrapper]

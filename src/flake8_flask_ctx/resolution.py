@@ -43,10 +43,14 @@ class Resolution:
 
     targets: List[Target] = field(default_factory=list)
     carries_context: bool = False
+    #: ``ctx.run`` of a context copied at import time: the callable that really
+    #: runs is the argument after it (``submit(ctx.run, fn)``).
+    runs_next_argument: bool = False
 
     def extend(self, other: "Resolution") -> None:
         self.targets.extend(other.targets)
         self.carries_context = self.carries_context or other.carries_context
+        self.runs_next_argument = self.runs_next_argument or other.runs_next_argument
 
 
 #: What a receiver expression was built from: a known executor type, a class of this
@@ -76,8 +80,10 @@ class Resolver:
                 elif isinstance(value, cst.BaseExpression):
                     result.extend(self.callable(value, depth + 1))
         elif isinstance(expr, cst.Attribute):
-            if expr.attr.value == "run" and self.is_context_copy(expr.value, depth):
-                result.carries_context = True
+            copied = self.context_copy(expr.value) if expr.attr.value == "run" else None
+            if copied is not None:
+                result.carries_context = copied
+                result.runs_next_argument = not copied
             else:
                 method = self.method_of(expr)
                 if method is not None:
@@ -130,20 +136,27 @@ class Resolver:
                 return True
         return False
 
-    def is_context_copy(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
-        """``contextvars.copy_context()`` itself, or a name bound to it."""
+    def context_copy(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
+        """Is ``expr`` a ``contextvars.copy_context()`` (or a name bound to one)?
+
+        ``True``: copied while a function (the view) ran, so it carries the request;
+        ``False``: copied at import time, so it carries no context; ``None``: not a copy.
+        """
         if depth > MAX_RESOLUTION_DEPTH:
-            return False
+            return None
         if isinstance(expr, cst.Call):
-            return is_name_like(expr.func) and bool(
+            if is_name_like(expr.func) and (
                 self.index.qualified_names_any(expr.func) & CONTEXT_COPIERS
-            )
+            ):
+                return self.index.enclosing(expr, (cst.FunctionDef,)) is not None
+            return None
         if isinstance(expr, cst.Name):
-            return any(
-                isinstance(value, cst.BaseExpression) and self.is_context_copy(value, depth + 1)
-                for value in self.index.bindings(expr)
-            )
-        return False
+            for value in self.index.bindings(expr):
+                if isinstance(value, cst.BaseExpression):
+                    found = self.context_copy(value, depth + 1)
+                    if found is not None:
+                        return found
+        return None
 
     def label(self, function: cst.FunctionDef) -> str:
         owner = self.index.enclosing_class_of_function(function)

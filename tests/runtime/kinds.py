@@ -44,10 +44,10 @@ IMPORT_ERROR = "import-error"
 ALWAYS_A_PROBLEM: FrozenSet[str] = frozenset({OTHER, VIEW_ERROR, HUNG, IMPORT_ERROR})
 
 # --- where an observation came from ------------------------------------------------------------
-SOURCE_IMPORT = "import"
-SOURCE_VIEW = "view"
-SOURCE_BODY = "response body"
-SOURCE_CLOSE = "response close (call_on_close)"
+SOURCE_IMPORT = "the module import"
+SOURCE_VIEW = "the view"
+SOURCE_BODY = "the response body (iterated after the view returned)"
+SOURCE_CLOSE = "response.close() (call_on_close callbacks)"
 
 CODE_KINDS: Dict[str, FrozenSet[str]] = {
     "FCX100": frozenset({REQUEST}),

@@ -205,6 +205,7 @@ class Recorder:
         self._event_keys: Set[Tuple[str, ...]] = set()
         self._user_none_threads: Set[int] = set()
         self._pending_view: List[BaseException] = []
+        self.completed: List[Dict[str, str]] = []
         self._lock = threading.RLock()
         self.local = threading.local()
 
@@ -334,6 +335,13 @@ class Recorder:
                 )
             )
 
+    def finished(self, source: str, callable_name: str, raised: str) -> None:
+        """Evidence that dispatched work really ran (a clean negative must not be vacuous)."""
+        with self._lock:
+            self.completed.append(
+                {"route": self.route, "work": f"{source} running {callable_name}", "raised": raised}
+            )
+
     def fixture_frame(self, frame: Optional[FrameType]) -> str:
         """The nearest fixture frame on the current stack, as ``file:line in function``."""
         while frame is not None:
@@ -345,14 +353,16 @@ class Recorder:
     # -- the view ----------------------------------------------------------------------------
     def view_exception(self, exc: BaseException) -> None:
         with self._lock:
-            self._pending_view.append(exc)
+            if all(exc is not seen for seen in self._pending_view):
+                self._pending_view.append(exc)
 
     def settle_view_exceptions(self) -> int:
         """Attach each view exception to the worker failure it re-raised, else record it.
 
-        Returns how many were the view's own failures (fixture bugs).
+        A view that waits for a failing worker (``future.result()``) re-raises the worker's
+        own exception object: that is the worker's failure, not a fixture bug.  Returns how
+        many view exceptions there were (so an HTTP 500 without one can be reported).
         """
-        own = 0
         with self._lock:
             pending, self._pending_view = self._pending_view, []
         for exc in pending:
@@ -365,16 +375,24 @@ class Recorder:
             if origin is not None:
                 origin.note = _join(origin.note, "re-raised in the view (HTTP 500)")
                 continue
-            observation = self.exception(exc, kinds.SOURCE_VIEW, "the view")
+            observation = self.exception(exc, kinds.SOURCE_VIEW)
             if observation is not None:
                 observation.kind = kinds.VIEW_ERROR
                 observation.note = _join(observation.note, "the view itself failed")
-                own += 1
-        return own
+        return len(pending)
 
     def as_json(self) -> List[Dict[str, str]]:
         with self._lock:
             return [asdict(o) for o in self.observations]
+
+
+def patch(owner: Any, name: str, replacement: Any) -> None:
+    """Replace ``owner.name`` for the rest of this (throw-away) interpreter.
+
+    One named helper instead of bare assignments: every monkeypatch of the harness is
+    greppable, and none of them needs undoing because the process dies with the fixture.
+    """
+    setattr(owner, name, replacement)
 
 
 def _first_line(message: str) -> str:
@@ -394,28 +412,53 @@ class Tracker:
     processes: List[Tuple[multiprocessing.process.BaseProcess, str]] = field(default_factory=list)
     pool_results: List[Any] = field(default_factory=list)
     raw_threads: List[Tuple[threading.Event, str]] = field(default_factory=list)
+    abandoned: Set[int] = field(default_factory=set)
+    """Work reported as hung once: not waited for (or reported) again."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def pending(self) -> List[Tuple[str, Callable[[float], None]]]:
-        """(description, wait(timeout)) for every item not finished yet."""
-        waits: List[Tuple[str, Callable[[float], None]]] = []
+    def pending(self) -> List["Pending"]:
+        """Every item not finished yet (and not already given up on)."""
+        waits: List[Pending] = []
         with self.lock:
             for thread, name in self.threads:
                 if thread.is_alive():
-                    waits.append((f"thread {thread.name!r} running {name}", thread.join))
+                    source = type(thread).__name__
+                    waits.append(Pending(id(thread), source, name, thread.name, thread.join))
             for future, name, source in self.futures:
                 if not future.done():
-                    waits.append((f"{source} future of {name}", _future_waiter(future)))
+                    wait = _future_waiter(future)
+                    waits.append(Pending(id(future), source, name, "pool worker", wait))
             for process, name in self.processes:
                 if process.is_alive():
-                    waits.append((f"process {process.name!r} running {name}", process.join))
+                    source = "multiprocessing.Process"
+                    waits.append(Pending(id(process), source, name, process.name, process.join))
             for result in self.pool_results:
                 if not _pool_result_done(result):
-                    waits.append(("multiprocessing pool task", _pool_waiter(result)))
+                    waits.append(
+                        Pending(
+                            id(result),
+                            "multiprocessing.Pool",
+                            "a pool task",
+                            "pool worker",
+                            _pool_waiter(result),
+                        )
+                    )
             for done, name in self.raw_threads:
                 if not done.is_set():
-                    waits.append((f"_thread running {name}", _event_waiter(done)))
-        return waits
+                    wait = _event_waiter(done)
+                    waits.append(Pending(id(done), "_thread", name, "raw thread", wait))
+            return [p for p in waits if p.key not in self.abandoned]
+
+
+@dataclass
+class Pending:
+    """Unfinished work: what it is, and how to wait for it."""
+
+    key: int
+    source: str
+    callable: str
+    thread: str
+    wait: Callable[[float], None]
 
 
 def _future_waiter(future: "Future[Any]") -> Callable[[float], None]:
@@ -467,6 +510,7 @@ class Probes:
         self.gate = Gate(gate_fallback)
         self.process_log = process_log
         self._process_log_read = 0
+        self._collected: Set[int] = set()
         self._starting = threading.local()
 
     # -- helpers used by the hooks -----------------------------------------------------------
@@ -487,10 +531,14 @@ class Probes:
             previous = getattr(recorder.local, "running", None)
             recorder.local.running = _Running(source, name)
             try:
-                return fn(*args, **kwargs)
+                value = fn(*args, **kwargs)
             except BaseException as exc:
                 recorder.exception(exc, source, name)
+                recorder.finished(source, name, type(exc).__name__)
                 raise
+            else:
+                recorder.finished(source, name, "")
+                return value
             finally:
                 recorder.local.running = previous
 
@@ -504,12 +552,10 @@ class Probes:
         self._install_multiprocessing()
         self._install_flask()
         self._install_flask_login()
-        real_cpu_count = os.cpu_count
-
-        def cpu_count() -> int:
-            return min(real_cpu_count() or 1, 2)
-
-        os.cpu_count = cpu_count
+        for name in ("cpu_count", "process_cpu_count"):  # pools size by either (3.13+)
+            real = getattr(os, name, None)
+            if real is not None:
+                patch(os, name, _capped(real))
 
     def _install_threading(self) -> None:
         probes = self
@@ -523,7 +569,7 @@ class Probes:
             if target is not None and not is_infrastructure(target):
                 source = "Timer" if isinstance(thread, threading.Timer) else type(thread).__name__
                 name = describe_callable(target)
-                thread.run = probes.observed(thread.run, source, name)  # type: ignore[method-assign]
+                patch(thread, "run", probes.observed(thread.run, source, name))
                 with probes.tracker.lock:
                     probes.tracker.threads.append((thread, name))
             probes._starting.active = True
@@ -551,9 +597,9 @@ class Probes:
                     args.thread.name if args.thread is not None else None,
                 )
 
-        threading.Thread.start = start  # type: ignore[method-assign]
-        threading.Thread.join = join  # type: ignore[method-assign]
-        threading.Condition.wait = wait  # type: ignore[method-assign]
+        patch(threading.Thread, "start", start)
+        patch(threading.Thread, "join", join)
+        patch(threading.Condition, "wait", wait)
         threading.excepthook = excepthook
 
     def _install_raw_threads(self) -> None:
@@ -561,7 +607,9 @@ class Probes:
         original = _thread.start_new_thread
 
         def start_new_thread(
-            function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]] = None
+            function: Callable[..., Any],
+            args: Tuple[Any, ...],
+            kwargs: Optional[Dict[str, Any]] = None,
         ) -> int:
             name = describe_callable(function)
             done = threading.Event()
@@ -579,40 +627,50 @@ class Probes:
 
             return original(run, args, kwargs or {})
 
-        _thread.start_new_thread = start_new_thread
-        _thread.start_new = start_new_thread  # type: ignore[attr-defined]
+        patch(_thread, "start_new_thread", start_new_thread)
+        if hasattr(_thread, "start_new"):  # the old alias
+            patch(_thread, "start_new", start_new_thread)
 
     def _install_futures(self) -> None:
         probes = self
         thread_submit = ThreadPoolExecutor.submit
         process_submit = ProcessPoolExecutor.submit
 
-        def submit_thread(executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+        def submit_thread(
+            executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+        ) -> "Future[Any]":
             name = describe_callable(fn)
-            future = thread_submit(executor, probes.observed(fn, "ThreadPoolExecutor", name), *args, **kwargs)
+            observed = probes.observed(fn, "ThreadPoolExecutor", name)
+            future = thread_submit(executor, observed, *args, **kwargs)
             with probes.tracker.lock:
                 probes.tracker.futures.append((future, name, "ThreadPoolExecutor"))
             return future
 
-        def submit_process(executor: ProcessPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+        def submit_process(
+            executor: ProcessPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+        ) -> "Future[Any]":
             name = describe_callable(_unwrap_process_chunk(fn))
             future = process_submit(executor, fn, *args, **kwargs)
             with probes.tracker.lock:
                 probes.tracker.futures.append((future, name, "ProcessPoolExecutor"))
             return future
 
-        ThreadPoolExecutor.submit = submit_thread  # type: ignore[method-assign,assignment]
-        ProcessPoolExecutor.submit = submit_process  # type: ignore[method-assign,assignment]
+        patch(ThreadPoolExecutor, "submit", submit_thread)
+        patch(ProcessPoolExecutor, "submit", submit_process)
 
     def collect_futures(self) -> None:
         """Record failures of finished futures (process pools report only through these)."""
         with self.tracker.lock:
             futures = list(self.tracker.futures)
         for future, name, source in futures:
+            if source != "ProcessPoolExecutor" or id(future) in self._collected:
+                continue  # thread-pool work records itself in its own thread
             if future.done() and not future.cancelled():
+                self._collected.add(id(future))
                 exc = future.exception()
                 if exc is not None:
                     self.recorder.exception(exc, source, name, thread=f"{source} worker")
+                self.recorder.finished(source, name, type(exc).__name__ if exc else "")
 
     def _install_multiprocessing(self) -> None:
         probes = self
@@ -629,7 +687,7 @@ class Probes:
                     probes.tracker.processes.append((process, describe_callable(target)))
             original_start(process)
 
-        multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]
+        patch(multiprocessing.process.BaseProcess, "start", start)
 
         def track(cls: Any) -> None:
             original_init = cls.__init__
@@ -639,7 +697,7 @@ class Probes:
                 with probes.tracker.lock:
                     probes.tracker.pool_results.append(self)
 
-            cls.__init__ = __init__
+            patch(cls, "__init__", __init__)
 
         def record_failures(cls: Any) -> None:
             original_set = cls.__dict__["_set"]
@@ -647,10 +705,14 @@ class Probes:
             def _set(self: Any, i: int, obj: Tuple[bool, Any]) -> None:
                 success, value = obj
                 if not success and isinstance(value, BaseException):
-                    probes.recorder.exception(value, "multiprocessing.Pool", "a pool task", "pool worker")
+                    probes.recorder.exception(
+                        value, "multiprocessing.Pool", "a pool task", "pool worker"
+                    )
+                raised = "" if success else type(value).__name__
+                probes.recorder.finished("multiprocessing.Pool", "a pool task", raised)
                 original_set(self, i, obj)
 
-            cls._set = _set
+            patch(cls, "_set", _set)
 
         track(multiprocessing.pool.ApplyResult)
         track(multiprocessing.pool.IMapIterator)
@@ -664,6 +726,15 @@ class Probes:
 
     def collect_processes(self) -> None:
         """Read what spawned children wrote about their own failures since last time."""
+        with self.tracker.lock:
+            processes = list(self.tracker.processes)
+        for process, name in processes:
+            if id(process) not in self._collected and process.exitcode is not None:
+                self._collected.add(id(process))
+                code = process.exitcode
+                self.recorder.finished(
+                    "multiprocessing.Process", name, f"exit code {code}" if code else ""
+                )
         try:
             with open(self.process_log, encoding="utf-8") as log:
                 log.seek(self._process_log_read)
@@ -690,38 +761,43 @@ class Probes:
         original_trc = flask.Flask.test_request_context
 
         def test_request_context(app: flask.Flask, *args: Any, **kwargs: Any) -> Any:
-            if threading.current_thread() is not recorder.driver:
+            caller = sys._getframe(1)
+            if threading.current_thread() is not recorder.driver and recorder.in_fixture(
+                caller.f_code.co_filename
+            ):
                 recorder.event(
                     kinds.FAKE_REQUEST,
                     "test_request_context",
                     "app.test_request_context() entered in a worker: an empty, fake request",
-                    recorder.fixture_frame(sys._getframe(1)),
+                    recorder.fixture_frame(caller),
                 )
             return original_trc(app, *args, **kwargs)
 
-        flask.Flask.test_request_context = test_request_context  # type: ignore[method-assign]
+        patch(flask.Flask, "test_request_context", test_request_context)
 
         original_get = _AppCtxGlobals.get
 
         def g_get(g: _AppCtxGlobals, name: str, default: Optional[Any] = None) -> Any:
+            caller = sys._getframe(1)
             if (
                 name not in g.__dict__
                 and threading.current_thread() is not recorder.driver
-                and _cv_request.get(None) is not None
+                and _cv_request.get(None) is not None  # a (copied) request context
+                and recorder.in_fixture(caller.f_code.co_filename)
             ):
                 recorder.event(
                     kinds.G_EMPTY,
                     "g",
                     f"g.get({name!r}) found nothing: the copied request context pushed a fresh g",
-                    recorder.fixture_frame(sys._getframe(1)),
+                    recorder.fixture_frame(caller),
                 )
             return original_get(g, name, default)
 
-        _AppCtxGlobals.get = g_get  # type: ignore[method-assign]
+        patch(_AppCtxGlobals, "get", g_get)
 
     def _install_flask_login(self) -> None:
         try:
-            import flask_login.utils
+            import flask_login.utils  # type: ignore[import-untyped]
         except ImportError:
             return
         from flask import has_request_context
@@ -733,7 +809,10 @@ class Probes:
         def _get_user() -> Any:
             if not has_request_context():
                 caller = sys._getframe(1)
-                if os.path.abspath(caller.f_code.co_filename) == proxy_file and caller.f_code.co_name == "<lambda>":
+                via_proxy = caller.f_code.co_name == "<lambda>" and (
+                    os.path.abspath(caller.f_code.co_filename) == proxy_file
+                )
+                if via_proxy:
                     recorder.event(
                         kinds.REQUEST,
                         "current_user",
@@ -742,7 +821,14 @@ class Probes:
                     )
             return original()
 
-        flask_login.utils._get_user = _get_user
+        patch(flask_login.utils, "_get_user", _get_user)
+
+
+def _capped(count: Callable[[], Optional[int]]) -> Callable[[], int]:
+    def capped() -> int:
+        return min(count() or 1, 2)
+
+    return capped
 
 
 def _unwrap_process_chunk(fn: Any) -> Any:
@@ -762,9 +848,11 @@ def install_in_spawned_child() -> None:
     log = os.environ.get(PROCESS_LOG_ENV)
     if not log:
         return
-    original = multiprocessing.process.BaseProcess._bootstrap
+    original = getattr(multiprocessing.process.BaseProcess, "_bootstrap")
 
-    def _bootstrap(process: multiprocessing.process.BaseProcess, parent_sentinel: Any = None) -> int:
+    def _bootstrap(
+        process: multiprocessing.process.BaseProcess, parent_sentinel: Any = None
+    ) -> int:
         run = process.run
         target = getattr(process, "_target", None)
         if type(process).run is not multiprocessing.process.BaseProcess.run or target is None:
@@ -778,7 +866,9 @@ def install_in_spawned_child() -> None:
                     record = {
                         "exc_type": type(exc).__name__,
                         "message": str(exc),
-                        "traceback": "".join(traceback.format_exception(exc)),
+                        "traceback": "".join(
+                            traceback.format_exception(type(exc), exc, exc.__traceback__)
+                        ),
                         "callable": describe_callable(target),
                         "process": process.name,
                     }
@@ -787,8 +877,8 @@ def install_in_spawned_child() -> None:
                 raise
 
         if not is_infrastructure(target):
-            process.run = observed_run  # type: ignore[method-assign]
+            patch(process, "run", observed_run)
         result: int = original(process, parent_sentinel)
         return result
 
-    multiprocessing.process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
+    patch(multiprocessing.process.BaseProcess, "_bootstrap", _bootstrap)

@@ -1,0 +1,126 @@
+"""Every fixture's verdict holds under real Flask: markers predict exactly what fails.
+
+Each fixture in ``tests/fixtures`` (or in ``$FCX_RUNTIME_FIXTURES``, to try other samples)
+runs in its own interpreter through :mod:`runtime.harness`: its routes are driven with the
+test client and everything the requests started is waited for.  A fixture with
+``# error: FCX1xx`` must make Flask raise the missing-context error it predicts (or leave
+Flask-Login's ``current_user`` None); a fixture without markers must run clean; a fixture
+that cannot run faithfully here says ``# runtime: skip <reason>``.  Parallel-friendly
+(``-n auto``); the terminal summary counts the outcomes and measures the wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable, List, Sequence
+
+import pytest
+
+from expectations import Expected, expected_in, fixture_files, runtime_skip_reason
+from runtime import kinds
+from runtime.harness import HarnessRun, run_isolated
+from runtime.probes import Observation
+from runtime.summary import CLEAN, CONFIRMED, DISAGREES, SKIPPED, UNCHECKED, runtime_record
+from runtime.verdict import Verdict, apply_rule, judge
+
+FIXTURES = Path(
+    os.environ.get("FCX_RUNTIME_FIXTURES") or Path(__file__).resolve().parent / "fixtures"
+)
+FILES = fixture_files(FIXTURES)
+
+RecordProperty = Callable[[str, object], None]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> None:
+    source = path.read_text(encoding="utf-8")
+    started = time.time()
+    reason = runtime_skip_reason(source)
+    if reason:
+        record_property(*runtime_record(path.name, SKIPPED, started, reason))
+        pytest.skip(f"runtime: {reason}")
+    run = run_isolated(path)
+    verdict = judge(path.name, expected_in(source), run)
+    codes = {e.code for e in verdict.expected}
+    unchecked = sorted(codes - set(kinds.CODE_KINDS))
+    if not verdict.ok:
+        status, note = DISAGREES, verdict.problems[0]
+    elif not codes:
+        status, note = CLEAN, ""
+    else:
+        status, note = (UNCHECKED if len(unchecked) == len(codes) else CONFIRMED), ""
+    record_property(*runtime_record(path.name, status, started, note, run.wall, unchecked))
+    print(verdict.report())
+    assert verdict.ok, verdict.report()
+
+
+# --- the verdict rule itself ------------------------------------------------------------------
+def _verdict(markers: Sequence[tuple[int, str]], observed: Sequence[str]) -> Verdict:
+    expected: List[Expected] = [Expected(line, code, None) for line, code in markers]
+    observations = [
+        Observation(kind=k, source="Thread", callable="w()", thread="T", exc_type="E", message="m")
+        for k in observed
+    ]
+    verdict = Verdict("f.py", "positive" if expected else "negative", expected, observations, [])
+    apply_rule(verdict)
+    return verdict
+
+
+def test_rule_negative_must_observe_nothing() -> None:
+    assert _verdict([], []).ok
+    assert not _verdict([], [kinds.REQUEST]).ok
+
+
+def test_rule_every_marked_kind_is_observed() -> None:
+    assert _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.REQUEST]).ok
+    assert not _verdict([(5, "FCX100")], []).ok
+    assert not _verdict([(5, "FCX100"), (9, "FCX110")], [kinds.REQUEST]).ok
+
+
+def test_rule_observed_kinds_are_a_subset_of_marked_ones() -> None:
+    assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.APP]).ok
+    assert not _verdict([(5, "FCX110")], [kinds.REQUEST]).ok
+
+
+def test_rule_first_read_only_excuses_a_kind_sharing_its_line() -> None:
+    both = _verdict([(5, "FCX100"), (5, "FCX110")], [kinds.REQUEST])
+    assert both.ok and any("first read only" in n for n in both.notes)
+    # ...but not when the kind also has a line of its own.
+    assert not _verdict([(5, "FCX100"), (5, "FCX110"), (9, "FCX110")], [kinds.REQUEST]).ok
+
+
+def test_rule_crashes_and_view_failures_always_disagree() -> None:
+    assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.OTHER]).ok
+    assert not _verdict([], [kinds.VIEW_ERROR]).ok
+    assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.HUNG]).ok
+
+
+def test_rule_unknown_codes_are_not_checked_but_said() -> None:
+    verdict = _verdict([(1, "FCX999")], [])
+    assert verdict.ok and any("cannot be checked" in n for n in verdict.notes)
+
+
+def test_rule_fcx200_accepts_either_tier() -> None:
+    assert _verdict([(5, "FCX200")], [kinds.APP]).ok
+    assert _verdict([(5, "FCX200")], [kinds.REQUEST]).ok
+
+
+def test_classification_of_flask_messages() -> None:
+    outside_request = "Working outside of request context.\n\nThis typically means..."
+    outside_app = "Working outside of application context."
+    url_for = ("flask.helpers", "url_for")
+    assert kinds.classify("RuntimeError", outside_request, "Thread")[0] == kinds.REQUEST
+    assert kinds.classify("RuntimeError", outside_app, "Thread")[0] == kinds.APP
+    assert kinds.classify("RuntimeError", outside_app, "Thread", url_for)[0] == kinds.REQUEST
+    assert kinds.classify("RuntimeError", outside_request, kinds.SOURCE_BODY)[0] == kinds.STREAM
+    closed = "I/O operation on closed file."
+    assert kinds.classify("ValueError", closed, "Thread")[0] == kinds.CLOSED_FILE
+    assert kinds.classify("KeyError", "'x'", "Thread")[0] == kinds.OTHER
+
+
+def test_a_harness_failure_is_a_disagreement() -> None:
+    run = HarnessRun(Path("f.py"), None, 1, "Traceback ...\nBoom", 0.1)
+    verdict = judge("f.py", [], run)
+    assert not verdict.ok and "could not be run" in verdict.problems[0]
