@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
 from expectations import Expected
 from runtime import kinds
 from runtime.probes import Observation
+
+if TYPE_CHECKING:  # harness imports this module lazily; no cycle at run time either way
+    from runtime.harness import HarnessRun
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -92,12 +95,8 @@ def _observations(raw: Iterable[Mapping[str, Any]]) -> List[Observation]:
     return sorted(observations, key=lambda o: (o.route, o.where, o.source, o.kind, o.thread))
 
 
-def judge(
-    fixture: str,
-    expected: Sequence[Expected],
-    run: Any,
-) -> Verdict:
-    """Verdict for one harness run (a :class:`runtime.harness.HarnessRun`)."""
+def judge(fixture: str, expected: Sequence[Expected], run: HarnessRun) -> Verdict:
+    """Verdict for one isolated harness run of ``fixture``."""
     result: Optional[Dict[str, Any]] = run.result
     verdict = Verdict(
         fixture=fixture,
@@ -155,15 +154,17 @@ def apply_rule(verdict: Verdict) -> None:
         if predicted & observed:
             continue
         if all(codes_by_line[n] - {code} for n in lines):
+            others: Set[str] = set()
+            for n in lines:
+                others |= codes_by_line[n] - {code}
             verdict.notes.append(
                 f"{code} ({where}) not observed: that line also carries "
-                f"{', '.join(sorted(set().union(*(codes_by_line[n] - {code} for n in lines))))}, "
-                "and a worker fails at its first read only"
+                f"{', '.join(sorted(others))}, and a worker fails at its first read only"
             )
             continue
         kinds_text = " or ".join(sorted(predicted))
         verdict.problems.append(
-            f"{code} ({where}) predicts a {kinds_text} failure, but Flask raised none"
+            f"{code} ({where}) expects a failure of kind {kinds_text}, but Flask raised none"
             + ("" if verdict.observations else " (nothing failed anywhere)")
         )
 
