@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 import tokenize
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 MARKER = re.compile(r'error:\s*(FCX\d{3})(?:\s+"([^"]*)")?')
 RUNTIME_SKIP = re.compile(r"^#\s*runtime:\s*skip\s+(.+)$", re.MULTILINE)
+OPTIONS = re.compile(r"^#\s*options:\s*(.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ def expected_in(source: str) -> List[Expected]:
         for match in MARKER.finditer(token.string):
             found.append(Expected(token.start[0], match.group(1), match.group(2)))
     return found
+
+
+def options_in(source: str) -> List[str]:
+    """flake8 command-line options a fixture needs (``# options: --flask-ctx-...``)."""
+    match = OPTIONS.search(source)
+    return shlex.split(match.group(1)) if match else []
 
 
 def runtime_skip_reason(source: str) -> Optional[str]:

@@ -6,17 +6,36 @@ from pathlib import Path
 
 import pytest
 
-from expectations import compare, expected_in, fixture_files
+from expectations import compare, expected_in, fixture_files, options_in
+from flake8_flask_ctx.knowledge import Knowledge
 from flake8_flask_ctx.plugin import Plugin
+from flake8_flask_ctx.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = fixture_files(FIXTURES)
 
 
-def run_plugin(source: str, filename: str = "fixture.py") -> list[tuple[int, str, str]]:
+def settings_from(options: list[str]) -> Settings:
+    """The fixture's ``# options:`` as Settings (real flake8 parses them in the e2e test)."""
+    values: dict[str, list[str]] = {}
+    server_name = False
+    for option in options:
+        name, _, value = option.partition("=")
+        if name == "--flask-ctx-server-name":
+            server_name = True
+            continue
+        key = name.removeprefix("--flask-ctx-").replace("-", "_")
+        values.setdefault(key, []).extend(v for v in value.split(",") if v)
+    return Settings.from_values(server_name=server_name, **values)
+
+
+def run_plugin(
+    source: str, filename: str = "fixture.py", options: list[str] | None = None
+) -> list[tuple[int, str, str]]:
     lines = source.splitlines(keepends=True)
     results = []
     plugin = Plugin(None, lines, filename)  # type: ignore[arg-type]
+    plugin.knowledge = Knowledge.build(settings_from(options or []))
     for line, _column, message, _type in plugin.run():
         results.append((line, message.split()[0], message))
     return results
@@ -29,5 +48,5 @@ def test_there_are_enough_fixtures() -> None:
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_fixture(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    problems = compare(expected_in(source), run_plugin(source, str(path)))
+    problems = compare(expected_in(source), run_plugin(source, str(path), options_in(source)))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)

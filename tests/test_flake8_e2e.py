@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from expectations import MARKER, expected_in, fixture_files
+from expectations import MARKER, expected_in, fixture_files, options_in
 from flake8_runner import flake8
 
 TESTS = Path(__file__).resolve().parent
@@ -37,14 +39,55 @@ def test_version_lists_the_plugin() -> None:
     assert "flake8-flask-ctx" in flake8(["--version"]).stdout
 
 
+def _default_option_fixtures() -> list[Path]:
+    return [p for p in fixture_files(FIXTURES) if not options_in(p.read_text(encoding="utf-8"))]
+
+
+def _option_fixtures() -> list[Path]:
+    return [p for p in fixture_files(FIXTURES) if options_in(p.read_text(encoding="utf-8"))]
+
+
 def test_whole_fixture_tree_in_parallel_matches_markers(tmp_path: Path) -> None:
     """``-j 2`` over every fixture gives exactly the markers, and equals ``-j 1``."""
-    paths = fixture_files(FIXTURES)
-    parallel = flake8(["--select=FCX", "-j", "2", "fixtures"], cwd=TESTS)
-    serial = flake8(["--select=FCX", "-j", "1", "fixtures"], cwd=TESTS)
+    paths = _default_option_fixtures()
+    names = [f"fixtures/{p.name}" for p in paths]
+    parallel = flake8(["--select=FCX", "-j", "2", *names], cwd=TESTS)
+    serial = flake8(["--select=FCX", "-j", "1", *names], cwd=TESTS)
     assert parallel.reports == serial.reports
     shown = {p: f"fixtures/{p.name}" for p in paths}
     assert parsed(parallel.reports) == expected_reports(paths, shown)
+
+
+@pytest.mark.parametrize("path", _option_fixtures(), ids=lambda p: p.stem)
+def test_fixture_options_on_the_command_line(path: Path) -> None:
+    """Fixtures with ``# options:`` through real flake8's option parsing, with -j 2."""
+    relative = f"fixtures/{path.name}"
+    options = options_in(path.read_text(encoding="utf-8"))
+    result = flake8(["--select=FCX", "-j", "2", *options, relative, relative], cwd=TESTS)
+    want = expected_reports([path], {path: relative})
+    assert sorted(set(parsed(result.reports))) == want
+
+
+@pytest.mark.parametrize("path", _option_fixtures()[:1], ids=lambda p: p.stem)
+def test_fixture_options_in_setup_cfg(tmp_path: Path, path: Path) -> None:
+    """The same options written in a setup.cfg, in the ini syntax the README shows."""
+    lines = ["[flake8]", "extend-select = FCX"]
+    for option in options_in(path.read_text(encoding="utf-8")):
+        name, _, value = option.partition("=")
+        lines.append(f"{name.lstrip('-')} = {value or 'true'}")
+    (tmp_path / "setup.cfg").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(path, tmp_path / path.name)
+    result = flake8(["--select=FCX", path.name], cwd=tmp_path, isolated=False)
+    assert parsed(result.reports) == expected_reports([path], {path: path.name})
+
+
+def test_a_wrong_option_value_fails_loudly(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    command = [sys.executable, "-m", "flake8", "--flask-ctx-dispatchers=my-app.defer", "a.py"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "flake8-flask-ctx: --flask-ctx-dispatchers" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("name", ["first_positive", "first_negative"])

@@ -12,7 +12,7 @@ import pytest
 
 from flake8_flask_ctx.analysis import ModuleAnalysis
 from flake8_flask_ctx.check import check_source
-from flake8_flask_ctx.knowledge import CONTEXT_LOCAL_PACKAGES
+from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.names import ModuleIndex
 from flake8_flask_ctx.plugin import Plugin
 from flake8_runner import flake8
@@ -128,8 +128,8 @@ def test_check_source_on_real_code_never_fails() -> None:
     checked = 0
     for path in roots:
         source = path.read_text(encoding="utf-8")
-        index = ModuleIndex(cst.parse_module(source), CONTEXT_LOCAL_PACKAGES)
-        ModuleAnalysis(index).findings()
+        index = ModuleIndex(cst.parse_module(source), DEFAULT_KNOWLEDGE)
+        ModuleAnalysis(index, DEFAULT_KNOWLEDGE).findings()
         check_source(source)
         checked += 1
     assert checked == len(roots)

@@ -33,6 +33,12 @@ CODES: Mapping[str, Code] = {
             "an app-tier context-local is reached by code that runs with no app context",
         ),
         Code(
+            "FCX300",
+            "streamed-generator-without-context",
+            "a generator streamed as the response body reaches a context-local "
+            "without stream_with_context",
+        ),
+        Code(
             "FCX999",
             "analyzer-failure",
             "the analyzer itself failed on this file",
@@ -59,6 +65,14 @@ FIX_OVERRIDES: Mapping[str, str] = {
 }
 
 
+#: A task body never runs in a request: only its arguments can carry data in.
+TASK_FIX = "pass the values the task needs as its arguments, read in the view"
+STREAM_FIX = (
+    "wrap the generator with stream_with_context (Response(stream_with_context(gen()))), "
+    "or read the values in the view and pass them to the generator"
+)
+
+
 def reach_message(
     code: str,
     local: str,
@@ -67,16 +81,22 @@ def reach_message(
     read_text: str,
     read_line: int,
     chain: str,
+    task: bool = False,
 ) -> str:
-    """FCX100/FCX110: what is read, where the callable runs, the chain, the fix."""
+    """FCX100/FCX110/FCX300: what is read, where the code runs, the chain, the fix."""
     via = f", via {chain}" if chain else ""
-    if code == "FCX100":
+    if code == "FCX300":
+        problem = f"{local} is read {mechanism.split(',')[0]}"
+        fix = STREAM_FIX
+    elif code == "FCX100":
         problem = f"{local} is read outside the request"
         fix = REQUEST_FIX
     else:
         problem = f"{local} is used with no application context"
         fix = APP_FIX
     fix = FIX_OVERRIDES.get(local, fix)
+    if task and code != "FCX300":
+        fix = TASK_FIX
     return (
         f"{code} {problem}: {callable_name} runs {mechanism} and reads "
         f"{read_text} (line {read_line}{via}); {fix}"

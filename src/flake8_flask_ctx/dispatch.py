@@ -11,13 +11,26 @@ so ``run_async(send_mail)`` in a view is followed like ``executor.submit(send_ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
-from .knowledge import CALL_DISPATCHERS, METHOD_DISPATCHERS, CallDispatcher, ReceiverType
+from .knowledge import (
+    CALL_DISPATCHERS,
+    TASK_DECORATORS,
+    CallDispatcher,
+    Knowledge,
+    MethodDispatcher,
+    ReceiverType,
+    TaskDecorator,
+    ThreadBase,
+    Tier,
+)
 from .names import ModuleIndex
-from .resolution import Resolver, Target
+from .resolution import Resolver, Target, is_name_like
+
+Tiers = FrozenSet[Tier]
+NO_TIERS: Tiers = frozenset()
 
 #: Wrappers of wrappers are followed this many levels deep.
 MAX_WRAPPER_ROUNDS = 5
@@ -27,11 +40,18 @@ NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ide
 
 @dataclass(frozen=True)
 class DispatchSite:
-    """``targets`` are handed over here to run ``mechanism`` ("in a ... worker")."""
+    """``targets`` are handed over here to run ``mechanism`` ("in a ... worker").
+
+    ``carried``: tiers the dispatcher provides (Flask-Threads' app context).
+    ``report_inside``: a task body, which no request ever runs: reported at the read
+    (or the body's call leading to it) instead of at ``report_at``.
+    """
 
     report_at: cst.CSTNode
     targets: Tuple[Target, ...]
     mechanism: str
+    carried: Tiers = NO_TIERS
+    report_inside: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,7 @@ class Handoff:
 
     argument: cst.BaseExpression
     mechanism: str
+    carried: Tiers = NO_TIERS
 
 
 @dataclass(frozen=True)
@@ -50,16 +71,22 @@ class Wrapper:
     position: Optional[int]
     keyword: str
     mechanism: str
+    carried: Tiers
 
 
 class DispatchFinder:
-    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+    def __init__(self, index: ModuleIndex, resolver: Resolver, knowledge: Knowledge) -> None:
         self.index = index
         self.resolver = resolver
+        self.knowledge = knowledge
         self._dispatcher_names = {
-            name.rsplit(".", 1)[-1] for d in CALL_DISPATCHERS for name in d.qualified_names
+            name.rsplit(".", 1)[-1]
+            for d in knowledge.call_dispatchers
+            for name in d.qualified_names
         }
-        self._method_names = {d.method for d in METHOD_DISPATCHERS}
+        self._methods: Dict[str, List[MethodDispatcher]] = {}
+        for method in knowledge.method_dispatchers:
+            self._methods.setdefault(method.method, []).append(method)
 
     def sites(self) -> List[DispatchSite]:
         sites: List[DispatchSite] = []
@@ -71,7 +98,60 @@ class DispatchFinder:
             elif found is not None:
                 self._add(found, sites, wrappers)
         self._follow_wrappers(sites, wrappers)
+        sites.extend(self._task_sites())
         return sites
+
+    # -- task bodies ----------------------------------------------------------------
+
+    def _task_sites(self) -> List[DispatchSite]:
+        """Functions registered as tasks: they only ever run in a worker."""
+        sites: List[DispatchSite] = []
+        for function in self.index.functions:
+            for decorator in function.decorators:
+                task = self._task_decorator(decorator.decorator)
+                if task is not None:
+                    target = Target(function, self.resolver.label(function))
+                    sites.append(
+                        DispatchSite(function, (target,), task.mechanism, report_inside=True)
+                    )
+                    break
+        return sites
+
+    def _task_decorator(self, expr: cst.BaseExpression) -> Optional[TaskDecorator]:
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if not is_name_like(expr):
+            return None
+        last = _last_name(expr)
+        candidates = [
+            t for t in TASK_DECORATORS
+            if t.method == last or any(n.endswith("." + str(last)) for n in t.qualified_names)
+        ]
+        if not candidates:
+            return None
+        qualified = self.index.qualified_names_any(expr)
+        for task in candidates:
+            if qualified & task.qualified_names:
+                return task
+        if not isinstance(expr, cst.Attribute):
+            return None
+        kind = self.resolver.receiver_kind(expr.value)
+        for task in candidates:
+            if not task.method:
+                continue
+            if isinstance(kind, ReceiverType) and kind.key in task.receivers:
+                return task
+            if kind is None and task.on_unknown_receiver and self._plain_receiver(expr.value):
+                return task
+        return None
+
+    def _plain_receiver(self, expr: cst.BaseExpression) -> bool:
+        """A receiver that is not an import of some other library (``pytest.mark``):
+        a module-level name such as ``celery = make_celery(app)``."""
+        if not isinstance(expr, cst.Name):
+            return False
+        qualified = self.index.qualified_names_any(expr)
+        return not any("." in name and not name.startswith(expr.value) for name in qualified)
 
     # -- library dispatchers --------------------------------------------------------
 
@@ -82,14 +162,16 @@ class DispatchFinder:
             return None
         if self._is_dispatcher_identifier(func, last):
             qualified = self.index.qualified_names_any(func)
-            for dispatcher in CALL_DISPATCHERS:
+            for dispatcher in self.knowledge.call_dispatchers:
                 if qualified & dispatcher.qualified_names:
                     return self._library_call(call, dispatcher)
-        if isinstance(func, cst.Attribute) and last in self._method_names:
-            return self._method_call(call, func)
+        if isinstance(func, cst.Attribute) and last in self._methods:
+            return self._method_call(call, func, self._methods[last])
         thread_class = self.resolver.local_class(func)
-        if thread_class is not None and self.resolver.is_thread_subclass(thread_class):
-            return self._thread_subclass(call, thread_class)
+        if thread_class is not None:
+            base = self.resolver.thread_base(thread_class)
+            if base is not None:
+                return self._thread_subclass(call, thread_class, base)
         return None
 
     def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
@@ -106,40 +188,51 @@ class DispatchFinder:
         argument = argument_at(call, dispatcher.position, dispatcher.keyword)
         if argument is None or (dispatcher.needs_start and not self._is_started(call)):
             return None
-        return Handoff(argument, dispatcher.mechanism)
+        return Handoff(argument, dispatcher.mechanism, dispatcher.carries)
 
-    def _method_call(self, call: cst.Call, func: cst.Attribute) -> Optional[Handoff]:
-        for dispatcher in METHOD_DISPATCHERS:
-            if dispatcher.method != func.attr.value:
-                continue
-            kind = self.resolver.receiver_kind(func.value)
-            if isinstance(kind, cst.ClassDef):
-                return None  # a class of this module: its method is analysed as a wrapper
+    def _method_call(
+        self, call: cst.Call, func: cst.Attribute, dispatchers: List[MethodDispatcher]
+    ) -> Optional[Handoff]:
+        kind = self.resolver.receiver_kind(func.value)
+        if isinstance(kind, cst.ClassDef):
+            return None  # a class of this module: its method is analysed as a wrapper
+        for dispatcher in dispatchers:
             if isinstance(kind, ReceiverType):
+                if dispatcher.receivers and kind.key not in dispatcher.receivers:
+                    continue
                 if not kind.dispatches:
                     return None
-                mechanism = f"in a {kind.label} worker"
+                mechanism = dispatcher.mechanism.format(label=kind.label)
+                carried = kind.carries
             elif dispatcher.on_unknown_receiver:
-                mechanism = f"in a worker ({self.index.code(func, 40)})"
+                mechanism = dispatcher.mechanism
+                if "{label}" in mechanism:
+                    mechanism = f"in a worker ({self.index.code(func, 40)})"
+                carried = NO_TIERS
             else:
+                continue
+            if dispatcher.needs_start and not self._is_started(call):
                 return None
-            argument = argument_at(call, dispatcher.position, "fn")
-            return Handoff(argument, mechanism) if argument is not None else None
+            argument = argument_at(call, dispatcher.position, dispatcher.keyword)
+            return Handoff(argument, mechanism, carried) if argument is not None else None
         return None
 
     def _thread_subclass(
-        self, call: cst.Call, thread_class: cst.ClassDef
+        self, call: cst.Call, thread_class: cst.ClassDef, base: ThreadBase
     ) -> Union[Handoff, DispatchSite, None]:
         if not self._is_started(call):
             return None
         name = thread_class.name.value
-        run = self.resolver.find_method(thread_class, "run")
-        if run is None:  # Thread.run calls ``target``, as threading.Thread does
+        run = self.resolver.find_method(thread_class, base.run_method)
+        if run is None:  # the base's run calls ``target``, as threading.Thread does
             thread = CALL_DISPATCHERS[0]
             argument = argument_at(call, thread.position, thread.keyword)
-            return Handoff(argument, f"in a new {name} thread") if argument is not None else None
-        mechanism = f"in a new thread when {name}(...) is started"
-        return DispatchSite(call, (Target(run, f"{name}.run()"),), mechanism)
+            if argument is None:
+                return None
+            return Handoff(argument, f"in a new {name} {base.label}", base.carries)
+        mechanism = f"in a new {base.label} when {name}(...) is started"
+        target = Target(run, f"{name}.{base.run_method}()")
+        return DispatchSite(call, (target,), mechanism, base.carries)
 
     def _is_started(self, call: cst.Call) -> bool:
         """Whether the thread object built by ``call`` may be started.
@@ -177,11 +270,16 @@ class DispatchFinder:
         if resolution.runs_next_argument:
             following = self._next_argument(handoff.argument)
             if following is not None:
-                self._add(Handoff(following, handoff.mechanism), sites, wrappers)
+                self._add(Handoff(following, handoff.mechanism, handoff.carried), sites, wrappers)
             return
         if resolution.targets:
             sites.append(
-                DispatchSite(handoff.argument, tuple(resolution.targets), handoff.mechanism)
+                DispatchSite(
+                    handoff.argument,
+                    tuple(resolution.targets),
+                    handoff.mechanism,
+                    handoff.carried,
+                )
             )
             return
         if resolution.carries_context or not isinstance(handoff.argument, cst.Name):
@@ -192,7 +290,11 @@ class DispatchFinder:
         function, param = binding
         if function not in wrappers:
             wrappers[function] = Wrapper(
-                function, _positional_index(function, param), param.name.value, handoff.mechanism
+                function,
+                _positional_index(function, param),
+                param.name.value,
+                handoff.mechanism,
+                handoff.carried,
             )
 
     def _next_argument(self, argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -231,7 +333,7 @@ class DispatchFinder:
                 if argument is not None:
                     label = self.resolver.label(wrapper.function)
                     mechanism = f"{wrapper.mechanism} (handed over by {label})"
-                    self._add(Handoff(argument, mechanism), sites, wrappers)
+                    self._add(Handoff(argument, mechanism, wrapper.carried), sites, wrappers)
 
     def _called_wrapper(
         self, func: cst.BaseExpression, wrappers: Dict[cst.FunctionDef, Wrapper]

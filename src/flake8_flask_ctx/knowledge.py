@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Mapping, Optional, Tuple
+from typing import Iterable, Mapping, Optional, Tuple
+
+from .settings import Settings
 
 
 class Tier(enum.Enum):
@@ -95,11 +97,6 @@ def canonical_name(qualified_name: str) -> str:
     return NAME_ALIASES.get(qualified_name, qualified_name)
 
 
-def context_local_tier(qualified_name: str) -> Optional[Tier]:
-    """The tier a qualified name needs, or ``None`` if it is not a context-local."""
-    return CONTEXT_LOCALS.get(canonical_name(qualified_name))
-
-
 #: Context-locals that are *objects* (proxies): their truth value is ``False`` when no
 #: context is bound, which makes ``if request:`` a guard.  Functions are not proxies.
 PROXY_OBJECTS = frozenset(
@@ -147,123 +144,378 @@ CONTEXT_COPIERS = frozenset({"contextvars.copy_context"})
 PARTIAL_FACTORIES = frozenset({"functools.partial"})
 
 
-def star_exports(package: str) -> frozenset[str]:
-    """Names of ours that ``from <package> import *`` binds (Flask has no ``__all__``,
-    so every public name; Flask-Login's ``__all__`` lists its three)."""
-    known = list(CONTEXT_LOCALS) + list(NAME_ALIASES) + list(GUARD_CALLS) + list(SAFE_WRAPPERS)
-    prefix = package + "."
-    return frozenset(
-        name[len(prefix):]
-        for name in known
-        if name.startswith(prefix) and "." not in name[len(prefix):]
-    )
+def _names(*names: str) -> frozenset[str]:
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
 class CallDispatcher:
-    """A callable that starts the callable it is given somewhere else.
+    """A function or class that runs the callable it is given somewhere else.
 
     ``position``/``keyword`` say where the dispatched callable is passed.
     ``mechanism`` completes the sentence "``worker()`` runs ...".  ``needs_start``:
     the call builds an object that runs nothing until ``.start()`` (a Thread whose
-    ``.run()`` is called directly runs synchronously, in the request).
+    ``.run()`` is called directly runs synchronously, in the request).  ``carries``:
+    tiers the dispatcher itself provides to the callable (Flask-Threads).
     """
 
     qualified_names: frozenset[str]
-    position: int
+    position: Optional[int]
     keyword: str
     mechanism: str
-    needs_start: bool
+    needs_start: bool = False
+    carries: frozenset[Tier] = frozenset()
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
+    CallDispatcher(_names("threading.Thread"), 1, "target", "in a new threading.Thread", True),
+    CallDispatcher(_names("threading.Timer"), 1, "function", "in a threading.Timer thread", True),
     CallDispatcher(
-        frozenset({"threading.Thread"}), 1, "target", "in a new threading.Thread", True
-    ),
-    CallDispatcher(
-        frozenset({"threading.Timer"}), 1, "function", "in a threading.Timer thread", True
-    ),
-    CallDispatcher(
-        frozenset({"_thread.start_new_thread", "_thread.start_new"}),
+        _names("_thread.start_new_thread", "_thread.start_new"),
         0,
         "function",
         "in a _thread.start_new_thread thread",
-        False,
+    ),
+    CallDispatcher(
+        _names(
+            "multiprocessing.Process",
+            "multiprocessing.context.Process",
+            "multiprocessing.context.SpawnProcess",
+            "multiprocessing.context.ForkProcess",
+            "multiprocessing.context.ForkServerProcess",
+            "multiprocessing.process.BaseProcess",
+        ),
+        1,
+        "target",
+        "in a new multiprocessing.Process",
+        True,
+    ),
+    CallDispatcher(
+        _names("gevent.spawn", "gevent.spawn_raw", "gevent.Greenlet.spawn",
+               "gevent.greenlet.Greenlet.spawn"),
+        0,
+        "run",
+        "in a gevent greenlet",
+    ),
+    CallDispatcher(
+        _names("gevent.spawn_later", "gevent.Greenlet.spawn_later",
+               "gevent.greenlet.Greenlet.spawn_later"),
+        1,
+        "run",
+        "in a gevent greenlet",
+    ),
+    CallDispatcher(
+        _names("gevent.Greenlet", "gevent.greenlet.Greenlet"), 0, "run",
+        "in a gevent greenlet", True,
+    ),
+    CallDispatcher(
+        _names("eventlet.spawn", "eventlet.spawn_n", "eventlet.greenthread.spawn",
+               "eventlet.greenthread.spawn_n"),
+        0,
+        "func",
+        "in an eventlet greenthread",
+    ),
+    CallDispatcher(
+        _names("eventlet.spawn_after", "eventlet.greenthread.spawn_after"),
+        1,
+        "func",
+        "in an eventlet greenthread",
+    ),
+    CallDispatcher(
+        _names("flask_threads.AppContextThread", "flask_threads.thread.AppContextThread"),
+        1,
+        "target",
+        "in a Flask-Threads AppContextThread (an app context, no request)",
+        True,
+        frozenset({Tier.APP}),
     ),
 )
 
-#: Packages whose imports can bind a ``CALL_DISPATCHERS`` name: only calls through
-#: identifiers these imports bind are resolved (a cheap filter that keeps aliases).
-DISPATCH_PACKAGES: Tuple[str, ...] = tuple(
-    sorted({name.split(".")[0] for d in CALL_DISPATCHERS for name in d.qualified_names})
+
+@dataclass(frozen=True)
+class ThreadBase:
+    """A class whose subclasses run ``run_method`` elsewhere once started."""
+
+    qualified_names: frozenset[str]
+    run_method: str
+    label: str
+    carries: frozenset[Tier] = frozenset()
+
+
+THREAD_BASES: Tuple[ThreadBase, ...] = (
+    ThreadBase(_names("threading.Thread"), "run", "thread"),
+    ThreadBase(
+        _names("multiprocessing.Process", "multiprocessing.context.Process",
+               "multiprocessing.process.BaseProcess"),
+        "run",
+        "process",
+    ),
+    ThreadBase(_names("gevent.Greenlet", "gevent.greenlet.Greenlet"), "_run", "greenlet"),
+    ThreadBase(
+        _names("flask_threads.AppContextThread", "flask_threads.thread.AppContextThread"),
+        "run",
+        "AppContextThread (an app context, no request)",
+        frozenset({Tier.APP}),
+    ),
 )
 
 
 @dataclass(frozen=True)
 class ReceiverType:
-    """What an object built by one of ``qualified_names`` does with jobs.
+    """Objects built by ``qualified_names`` (classes or factory functions).
 
     ``dispatches`` is False for receivers that carry the request context themselves
-    (Flask-Executor wraps every job in ``copy_current_request_context``).
+    (Flask-Executor wraps every job in ``copy_current_request_context``); ``carries``
+    lists tiers the receiver provides (Flask-Threads' executor pushes an app context).
     """
 
+    key: str
     qualified_names: frozenset[str]
     label: str
-    dispatches: bool
+    dispatches: bool = True
+    carries: frozenset[Tier] = frozenset()
 
 
-EXECUTOR_TYPES: Tuple[ReceiverType, ...] = (
+RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
     ReceiverType(
-        frozenset(
-            {
-                "concurrent.futures.ThreadPoolExecutor",
-                "concurrent.futures.thread.ThreadPoolExecutor",
-            }
-        ),
+        "thread-executor",
+        _names("concurrent.futures.ThreadPoolExecutor",
+               "concurrent.futures.thread.ThreadPoolExecutor"),
         "ThreadPoolExecutor",
-        True,
     ),
     ReceiverType(
-        frozenset(
-            {
-                "concurrent.futures.ProcessPoolExecutor",
-                "concurrent.futures.process.ProcessPoolExecutor",
-            }
-        ),
+        "process-executor",
+        _names("concurrent.futures.ProcessPoolExecutor",
+               "concurrent.futures.process.ProcessPoolExecutor"),
         "ProcessPoolExecutor",
-        True,
     ),
-    ReceiverType(frozenset({"flask_executor.Executor"}), "Flask-Executor", False),
+    ReceiverType("flask-executor", _names("flask_executor.Executor"), "Flask-Executor", False),
+    ReceiverType(
+        "flask-threads-executor",
+        _names("flask_threads.ThreadPoolWithAppContextExecutor",
+               "flask_threads.thread_pool.ThreadPoolWithAppContextExecutor"),
+        "Flask-Threads ThreadPoolWithAppContextExecutor (an app context, no request)",
+        True,
+        frozenset({Tier.APP}),
+    ),
+    ReceiverType(
+        "mp-pool",
+        _names("multiprocessing.Pool", "multiprocessing.pool.Pool",
+               "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool",
+               "multiprocessing.context.BaseContext.Pool"),
+        "multiprocessing pool",
+    ),
+    ReceiverType("mp-context", _names("multiprocessing.get_context"), "multiprocessing context"),
+    ReceiverType(
+        "event-loop",
+        _names("asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop",
+               "asyncio.events.get_event_loop", "asyncio.events.get_running_loop",
+               "asyncio.events.new_event_loop"),
+        "event loop",
+    ),
+    ReceiverType("socketio", _names("flask_socketio.SocketIO"), "Flask-SocketIO"),
+    ReceiverType(
+        "scheduler",
+        _names(
+            "apscheduler.schedulers.background.BackgroundScheduler",
+            "apscheduler.schedulers.blocking.BlockingScheduler",
+            "apscheduler.schedulers.asyncio.AsyncIOScheduler",
+            "apscheduler.schedulers.gevent.GeventScheduler",
+            "apscheduler.schedulers.base.BaseScheduler",
+            "flask_apscheduler.APScheduler",
+        ),
+        "APScheduler",
+    ),
+    ReceiverType("rq-queue", _names("rq.Queue", "rq.queue.Queue"), "RQ"),
+    ReceiverType("gevent-pool", _names("gevent.pool.Pool", "gevent.pool.Group"), "gevent pool"),
+    ReceiverType(
+        "eventlet-pool", _names("eventlet.GreenPool", "eventlet.greenpool.GreenPool"),
+        "eventlet GreenPool",
+    ),
+    ReceiverType("celery", _names("celery.Celery"), "Celery"),
+    ReceiverType(
+        "huey",
+        _names("huey.Huey", "huey.RedisHuey", "huey.SqliteHuey", "huey.MemoryHuey",
+               "huey.FileHuey", "huey.PriorityRedisHuey", "huey.api.Huey"),
+        "huey",
+    ),
 )
+
+#: ``ctx.Pool(...)`` on a multiprocessing context builds a pool.
+RECEIVER_FACTORIES: Mapping[Tuple[str, str], str] = {("mp-context", "Pool"): "mp-pool"}
+RECEIVERS_BY_KEY: Mapping[str, ReceiverType] = {r.key: r for r in RECEIVER_TYPES}
 
 
 @dataclass(frozen=True)
 class MethodDispatcher:
-    """``receiver.<method>(fn, ...)`` on a receiver built by an ``EXECUTOR_TYPES`` row.
+    """``receiver.<method>(...)`` on a receiver of one of ``receivers`` (keys).
 
     ``on_unknown_receiver``: also a dispatch when the receiver cannot be resolved
-    (``submit`` nearly always means "run elsewhere"; ``map`` does not: pandas).
+    (``submit`` nearly always means "run elsewhere"; ``map`` and ``apply`` do not:
+    pandas).  ``mechanism`` may use ``{label}`` (the receiver type's label).
     """
 
     method: str
-    position: int
+    receivers: frozenset[str]
+    position: Optional[int]
+    keyword: str
     on_unknown_receiver: bool
+    mechanism: str = "in a {label} worker"
+    needs_start: bool = False
 
+
+_EXECUTORS = _names("thread-executor", "process-executor", "flask-threads-executor")
+_POOLS = _names("mp-pool")
 
 METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
-    MethodDispatcher("submit", 0, True),
-    MethodDispatcher("map", 0, False),
+    MethodDispatcher("submit", _EXECUTORS, 0, "fn", True),
+    MethodDispatcher("map", _EXECUTORS | _POOLS, 0, "func", False),
+    MethodDispatcher("apply", _POOLS, 0, "func", False),
+    MethodDispatcher("starmap", _POOLS, 0, "func", False),
+    MethodDispatcher("apply_async", _POOLS | _names("gevent-pool"), 0, "func", True),
+    MethodDispatcher("map_async", _POOLS, 0, "func", True),
+    MethodDispatcher("starmap_async", _POOLS, 0, "func", True),
+    MethodDispatcher("imap", _POOLS | _names("gevent-pool"), 0, "func", True),
+    MethodDispatcher("imap_unordered", _POOLS | _names("gevent-pool"), 0, "func", True),
+    MethodDispatcher("Process", _names("mp-context"), 1, "target", False,
+                     "in a new process", True),
+    MethodDispatcher("run_in_executor", _names("event-loop"), 1, "func", True,
+                     "in the event loop's executor thread"),
+    MethodDispatcher("start_background_task", _names("socketio"), 0, "target", True,
+                     "in a Flask-SocketIO background task"),
+    MethodDispatcher("add_job", _names("scheduler"), 0, "func", True,
+                     "as an APScheduler job"),
+    MethodDispatcher("enqueue", _names("rq-queue"), 0, "f", True, "in an RQ worker"),
+    MethodDispatcher("enqueue_call", _names("rq-queue"), 0, "func", True, "in an RQ worker"),
+    MethodDispatcher("enqueue_at", _names("rq-queue"), 1, "f", True, "in an RQ worker"),
+    MethodDispatcher("enqueue_in", _names("rq-queue"), 1, "f", True, "in an RQ worker"),
+    MethodDispatcher("spawn", _names("gevent-pool", "eventlet-pool"), 0, "func", False),
+    MethodDispatcher("spawn_n", _names("eventlet-pool"), 0, "func", False),
+    MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
+                     "after the response is closed, when the request context is gone"),
 )
 
-#: Base classes whose subclasses run ``run()`` in a new thread when started.
-THREAD_BASE_CLASSES = frozenset({"threading.Thread"})
 
-#: Words one of which a file must contain to hold a dispatch site this version
-#: detects.  A file without any of them cannot produce a finding, so it is not parsed.
+@dataclass(frozen=True)
+class TaskDecorator:
+    """A decorator that registers its function to run in a worker, never in a request.
+
+    Matched by qualified name (``celery.shared_task``) or as ``<receiver>.<method>``
+    on receivers of ``receivers`` (or of unknown type when ``on_unknown_receiver``).
+    """
+
+    mechanism: str
+    qualified_names: frozenset[str] = frozenset()
+    method: str = ""
+    receivers: frozenset[str] = frozenset()
+    on_unknown_receiver: bool = False
+
+
+TASK_DECORATORS: Tuple[TaskDecorator, ...] = (
+    TaskDecorator("as a Celery task in a worker", _names("celery.shared_task")),
+    TaskDecorator("as a task in a worker", method="task",
+                  receivers=_names("celery", "huey"), on_unknown_receiver=True),
+    TaskDecorator("as a huey task in a worker", method="periodic_task",
+                  receivers=_names("huey"), on_unknown_receiver=True),
+    TaskDecorator("as a huey task in a worker", method="db_task", receivers=_names("huey")),
+    TaskDecorator("as a dramatiq actor in a worker",
+                  _names("dramatiq.actor", "dramatiq.actor.actor")),
+    TaskDecorator("as an RQ job in a worker", _names("rq.decorators.job", "rq.job")),
+    TaskDecorator("as an APScheduler job", method="scheduled_job",
+                  receivers=_names("scheduler"), on_unknown_receiver=True),
+)
+
+#: Streaming responses (FCX300): classes whose first argument is the body.
+RESPONSE_CLASSES = _names(
+    "flask.Response", "flask.wrappers.Response", "werkzeug.Response",
+    "werkzeug.wrappers.Response", "werkzeug.wrappers.response.Response",
+    "werkzeug.sansio.response.Response",
+)
+#: ``app.response_class(...)`` / ``current_app.response_class(...)``.
+RESPONSE_CLASS_ATTRIBUTE = "response_class"
+#: Wrapping the generator (or decorating its function) keeps the request context.
+STREAM_WRAPPERS = _names("flask.stream_with_context", "flask.helpers.stream_with_context")
+#: Decorator methods that register a view (the view's return value is the response).
+VIEW_DECORATOR_METHODS = _names("route", "get", "post", "put", "patch", "delete")
+
+#: Words one of which a file must contain to hold anything reportable: a dispatch
+#: site, a task decorator or a streamed response.  Checked before parsing.
 DISPATCH_WORDS: Tuple[str, ...] = (
-    "submit",
-    "Thread",
-    "Timer",
-    "start_new",
-    "Executor",
+    "submit", "Thread", "Timer", "start_new", "Executor", "Process", "Pool", "map",
+    "apply", "run_in_executor", "spawn", "Greenlet", "start_background_task", "add_job",
+    "scheduled_job", "enqueue", "call_on_close", "task", "actor", "job", "Response",
+    "response_class", "yield",
 )
+
+
+def _top_packages(names: Iterable[str]) -> Tuple[str, ...]:
+    return tuple(sorted({name.split(".")[0] for name in names}))
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the engine consults: the defaults above plus the user's options."""
+
+    context_locals: Mapping[str, Tier]
+    proxy_objects: frozenset[str]
+    safe_wrappers: frozenset[str]
+    call_dispatchers: Tuple[CallDispatcher, ...]
+    method_dispatchers: Tuple[MethodDispatcher, ...]
+    watched_packages: Tuple[str, ...]
+    dispatch_packages: Tuple[str, ...]
+    prefilter_words: Tuple[str, ...]
+
+    def tier_of(self, qualified_name: str) -> Optional[Tier]:
+        """The tier a qualified name needs, or ``None`` if it is not a context-local."""
+        return self.context_locals.get(canonical_name(qualified_name))
+
+    def star_exports(self, package: str) -> frozenset[str]:
+        """Names of ours that ``from <package> import *`` binds (Flask has no
+        ``__all__``, so every public name; Flask-Login's ``__all__`` has its three)."""
+        known = [*self.context_locals, *NAME_ALIASES, *GUARD_CALLS, *self.safe_wrappers]
+        prefix = package + "."
+        return frozenset(
+            name[len(prefix):]
+            for name in known
+            if name.startswith(prefix) and "." not in name[len(prefix):]
+        )
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Knowledge":
+        locals_ = dict(CONTEXT_LOCALS)
+        if settings.server_name:
+            locals_["flask.url_for"] = Tier.APP  # with SERVER_NAME an app context suffices
+        locals_.update({name: Tier.REQUEST for name in settings.request_locals})
+        locals_.update({name: Tier.APP for name in settings.app_locals})
+        user_proxies = frozenset(settings.request_locals) | frozenset(settings.app_locals)
+        calls = CALL_DISPATCHERS + tuple(
+            CallDispatcher(frozenset({d.name}), d.position, d.keyword,
+                           f"through {d.name} (configured dispatcher)")
+            for d in settings.dispatchers if not d.is_method
+        )
+        methods = METHOD_DISPATCHERS + tuple(
+            MethodDispatcher(d.name[2:], frozenset(), d.position, d.keyword, True,
+                             f"through .{d.name[2:]}() (configured dispatcher)")
+            for d in settings.dispatchers if d.is_method
+        )
+        user_names = [*settings.request_locals, *settings.app_locals]
+        dispatch_names = [n for d in calls for n in d.qualified_names]
+        last_words = [
+            name.rsplit(".", 1)[-1]
+            for name in [*dispatch_names, *(m.method for m in methods), *settings.safe_wrappers]
+        ]
+        return cls(
+            context_locals=locals_,
+            proxy_objects=PROXY_OBJECTS | user_proxies,
+            safe_wrappers=SAFE_WRAPPERS | frozenset(settings.safe_wrappers),
+            call_dispatchers=calls,
+            method_dispatchers=methods,
+            watched_packages=tuple(
+                sorted(set(CONTEXT_LOCAL_PACKAGES) | set(_top_packages(user_names)))
+            ),
+            dispatch_packages=_top_packages(dispatch_names),
+            prefilter_words=tuple(sorted(set(DISPATCH_WORDS) | set(last_words))),
+        )
+
+
+DEFAULT_KNOWLEDGE = Knowledge.build(Settings())

@@ -20,7 +20,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from .knowledge import star_exports
+from .knowledge import Knowledge
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 FunctionLike = (cst.FunctionDef, cst.Lambda)
@@ -86,12 +86,7 @@ class ModuleIndex:
     the most expensive part of LibCST's metadata.
     """
 
-    def __init__(
-        self,
-        module: cst.Module,
-        watched_packages: Iterable[str],
-        dispatch_packages: Iterable[str] = (),
-    ) -> None:
+    def __init__(self, module: cst.Module, knowledge: Knowledge) -> None:
         self.module = module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes = wrapper.resolve(ScopeProvider)
@@ -102,14 +97,17 @@ class ModuleIndex:
         self.calls = indexer.calls
         self.functions = indexer.functions
         self.classes = indexer.classes
-        watched = tuple(watched_packages)
-        self.watched_identifiers, star_packages = _identifiers_bound_by(indexer.imports, watched)
+        self.watched_identifiers, star_packages = _identifiers_bound_by(
+            indexer.imports, knowledge.watched_packages
+        )
         #: ``from flask import *`` binds names LibCST's scopes do not record.
         self.star_names: Dict[str, str] = {
-            name: package for package in star_packages for name in star_exports(package)
+            name: package
+            for package in star_packages
+            for name in knowledge.star_exports(package)
         }
         self.dispatch_identifiers, _ = _identifiers_bound_by(
-            indexer.imports, tuple(dispatch_packages)
+            indexer.imports, knowledge.dispatch_packages
         )
 
     # -- positions and text -------------------------------------------------------

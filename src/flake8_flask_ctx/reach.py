@@ -21,17 +21,17 @@ from .knowledge import (
     CONTEXT_MANAGER_METHODS,
     GUARD_CALLS,
     GUARD_IMPLIES,
-    PROXY_OBJECTS,
+    Knowledge,
     Tier,
     canonical_name,
-    context_local_tier,
 )
 from .names import ModuleIndex
 from .resolution import CallableNode, Resolver, Target, is_name_like
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
-Chain = Tuple[Tuple[str, int], ...]
+#: The hops from the dispatched callable to a read: (label, line, column) of each call.
+Chain = Tuple[Tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Read:
     local: str
     text: str
     line: int
+    column: int
     guarded: Tiers
 
 
@@ -51,6 +52,7 @@ class Edge:
 
     target: Target
     line: int
+    column: int
     guarded: Tiers
 
 
@@ -72,9 +74,10 @@ class Reached:
 class Reach:
     """Reach questions for one module; facts are cached across dispatch sites."""
 
-    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+    def __init__(self, index: ModuleIndex, resolver: Resolver, knowledge: Knowledge) -> None:
         self.index = index
         self.resolver = resolver
+        self.knowledge = knowledge
         self._facts: Dict[CallableNode, Facts] = {}
 
     def first_reads(
@@ -98,7 +101,7 @@ class Reach:
                     continue
                 found.setdefault(read.tier, Reached(root, read, chain))
             for edge in facts.edges:
-                step = chain + ((edge.target.label, edge.line),)
+                step = chain + ((edge.target.label, edge.line, edge.column),)
                 queue.append((root, edge.target, guarded | edge.guarded, step))
         return found
 
@@ -132,16 +135,26 @@ class BodyScanner:
     def __init__(self, reach: "Reach", function: CallableNode) -> None:
         self.reach = reach
         self.index = reach.index
+        self.knowledge = reach.knowledge
         self.function = function
         self.reads: List[Read] = []
         self.edges: List[Edge] = []
         self._stack: List[Tuple[cst.CSTNode, Tiers, bool]] = []
 
     def scan(self) -> Facts:
-        self._push(self.function.body, NO_TIERS)
+        node = self.function
+        if isinstance(node, cst.GeneratorExp):
+            # The outermost iterable is evaluated where the expression is created (the
+            # view); the element, the conditions and inner loops run when iterated.
+            self._push(node.elt, NO_TIERS)
+            for condition in node.for_in.ifs:
+                self._push(condition.test, NO_TIERS)
+            self._push(node.for_in.inner_for_in, NO_TIERS)
+        else:
+            self._push(node.body, NO_TIERS)
         while self._stack:
-            node, guarded, truth = self._stack.pop()
-            self._visit(node, guarded, truth)
+            current, guarded, truth = self._stack.pop()
+            self._visit(current, guarded, truth)
         self.reads.sort(key=lambda read: read.line)
         self.edges.sort(key=lambda edge: edge.line)
         return Facts(self.reads, self.edges)
@@ -195,14 +208,21 @@ class BodyScanner:
         self, node: Union[cst.Name, cst.Attribute], guarded: Tiers, truth: bool
     ) -> None:
         for qualified in self.index.qualified_names(node):
-            tier = context_local_tier(qualified)
+            tier = self.knowledge.tier_of(qualified)
             if tier is None:
                 continue
             local = canonical_name(qualified)
-            if truth and local in PROXY_OBJECTS:
+            if truth and local in self.knowledge.proxy_objects:
                 return  # bool(proxy) is False outside a context: a guard, not a use
             self.reads.append(
-                Read(tier, local, self._read_text(node), self.index.line(node), guarded)
+                Read(
+                    tier,
+                    local,
+                    self._read_text(node),
+                    self.index.line(node),
+                    self.index.column(node),
+                    guarded,
+                )
             )
             return
         self._edge(node, node, guarded)
@@ -212,7 +232,9 @@ class BodyScanner:
     def _edge(self, reference: cst.BaseExpression, at: cst.CSTNode, guarded: Tiers) -> None:
         for target in self.reach.callees_of(reference):
             if target.node is not self.function:
-                self.edges.append(Edge(target, self.index.line(at), guarded))
+                self.edges.append(
+                    Edge(target, self.index.line(at), self.index.column(at), guarded)
+                )
 
     def _read_text(self, node: cst.BaseExpression) -> str:
         """``request.json`` for the ``request`` in ``request.json.get(...)``."""
@@ -277,8 +299,8 @@ class BodyScanner:
         if is_name_like(test):
             for qualified in self.index.qualified_names(test):
                 local = canonical_name(qualified)
-                tier = context_local_tier(local)
-                if tier is not None and local in PROXY_OBJECTS:
+                tier = self.knowledge.tier_of(local)
+                if tier is not None and local in self.knowledge.proxy_objects:
                     return GUARD_IMPLIES[tier]
         return NO_TIERS
 

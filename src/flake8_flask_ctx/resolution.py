@@ -16,15 +16,19 @@ import libcst as cst
 
 from .knowledge import (
     CONTEXT_COPIERS,
-    EXECUTOR_TYPES,
     PARTIAL_FACTORIES,
-    SAFE_WRAPPERS,
-    THREAD_BASE_CLASSES,
+    RECEIVER_FACTORIES,
+    RECEIVER_TYPES,
+    RECEIVERS_BY_KEY,
+    THREAD_BASES,
+    Knowledge,
     ReceiverType,
+    ThreadBase,
 )
 from .names import ModuleIndex, walk
 
-CallableNode = Union[cst.FunctionDef, cst.Lambda]
+#: Code that can run later: a function, a lambda, or a generator expression's body.
+CallableNode = Union[cst.FunctionDef, cst.Lambda, cst.GeneratorExp]
 #: How many name-to-value hops resolution follows (``a = b``; ``b = partial(c)``...).
 MAX_RESOLUTION_DEPTH = 8
 
@@ -59,8 +63,9 @@ ReceiverKind = Union[ReceiverType, cst.ClassDef, None]
 
 
 class Resolver:
-    def __init__(self, index: ModuleIndex) -> None:
+    def __init__(self, index: ModuleIndex, knowledge: Knowledge) -> None:
         self.index = index
+        self.knowledge = knowledge
         self.function_names = {f.name.value for f in index.functions}
         self._class_names = {c.name.value for c in index.classes}
 
@@ -90,7 +95,7 @@ class Resolver:
                     result.extend(self._function(method))
         elif isinstance(expr, cst.Call) and is_name_like(expr.func):
             qualified = self.index.qualified_names_any(expr.func)
-            if qualified & SAFE_WRAPPERS:
+            if qualified & self.knowledge.safe_wrappers:
                 result.carries_context = True
             elif qualified & PARTIAL_FACTORIES and expr.args:
                 result.extend(self.callable(expr.args[0].value, depth + 1))
@@ -132,7 +137,9 @@ class Resolver:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
                 expr = expr.func
-            if is_name_like(expr) and self.index.qualified_names_any(expr) & SAFE_WRAPPERS:
+            if is_name_like(expr) and (
+                self.index.qualified_names_any(expr) & self.knowledge.safe_wrappers
+            ):
                 return True
         return False
 
@@ -188,23 +195,33 @@ class Resolver:
     def _constructed_kind(self, call: cst.Call) -> ReceiverKind:
         local = self.local_class(call.func)
         if local is not None:
-            return self.executor_base(local, set()) or local
+            return self.receiver_base(local) or local
         if not is_name_like(call.func):
             return None
-        return executor_type(self.index.qualified_names_any(call.func))
+        found = receiver_type(self.index.qualified_names_any(call.func))
+        if found is None and isinstance(call.func, cst.Attribute):
+            # ``ctx.Pool(2)`` where ``ctx = multiprocessing.get_context(...)``
+            factory = self.receiver_kind(call.func.value)
+            if isinstance(factory, ReceiverType):
+                key = RECEIVER_FACTORIES.get((factory.key, call.func.attr.value))
+                found = RECEIVERS_BY_KEY.get(key) if key else None
+        return found
 
-    def executor_base(self, cls: cst.ClassDef, seen: Set[cst.ClassDef]) -> Optional[ReceiverType]:
-        """The executor type a class of this module derives from, if any."""
+    def receiver_base(
+        self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> Optional[ReceiverType]:
+        """The receiver type a class of this module derives from, if any."""
+        seen = set() if seen is None else seen
         if cls in seen:
             return None
         seen.add(cls)
         for base in cls.bases:
             if not is_name_like(base.value):
                 continue
-            found = executor_type(self.index.qualified_names_any(base.value))
+            found = receiver_type(self.index.qualified_names_any(base.value))
             local = self.local_class(base.value)
             if found is None and local is not None:
-                found = self.executor_base(local, seen)
+                found = self.receiver_base(local, seen)
             if found is not None:
                 return found
         return None
@@ -253,22 +270,27 @@ class Resolver:
                     return value
         return None
 
-    def is_thread_subclass(
+    def thread_base(
         self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
-    ) -> bool:
+    ) -> Optional[ThreadBase]:
+        """The thread-like base (``threading.Thread``, ``Process``, ``Greenlet``...) a
+        class of this module derives from, directly or through local classes."""
         seen = set() if seen is None else seen
         if cls in seen:
-            return False
+            return None
         seen.add(cls)
         for base in cls.bases:
             if base.keyword is not None or not is_name_like(base.value):
                 continue
-            if self.index.qualified_names_any(base.value) & THREAD_BASE_CLASSES:
-                return True
+            qualified = self.index.qualified_names_any(base.value)
+            for known in THREAD_BASES:
+                if qualified & known.qualified_names:
+                    return known
             local = self.local_class(base.value)
-            if local is not None and self.is_thread_subclass(local, seen):
-                return True
-        return False
+            found = self.thread_base(local, seen) if local is not None else None
+            if found is not None:
+                return found
+        return None
 
     def find_method(
         self, cls: cst.ClassDef, name: str, seen: Optional[Set[cst.ClassDef]] = None
@@ -290,8 +312,8 @@ class Resolver:
         return None
 
 
-def executor_type(qualified: Set[str]) -> Optional[ReceiverType]:
-    for receiver in EXECUTOR_TYPES:
+def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:
+    for receiver in RECEIVER_TYPES:
         if qualified & receiver.qualified_names:
             return receiver
     return None
