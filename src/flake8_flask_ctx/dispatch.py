@@ -10,7 +10,7 @@ so ``run_async(send_mail)`` in a view is followed like ``executor.submit(send_ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
@@ -18,7 +18,10 @@ import libcst as cst
 from .knowledge import (
     CALL_DISPATCHERS,
     TASK_DECORATORS,
+    CELERY_TASK_BASES,
+    MANY_INVOCATION_METHODS,
     CallDispatcher,
+    Forwards,
     Knowledge,
     MethodDispatcher,
     ReceiverType,
@@ -26,12 +29,14 @@ from .knowledge import (
     ThreadBase,
     Tier,
 )
-from .names import ModuleIndex
+from .names import ModuleIndex, walk
 from .resolution import Resolver, Target, is_name_like
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
 
+#: A project wrapper forwards whatever else it is given (``run_async(fn, *args)``).
+_EVERYTHING = Forwards(rest_from=0, other_keywords=True)
 #: Wrappers of wrappers are followed this many levels deep.
 MAX_WRAPPER_ROUNDS = 5
 #: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
@@ -52,6 +57,15 @@ class DispatchSite:
     mechanism: str
     carried: Tiers = NO_TIERS
     report_inside: bool = False
+    #: The dispatch call and which of its arguments travel with the callable.
+    call: Optional[cst.Call] = None
+    forwards: Forwards = Forwards()
+    #: ``functools.partial`` arguments, ``copy_current_request_context`` wrappers
+    #: and the functions they wrap, and whether one callable runs many times (map).
+    bound_arguments: Tuple[cst.BaseExpression, ...] = ()
+    wrappers: Tuple[cst.CSTNode, ...] = ()
+    wrapped_targets: Tuple[Target, ...] = ()
+    runs_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class Handoff:
     argument: cst.BaseExpression
     mechanism: str
     carried: Tiers = NO_TIERS
+    call: Optional[cst.Call] = None
+    forwards: Forwards = Forwards()
+    runs_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,16 +123,41 @@ class DispatchFinder:
     def _task_sites(self) -> List[DispatchSite]:
         """Functions registered as tasks: they only ever run in a worker."""
         sites: List[DispatchSite] = []
+        celery_carries: Optional[Tiers] = None
         for function in self.index.functions:
             for decorator in function.decorators:
                 task = self._task_decorator(decorator.decorator)
-                if task is not None:
-                    target = Target(function, self.resolver.label(function))
-                    sites.append(
-                        DispatchSite(function, (target,), task.mechanism, report_inside=True)
-                    )
-                    break
+                if task is None:
+                    continue
+                carried = NO_TIERS
+                mechanism = task.mechanism
+                if task.celery:
+                    if celery_carries is None:
+                        celery_carries = self._celery_base_carries()
+                    carried = celery_carries
+                    if carried:
+                        mechanism += " (its Task base pushes an app context, no request)"
+                target = Target(function, self.resolver.label(function))
+                sites.append(
+                    DispatchSite(function, (target,), mechanism, carried, report_inside=True)
+                )
+                break
         return sites
+
+    def _celery_base_carries(self) -> Tiers:
+        """The Flask docs' pattern: a ``celery.Task`` subclass whose ``__call__`` runs
+        the task inside ``app.app_context()`` gives this module's tasks an app context."""
+        for cls in self.index.classes:
+            bases = [b.value for b in cls.bases if is_name_like(b.value)]
+            if not any(self.index.qualified_names_any(b) & CELERY_TASK_BASES for b in bases):
+                continue
+            call = self.resolver.find_method(cls, "__call__")
+            if call is not None and any(
+                isinstance(node, cst.Attribute) and node.attr.value == "app_context"
+                for node in walk(call.body)
+            ):
+                return frozenset({Tier.APP})
+        return NO_TIERS
 
     def _task_decorator(self, expr: cst.BaseExpression) -> Optional[TaskDecorator]:
         if isinstance(expr, cst.Call):
@@ -188,7 +230,9 @@ class DispatchFinder:
         argument = argument_at(call, dispatcher.position, dispatcher.keyword)
         if argument is None or (dispatcher.needs_start and not self._is_started(call)):
             return None
-        return Handoff(argument, dispatcher.mechanism, dispatcher.carries)
+        return Handoff(
+            argument, dispatcher.mechanism, dispatcher.carries, call, dispatcher.forwards
+        )
 
     def _method_call(
         self, call: cst.Call, func: cst.Attribute, dispatchers: List[MethodDispatcher]
@@ -214,7 +258,10 @@ class DispatchFinder:
             if dispatcher.needs_start and not self._is_started(call):
                 return None
             argument = argument_at(call, dispatcher.position, dispatcher.keyword)
-            return Handoff(argument, mechanism, carried) if argument is not None else None
+            if argument is None:
+                return None
+            many = dispatcher.method in MANY_INVOCATION_METHODS
+            return Handoff(argument, mechanism, carried, call, dispatcher.forwards, many)
         return None
 
     def _thread_subclass(
@@ -229,7 +276,9 @@ class DispatchFinder:
             argument = argument_at(call, thread.position, thread.keyword)
             if argument is None:
                 return None
-            return Handoff(argument, f"in a new {name} {base.label}", base.carries)
+            return Handoff(
+                argument, f"in a new {name} {base.label}", base.carries, call, thread.forwards
+            )
         mechanism = f"in a new {base.label} when {name}(...) is started"
         target = Target(run, f"{name}.{base.run_method}()")
         return DispatchSite(call, (target,), mechanism, base.carries)
@@ -270,19 +319,25 @@ class DispatchFinder:
         if resolution.runs_next_argument:
             following = self._next_argument(handoff.argument)
             if following is not None:
-                self._add(Handoff(following, handoff.mechanism, handoff.carried), sites, wrappers)
+                self._add(replace(handoff, argument=following), sites, wrappers)
             return
-        if resolution.targets:
+        if resolution.targets or resolution.carries_context:
             sites.append(
                 DispatchSite(
                     handoff.argument,
                     tuple(resolution.targets),
                     handoff.mechanism,
                     handoff.carried,
+                    call=handoff.call,
+                    forwards=handoff.forwards,
+                    bound_arguments=tuple(resolution.bound_arguments),
+                    wrappers=tuple(resolution.wrappers),
+                    wrapped_targets=tuple(resolution.wrapped_targets),
+                    runs_many=handoff.runs_many,
                 )
             )
             return
-        if resolution.carries_context or not isinstance(handoff.argument, cst.Name):
+        if not isinstance(handoff.argument, cst.Name):
             return
         binding = self.index.parameter_binding(handoff.argument)
         if binding is None:
@@ -333,7 +388,8 @@ class DispatchFinder:
                 if argument is not None:
                     label = self.resolver.label(wrapper.function)
                     mechanism = f"{wrapper.mechanism} (handed over by {label})"
-                    self._add(Handoff(argument, mechanism, wrapper.carried), sites, wrappers)
+                    handoff = Handoff(argument, mechanism, wrapper.carried, call, _EVERYTHING)
+                    self._add(handoff, sites, wrappers)
 
     def _called_wrapper(
         self, func: cst.BaseExpression, wrappers: Dict[cst.FunctionDef, Wrapper]

@@ -93,8 +93,16 @@ CONTEXT_LOCAL_PACKAGES: Tuple[str, ...] = ("flask", "flask_login")
 
 
 def canonical_name(qualified_name: str) -> str:
-    """Map any public spelling of a Flask object to the one used in messages."""
-    return NAME_ALIASES.get(qualified_name, qualified_name)
+    """Map any public spelling of a Flask object (or an attribute path under it, such
+    as ``flask.globals.request.files``) to the one used in messages and tables."""
+    if qualified_name in NAME_ALIASES:
+        return NAME_ALIASES[qualified_name]
+    head, _, rest = qualified_name.rpartition(".")
+    while head:
+        if head in NAME_ALIASES:
+            return NAME_ALIASES[head] + qualified_name[len(head):]
+        head, _, _ = head.rpartition(".")
+    return qualified_name
 
 
 #: Context-locals that are *objects* (proxies): their truth value is ``False`` when no
@@ -149,6 +157,26 @@ def _names(*names: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class Forwards:
+    """Which arguments of a dispatch call travel to the callable (FCX200/FCX210).
+
+    ``rest_from``: every positional argument from this index on (``submit(fn, *a)``);
+    ``containers``: (position, keyword) of ``args=``/``kwargs=``-style arguments;
+    ``other_keywords``: every keyword argument not otherwise named (``submit(fn, x=1)``).
+    Literal tuples, lists, sets and dict values are looked into.
+    """
+
+    rest_from: Optional[int] = None
+    containers: Tuple[Tuple[Optional[int], str], ...] = ()
+    other_keywords: bool = False
+
+
+_THREAD_ARGS = Forwards(containers=((3, "args"), (4, "kwargs")))
+_REST_1 = Forwards(rest_from=1, other_keywords=True)
+_REST_2 = Forwards(rest_from=2, other_keywords=True)
+
+
+@dataclass(frozen=True)
 class CallDispatcher:
     """A function or class that runs the callable it is given somewhere else.
 
@@ -165,16 +193,24 @@ class CallDispatcher:
     mechanism: str
     needs_start: bool = False
     carries: frozenset[Tier] = frozenset()
+    forwards: Forwards = Forwards()
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
-    CallDispatcher(_names("threading.Thread"), 1, "target", "in a new threading.Thread", True),
-    CallDispatcher(_names("threading.Timer"), 1, "function", "in a threading.Timer thread", True),
+    CallDispatcher(
+        _names("threading.Thread"), 1, "target", "in a new threading.Thread", True,
+        forwards=_THREAD_ARGS,
+    ),
+    CallDispatcher(
+        _names("threading.Timer"), 1, "function", "in a threading.Timer thread", True,
+        forwards=Forwards(containers=((2, "args"), (3, "kwargs"))),
+    ),
     CallDispatcher(
         _names("_thread.start_new_thread", "_thread.start_new"),
         0,
         "function",
         "in a _thread.start_new_thread thread",
+        forwards=Forwards(containers=((1, "args"), (2, "kwargs"))),
     ),
     CallDispatcher(
         _names(
@@ -189,6 +225,7 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         "target",
         "in a new multiprocessing.Process",
         True,
+        forwards=_THREAD_ARGS,
     ),
     CallDispatcher(
         _names("gevent.spawn", "gevent.spawn_raw", "gevent.Greenlet.spawn",
@@ -196,6 +233,7 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         0,
         "run",
         "in a gevent greenlet",
+        forwards=_REST_1,
     ),
     CallDispatcher(
         _names("gevent.spawn_later", "gevent.Greenlet.spawn_later",
@@ -203,10 +241,11 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         1,
         "run",
         "in a gevent greenlet",
+        forwards=_REST_2,
     ),
     CallDispatcher(
         _names("gevent.Greenlet", "gevent.greenlet.Greenlet"), 0, "run",
-        "in a gevent greenlet", True,
+        "in a gevent greenlet", True, forwards=_REST_1,
     ),
     CallDispatcher(
         _names("eventlet.spawn", "eventlet.spawn_n", "eventlet.greenthread.spawn",
@@ -214,20 +253,23 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         0,
         "func",
         "in an eventlet greenthread",
+        forwards=_REST_1,
     ),
     CallDispatcher(
         _names("eventlet.spawn_after", "eventlet.greenthread.spawn_after"),
         1,
         "func",
         "in an eventlet greenthread",
+        forwards=_REST_2,
     ),
     CallDispatcher(
-        _names("flask_threads.AppContextThread", "flask_threads.thread.AppContextThread"),
+        _names("flaskthreads.AppContextThread", "flaskthreads.thread_helpers.AppContextThread"),
         1,
         "target",
         "in a Flask-Threads AppContextThread (an app context, no request)",
         True,
         frozenset({Tier.APP}),
+        _THREAD_ARGS,
     ),
 )
 
@@ -252,7 +294,7 @@ THREAD_BASES: Tuple[ThreadBase, ...] = (
     ),
     ThreadBase(_names("gevent.Greenlet", "gevent.greenlet.Greenlet"), "_run", "greenlet"),
     ThreadBase(
-        _names("flask_threads.AppContextThread", "flask_threads.thread.AppContextThread"),
+        _names("flaskthreads.AppContextThread", "flaskthreads.thread_helpers.AppContextThread"),
         "run",
         "AppContextThread (an app context, no request)",
         frozenset({Tier.APP}),
@@ -292,8 +334,8 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
     ReceiverType("flask-executor", _names("flask_executor.Executor"), "Flask-Executor", False),
     ReceiverType(
         "flask-threads-executor",
-        _names("flask_threads.ThreadPoolWithAppContextExecutor",
-               "flask_threads.thread_pool.ThreadPoolWithAppContextExecutor"),
+        _names("flaskthreads.ThreadPoolWithAppContextExecutor",
+               "flaskthreads.thread_helpers.ThreadPoolWithAppContextExecutor"),
         "Flask-Threads ThreadPoolWithAppContextExecutor (an app context, no request)",
         True,
         frozenset({Tier.APP}),
@@ -362,37 +404,49 @@ class MethodDispatcher:
     on_unknown_receiver: bool
     mechanism: str = "in a {label} worker"
     needs_start: bool = False
+    forwards: Forwards = _REST_1
 
 
+_POOL_ARGS = Forwards(containers=((1, "args"), (2, "kwds")))
+#: Methods that run one callable many times, possibly concurrently (FCX400).
+MANY_INVOCATION_METHODS = _names(
+    "map", "imap", "imap_unordered", "map_async", "starmap", "starmap_async"
+)
 _EXECUTORS = _names("thread-executor", "process-executor", "flask-threads-executor")
 _POOLS = _names("mp-pool")
 
 METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("submit", _EXECUTORS, 0, "fn", True),
     MethodDispatcher("map", _EXECUTORS | _POOLS, 0, "func", False),
-    MethodDispatcher("apply", _POOLS, 0, "func", False),
+    MethodDispatcher("apply", _POOLS, 0, "func", False, forwards=_POOL_ARGS),
     MethodDispatcher("starmap", _POOLS, 0, "func", False),
-    MethodDispatcher("apply_async", _POOLS | _names("gevent-pool"), 0, "func", True),
+    MethodDispatcher("apply_async", _POOLS | _names("gevent-pool"), 0, "func", True,
+                     forwards=_POOL_ARGS),
     MethodDispatcher("map_async", _POOLS, 0, "func", True),
     MethodDispatcher("starmap_async", _POOLS, 0, "func", True),
     MethodDispatcher("imap", _POOLS | _names("gevent-pool"), 0, "func", True),
     MethodDispatcher("imap_unordered", _POOLS | _names("gevent-pool"), 0, "func", True),
     MethodDispatcher("Process", _names("mp-context"), 1, "target", False,
-                     "in a new process", True),
+                     "in a new process", True, _THREAD_ARGS),
     MethodDispatcher("run_in_executor", _names("event-loop"), 1, "func", True,
-                     "in the event loop's executor thread"),
+                     "in the event loop's executor thread", forwards=_REST_2),
     MethodDispatcher("start_background_task", _names("socketio"), 0, "target", True,
                      "in a Flask-SocketIO background task"),
     MethodDispatcher("add_job", _names("scheduler"), 0, "func", True,
-                     "as an APScheduler job"),
+                     "as an APScheduler job",
+                     forwards=Forwards(containers=((2, "args"), (3, "kwargs")))),
     MethodDispatcher("enqueue", _names("rq-queue"), 0, "f", True, "in an RQ worker"),
-    MethodDispatcher("enqueue_call", _names("rq-queue"), 0, "func", True, "in an RQ worker"),
-    MethodDispatcher("enqueue_at", _names("rq-queue"), 1, "f", True, "in an RQ worker"),
-    MethodDispatcher("enqueue_in", _names("rq-queue"), 1, "f", True, "in an RQ worker"),
+    MethodDispatcher("enqueue_call", _names("rq-queue"), 0, "func", True, "in an RQ worker",
+                     forwards=Forwards(containers=((1, "args"), (2, "kwargs")))),
+    MethodDispatcher("enqueue_at", _names("rq-queue"), 1, "f", True, "in an RQ worker",
+                     forwards=_REST_2),
+    MethodDispatcher("enqueue_in", _names("rq-queue"), 1, "f", True, "in an RQ worker",
+                     forwards=_REST_2),
     MethodDispatcher("spawn", _names("gevent-pool", "eventlet-pool"), 0, "func", False),
     MethodDispatcher("spawn_n", _names("eventlet-pool"), 0, "func", False),
     MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
-                     "after the response is closed, when the request context is gone"),
+                     "after the response is closed, when the request context is gone",
+                     forwards=Forwards()),
 )
 
 
@@ -409,12 +463,14 @@ class TaskDecorator:
     method: str = ""
     receivers: frozenset[str] = frozenset()
     on_unknown_receiver: bool = False
+    #: Celery tasks get an app context from a ``FlaskTask`` base (see CELERY_TASK_BASES).
+    celery: bool = False
 
 
 TASK_DECORATORS: Tuple[TaskDecorator, ...] = (
-    TaskDecorator("as a Celery task in a worker", _names("celery.shared_task")),
+    TaskDecorator("as a Celery task in a worker", _names("celery.shared_task"), celery=True),
     TaskDecorator("as a task in a worker", method="task",
-                  receivers=_names("celery", "huey"), on_unknown_receiver=True),
+                  receivers=_names("celery", "huey"), on_unknown_receiver=True, celery=True),
     TaskDecorator("as a huey task in a worker", method="periodic_task",
                   receivers=_names("huey"), on_unknown_receiver=True),
     TaskDecorator("as a huey task in a worker", method="db_task", receivers=_names("huey")),
@@ -424,6 +480,11 @@ TASK_DECORATORS: Tuple[TaskDecorator, ...] = (
     TaskDecorator("as an APScheduler job", method="scheduled_job",
                   receivers=_names("scheduler"), on_unknown_receiver=True),
 )
+
+#: Celery task base classes.  A subclass whose ``__call__`` pushes ``app_context()``
+#: (the Flask documentation's ``FlaskTask`` pattern) gives the module's task bodies
+#: an app context.
+CELERY_TASK_BASES = _names("celery.Task", "celery.app.task.Task")
 
 #: Streaming responses (FCX300): classes whose first argument is the body.
 RESPONSE_CLASSES = _names(
@@ -446,6 +507,27 @@ DISPATCH_WORDS: Tuple[str, ...] = (
     "scheduled_job", "enqueue", "call_on_close", "task", "actor", "job", "Response",
     "response_class", "yield",
 )
+
+
+#: Request-lifetime objects (FCX210): closed or consumed when the request ends.
+#: Subscripting ``flask.request.files``; calling these; reading these attributes.
+LIFETIME_SUBSCRIPTS = _names("flask.request.files")
+LIFETIME_CALLS = _names(
+    "flask.request.files.get", "flask.request.files.getlist",
+    "flask.request._get_current_object",
+)
+LIFETIME_ATTRIBUTES = _names("flask.request.stream", "flask.request.input_stream")
+#: ``for f in request.files.values():`` -- each ``f`` is an uploaded file.
+LIFETIME_ITERABLES = _names(
+    "flask.request.files.values", "flask.request.files.getlist",
+    "flask.request.files.listvalues",
+)
+#: The correct way to hand the app to a worker (never FCX200).
+REAL_OBJECT_METHOD = "_get_current_object"
+
+
+def _rest_after(position: Optional[int]) -> Forwards:
+    return Forwards(rest_from=None if position is None else position + 1, other_keywords=True)
 
 
 def _top_packages(names: Iterable[str]) -> Tuple[str, ...]:
@@ -490,12 +572,14 @@ class Knowledge:
         user_proxies = frozenset(settings.request_locals) | frozenset(settings.app_locals)
         calls = CALL_DISPATCHERS + tuple(
             CallDispatcher(frozenset({d.name}), d.position, d.keyword,
-                           f"through {d.name} (configured dispatcher)")
+                           f"through {d.name} (configured dispatcher)",
+                           forwards=_rest_after(d.position))
             for d in settings.dispatchers if not d.is_method
         )
         methods = METHOD_DISPATCHERS + tuple(
             MethodDispatcher(d.name[2:], frozenset(), d.position, d.keyword, True,
-                             f"through .{d.name[2:]}() (configured dispatcher)")
+                             f"through .{d.name[2:]}() (configured dispatcher)",
+                             forwards=_rest_after(d.position))
             for d in settings.dispatchers if d.is_method
         )
         user_names = [*settings.request_locals, *settings.app_locals]

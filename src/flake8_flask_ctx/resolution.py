@@ -50,11 +50,20 @@ class Resolution:
     #: ``ctx.run`` of a context copied at import time: the callable that really
     #: runs is the argument after it (``submit(ctx.run, fn)``).
     runs_next_argument: bool = False
+    #: ``copy_current_request_context`` applications on the way (the Call, or the
+    #: Decorator node), and the functions they wrap (FCX400/FCX410).
+    wrappers: List[cst.CSTNode] = field(default_factory=list)
+    wrapped_targets: List[Target] = field(default_factory=list)
+    #: Arguments bound by ``functools.partial``: they travel with the callable.
+    bound_arguments: List[cst.BaseExpression] = field(default_factory=list)
 
     def extend(self, other: "Resolution") -> None:
         self.targets.extend(other.targets)
         self.carries_context = self.carries_context or other.carries_context
         self.runs_next_argument = self.runs_next_argument or other.runs_next_argument
+        self.wrappers.extend(other.wrappers)
+        self.wrapped_targets.extend(other.wrapped_targets)
+        self.bound_arguments.extend(other.bound_arguments)
 
 
 #: What a receiver expression was built from: a known executor type, a class of this
@@ -97,17 +106,26 @@ class Resolver:
             qualified = self.index.qualified_names_any(expr.func)
             if qualified & self.knowledge.safe_wrappers:
                 result.carries_context = True
+                result.wrappers.append(expr)
+                if expr.args:
+                    inner = self.callable(expr.args[0].value, depth + 1)
+                    result.wrapped_targets.extend(inner.targets)
             elif qualified & PARTIAL_FACTORIES and expr.args:
                 result.extend(self.callable(expr.args[0].value, depth + 1))
+                result.bound_arguments.extend(arg.value for arg in expr.args[1:])
         elif isinstance(expr, cst.IfExp):
             result.extend(self.callable(expr.body, depth + 1))
             result.extend(self.callable(expr.orelse, depth + 1))
         return result
 
     def _function(self, function: cst.FunctionDef) -> Resolution:
-        if self.is_context_wrapped(function):
-            return Resolution(carries_context=True)
-        return Resolution(targets=[Target(function, self.label(function))])
+        target = Target(function, self.label(function))
+        decorator = self.context_wrapper(function)
+        if decorator is not None:
+            return Resolution(
+                carries_context=True, wrappers=[decorator], wrapped_targets=[target]
+            )
+        return Resolution(targets=[target])
 
     def method_of(self, expr: cst.Attribute) -> Optional[cst.FunctionDef]:
         """``self.m`` / ``cls.m`` in a class, ``Class.m``, or ``obj.m`` where
@@ -131,8 +149,8 @@ class Resolver:
             return _first_class(self.receiver_kind(expr))
         return None
 
-    def is_context_wrapped(self, function: cst.FunctionDef) -> bool:
-        """Decorated with ``copy_current_request_context``."""
+    def context_wrapper(self, function: cst.FunctionDef) -> Optional[cst.Decorator]:
+        """The ``@copy_current_request_context`` (or configured safe wrapper) decorator."""
         for decorator in function.decorators:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
@@ -140,8 +158,8 @@ class Resolver:
             if is_name_like(expr) and (
                 self.index.qualified_names_any(expr) & self.knowledge.safe_wrappers
             ):
-                return True
-        return False
+                return decorator
+        return None
 
     def context_copy(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
         """Is ``expr`` a ``contextvars.copy_context()`` (or a name bound to one)?
