@@ -10,7 +10,9 @@ those functions read.  This module only turns the answers into ``Finding``s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, Set, Tuple
+
+import libcst as cst
 
 from . import codes
 from .dispatch import DispatchFinder, DispatchSite
@@ -18,6 +20,8 @@ from .knowledge import Knowledge, Tier
 from .names import ModuleIndex
 from .reach import Reach, Reached
 from .resolution import Resolver
+from .context_helpers import CopyContextChecks
+from .crossing import CrossingFinder
 from .streaming import StreamFinder
 
 TIER_CODES = {Tier.REQUEST: "FCX100", Tier.APP: "FCX110"}
@@ -44,18 +48,81 @@ class ModuleAnalysis:
 
     def findings(self) -> List[Finding]:
         results: List[Finding] = []
-        for site in DispatchFinder(self.index, self.resolver, self.knowledge).sites():
+        sites = DispatchFinder(self.index, self.resolver, self.knowledge).sites()
+        for site in sites:
             found = self.reach.first_reads(site.targets, site.carried)
             for tier, code in TIER_CODES.items():
                 reached = found.get(tier)
                 if reached is not None:
                     results.append(self._finding(site, code, reached))
+            results.extend(self._crossings(site))
+            results.extend(self._copied_g(site))
+            results.extend(self._fake_requests(site))
         for site in StreamFinder(self.index, self.resolver).sites():
             found = self.reach.first_reads(site.targets)
             reached = found.get(Tier.REQUEST) or found.get(Tier.APP)
             if reached is not None:
                 results.append(self._finding(site, "FCX300", reached))
-        return results
+        results.extend(self._copy_misuse(sites))
+        return _unique(results)
+
+    # -- FCX200 / FCX210 ------------------------------------------------------------
+
+    def _crossings(self, site: DispatchSite) -> List[Finding]:
+        if site.report_inside:
+            return []  # a task body: its arguments come from elsewhere
+        name = _callable_name(site)
+        found: List[Finding] = []
+        for crossing in CrossingFinder(self.index, self.resolver, self.knowledge).crossings(site):
+            if crossing.code == "FCX200" and site.wrappers and not site.targets:
+                continue  # the copied request context resolves the proxy in the worker
+            message = codes.crossing_message(
+                crossing.code, crossing.what, crossing.how, name, site.mechanism
+            )
+            found.append(self._at(crossing.node, crossing.code, message))
+        if not site.wrappers:
+            for target in site.targets:
+                for node, local in self.reach.facts(target).closures:
+                    message = codes.crossing_message(
+                        "FCX200", local, f"closed over as {node.value}", target.label,
+                        site.mechanism,
+                    )
+                    found.append(self._at(node, "FCX200", message))
+        return found
+
+    # -- FCX400 / FCX410 / FCX420 ---------------------------------------------------
+
+    def _copy_misuse(self, sites: List[DispatchSite]) -> List[Finding]:
+        checks = CopyContextChecks(self.index)
+        found = [
+            self._at(node, "FCX400", codes.import_time_copy_message())
+            for node in checks.import_time_wrappers()
+        ]
+        for wrapper, why in checks.reused_wrappers(sites).items():
+            using = next(s for s in sites if wrapper in s.wrappers)
+            message = codes.copy_run_many_message(_callable_name(using), why)
+            found.append(self._at(wrapper, "FCX400", message))
+        return found
+
+    def _copied_g(self, site: DispatchSite) -> List[Finding]:
+        if not site.wrapped_targets:
+            return []
+        reached = self.reach.first_read_of(site.wrapped_targets, "flask.g")
+        if reached is None:
+            return []
+        chain = " -> ".join(f"{label} at line {line}" for label, line, _ in reached.chain)
+        message = codes.copied_g_message(reached.root.label, reached.read.text, chain)
+        return [Finding(reached.read.line, reached.read.column, "FCX410", message)]
+
+    def _fake_requests(self, site: DispatchSite) -> List[Finding]:
+        name = _callable_name(site)
+        return [
+            self._at(with_node, "FCX420", codes.fake_request_message(name, site.mechanism))
+            for with_node in self.reach.fake_requests(site.targets)
+        ]
+
+    def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
+        return Finding(self.index.line(node), self.index.column(node), code, message)
 
     def _finding(self, site: DispatchSite, code: str, reached: Reached) -> Finding:
         chain = " -> ".join(f"{label} at line {line}" for label, line, _ in reached.chain)
@@ -80,3 +147,20 @@ class ModuleAnalysis:
         return Finding(
             self.index.line(site.report_at), self.index.column(site.report_at), code, message
         )
+
+
+def _callable_name(site: DispatchSite) -> str:
+    targets = site.targets or site.wrapped_targets
+    return targets[0].label if targets else "the callable"
+
+
+def _unique(findings: List[Finding]) -> List[Finding]:
+    """One diagnostic per (place, code): several sites may reach the same read."""
+    seen: Set[Tuple[int, int, str]] = set()
+    unique: List[Finding] = []
+    for finding in findings:
+        key = (finding.line, finding.column, finding.code)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

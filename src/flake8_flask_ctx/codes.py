@@ -33,10 +33,39 @@ CODES: Mapping[str, Code] = {
             "an app-tier context-local is reached by code that runs with no app context",
         ),
         Code(
+            "FCX200",
+            "proxy-crosses-boundary",
+            "a context-local proxy itself (or an alias of one) crosses into code that runs "
+            "outside the request",
+        ),
+        Code(
+            "FCX210",
+            "request-lifetime-object-crosses-boundary",
+            "an uploaded file, the body stream or the real request object crosses into "
+            "code that outlives the request",
+        ),
+        Code(
             "FCX300",
             "streamed-generator-without-context",
             "a generator streamed as the response body reaches a context-local "
             "without stream_with_context",
+        ),
+        Code(
+            "FCX400",
+            "copy-current-request-context-misused",
+            "copy_current_request_context applied at import time, or one wrapped callable "
+            "run more than once",
+        ),
+        Code(
+            "FCX410",
+            "g-in-copied-request-context",
+            "g read inside a copy_current_request_context callable (it gets an empty g)",
+        ),
+        Code(
+            "FCX420",
+            "test-request-context-in-worker",
+            "test_request_context() used in dispatched code to make request work "
+            "(a fake, empty request)",
         ),
         Code(
             "FCX999",
@@ -110,4 +139,57 @@ def failure_message(error: BaseException) -> str:
     return (
         f"FCX999 flake8-flask-ctx failed on this file ({name}: {detail}); "
         "please report it with the file if you can"
+    )
+
+
+def crossing_message(
+    code: str, what: str, how: str, callable_name: str, mechanism: str
+) -> str:
+    """FCX200/FCX210: what crosses, how, into what, and the fix."""
+    if code == "FCX200":
+        if what == "flask.current_app":
+            fix = "pass current_app._get_current_object() instead"
+        else:
+            fix = "read the values it holds in the view and pass those instead"
+        return (
+            f"FCX200 {what} (the proxy itself) crosses into {callable_name} ({how}), which "
+            f"runs {mechanism}: it is looked up again there, where no context exists; {fix}"
+        )
+    return (
+        f"FCX210 {what} crosses into {callable_name} ({how}), which runs {mechanism}: "
+        "it is closed when the request ends; read or save it in the view "
+        "(f.read(), f.save(path)) and pass the data or the path"
+    )
+
+
+def import_time_copy_message() -> str:
+    return (
+        "FCX400 copy_current_request_context applied at import time, where no request is "
+        "active: it raises RuntimeError when the module is imported; apply it inside the "
+        "view, to a function defined there"
+    )
+
+
+def copy_run_many_message(callable_name: str, why: str) -> str:
+    return (
+        f"FCX400 one copy_current_request_context wrapper of {callable_name} is {why}: "
+        "concurrent pushes of one copied context fail (ValueError: ... created in a "
+        "different Context); wrap per call, or read the data in the view and pass it"
+    )
+
+
+def copied_g_message(callable_name: str, read_text: str, chain: str) -> str:
+    via = f" via {chain}" if chain else ""
+    return (
+        f"FCX410 {read_text} reads g inside {callable_name}{via}, which runs in a "
+        "copy_current_request_context copy: the copy pushes a fresh app context, so g is "
+        "empty there; read the value from g in the view and pass it in"
+    )
+
+
+def fake_request_message(callable_name: str, mechanism: str) -> str:
+    return (
+        f"FCX420 test_request_context() in {callable_name}, which runs {mechanism}: it "
+        "builds a fake, empty request (no form, no JSON, no user), so request reads "
+        "silently get wrong data; read the data in the view and pass it in"
     )

@@ -140,6 +140,9 @@ CONTEXT_MANAGER_METHODS: Mapping[str, frozenset[Tier]] = {
     "test_request_context": frozenset({Tier.REQUEST, Tier.APP}),
 }
 
+#: ``with app.test_request_context(...):`` builds a fake request (FCX420).
+FAKE_REQUEST_METHODS = frozenset({"test_request_context"})
+
 #: Wrappers that carry the request context into the callable (decorator or call).
 SAFE_WRAPPERS = frozenset(
     {"flask.copy_current_request_context", "flask.ctx.copy_current_request_context"}

@@ -36,6 +36,7 @@ class _Indexer(cst.CSTVisitor):
         self.functions: List[cst.FunctionDef] = []
         self.classes: List[cst.ClassDef] = []
         self.imports: List[cst.CSTNode] = []
+        self.assigns: List[cst.Assign] = []
         self._stack: List[cst.CSTNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -50,6 +51,8 @@ class _Indexer(cst.CSTVisitor):
             self.classes.append(node)
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
             self.imports.append(node)
+        elif isinstance(node, cst.Assign):
+            self.assigns.append(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -97,6 +100,7 @@ class ModuleIndex:
         self.calls = indexer.calls
         self.functions = indexer.functions
         self.classes = indexer.classes
+        self.assigns = indexer.assigns
         self.watched_identifiers, star_packages = _identifiers_bound_by(
             indexer.imports, knowledge.watched_packages
         )

@@ -19,6 +19,7 @@ import libcst as cst
 
 from .knowledge import (
     CONTEXT_MANAGER_METHODS,
+    FAKE_REQUEST_METHODS,
     GUARD_CALLS,
     GUARD_IMPLIES,
     Knowledge,
@@ -44,6 +45,7 @@ class Read:
     line: int
     column: int
     guarded: Tiers
+    fake: Optional[cst.With] = None
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,15 @@ class Edge:
     line: int
     column: int
     guarded: Tiers
+    fake: Optional[cst.With] = None
 
 
 @dataclass
 class Facts:
     reads: List[Read]
     edges: List[Edge]
+    #: Names of proxy aliases closed over from an enclosing function (FCX200).
+    closures: List[Tuple[cst.Name, str]]
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,45 @@ class Reach:
                 queue.append((root, edge.target, guarded | edge.guarded, step))
         return found
 
+    def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
+        """The first read of one context-local (``flask.g``) from ``roots``, guards
+        ignored: for code that has a context, but the wrong one (FCX410)."""
+        queue: Deque[Tuple[Target, Target, Chain]] = deque((r, r, ()) for r in roots)
+        seen: Set[CallableNode] = set()
+        while queue:
+            root, target, chain = queue.popleft()
+            if target.node in seen:
+                continue
+            seen.add(target.node)
+            facts = self.facts(target)
+            for read in facts.reads:
+                if read.local == local:
+                    return Reached(root, read, chain)
+            for edge in facts.edges:
+                step = chain + ((edge.target.label, edge.line, edge.column),)
+                queue.append((root, edge.target, step))
+        return None
+
+    def fake_requests(self, roots: Sequence[Target]) -> List[cst.With]:
+        """``with ....test_request_context():`` blocks from which ``roots`` read a
+        request-tier name (FCX420): the read "works", on a fake request."""
+        found: List[cst.With] = []
+        queue: Deque[Tuple[Target, Optional[cst.With]]] = deque((r, None) for r in roots)
+        seen: Set[Tuple[CallableNode, Optional[cst.With]]] = set()
+        while queue:
+            target, fake = queue.popleft()
+            if (target.node, fake) in seen:
+                continue
+            seen.add((target.node, fake))
+            facts = self.facts(target)
+            for read in facts.reads:
+                where = read.fake or fake
+                if read.tier is Tier.REQUEST and where is not None and where not in found:
+                    found.append(where)
+            for edge in facts.edges:
+                queue.append((edge.target, edge.fake or fake))
+        return found
+
     def facts(self, target: Target) -> Facts:
         cached = self._facts.get(target.node)
         if cached is None:
@@ -139,7 +183,11 @@ class BodyScanner:
         self.function = function
         self.reads: List[Read] = []
         self.edges: List[Edge] = []
-        self._stack: List[Tuple[cst.CSTNode, Tiers, bool]] = []
+        self.closures: List[Tuple[cst.Name, str]] = []
+        self._stack: List[Tuple[cst.CSTNode, Tiers, bool, Optional[cst.With]]] = []
+        #: The innermost ``with ....test_request_context():`` around the node being
+        #: visited (FCX420), inherited by everything pushed while visiting it.
+        self._fake: Optional[cst.With] = None
 
     def scan(self) -> Facts:
         node = self.function
@@ -153,15 +201,15 @@ class BodyScanner:
         else:
             self._push(node.body, NO_TIERS)
         while self._stack:
-            current, guarded, truth = self._stack.pop()
+            current, guarded, truth, self._fake = self._stack.pop()
             self._visit(current, guarded, truth)
         self.reads.sort(key=lambda read: read.line)
         self.edges.sort(key=lambda edge: edge.line)
-        return Facts(self.reads, self.edges)
+        return Facts(self.reads, self.edges, self.closures)
 
     def _push(self, node: Optional[cst.CSTNode], guarded: Tiers, truth: bool = False) -> None:
         if node is not None:
-            self._stack.append((node, guarded, truth))
+            self._stack.append((node, guarded, truth, self._fake))
 
     def _visit(self, node: cst.CSTNode, guarded: Tiers, truth: bool) -> None:
         if isinstance(node, (cst.Name, cst.Attribute)):
@@ -211,29 +259,53 @@ class BodyScanner:
             tier = self.knowledge.tier_of(qualified)
             if tier is None:
                 continue
-            local = canonical_name(qualified)
-            if truth and local in self.knowledge.proxy_objects:
-                return  # bool(proxy) is False outside a context: a guard, not a use
-            self.reads.append(
-                Read(
-                    tier,
-                    local,
-                    self._read_text(node),
-                    self.index.line(node),
-                    self.index.column(node),
-                    guarded,
-                )
-            )
+            self._read(node, canonical_name(qualified), tier, guarded, truth)
+            return
+        if isinstance(node, cst.Name) and self._visit_alias(node, guarded, truth):
             return
         self._edge(node, node, guarded)
         if isinstance(node, cst.Attribute):
             self._push(node.value, guarded)
 
+    def _read(
+        self, node: cst.BaseExpression, local: str, tier: Tier, guarded: Tiers, truth: bool
+    ) -> None:
+        if truth and local in self.knowledge.proxy_objects:
+            return  # bool(proxy) is False outside a context: a guard, not a use
+        self.reads.append(
+            Read(
+                tier,
+                local,
+                self._read_text(node),
+                self.index.line(node),
+                self.index.column(node),
+                guarded,
+                self._fake,
+            )
+        )
+
+    def _visit_alias(self, node: cst.Name, guarded: Tiers, truth: bool) -> bool:
+        """``req`` where ``req = request``: a module-level alias is the proxy itself
+        (a read); one assigned in an enclosing function (the view) is closed over."""
+        alias = self.reach.resolver.proxy_alias(node)
+        if alias is None:
+            return False
+        local, assigned_in = alias
+        if assigned_in is None:
+            tier = self.knowledge.tier_of(local)
+            if tier is not None:
+                self._read(node, local, tier, guarded, truth)
+            return True
+        if any(ancestor is assigned_in for ancestor in self.index.ancestors(self.function)):
+            self.closures.append((node, local))
+            return True
+        return False
+
     def _edge(self, reference: cst.BaseExpression, at: cst.CSTNode, guarded: Tiers) -> None:
         for target in self.reach.callees_of(reference):
             if target.node is not self.function:
                 self.edges.append(
-                    Edge(target, self.index.line(at), self.index.column(at), guarded)
+                    Edge(target, self.index.line(at), self.index.column(at), guarded, self._fake)
                 )
 
     def _read_text(self, node: cst.BaseExpression) -> str:
@@ -262,12 +334,18 @@ class BodyScanner:
 
     def _visit_with(self, node: cst.With, guarded: Tiers) -> None:
         pushed: Set[Tier] = set()
+        fake = self._fake
         for item in node.items:
             self._push(item.item, guarded)
             call = item.item
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                pushed |= CONTEXT_MANAGER_METHODS.get(call.func.attr.value, NO_TIERS)
+                method = call.func.attr.value
+                pushed |= CONTEXT_MANAGER_METHODS.get(method, NO_TIERS)
+                if method in FAKE_REQUEST_METHODS:
+                    fake = node
+        outer, self._fake = self._fake, fake
         self._push(node.body, guarded | frozenset(pushed))
+        self._fake = outer
 
     def _visit_block(self, statements: Sequence[cst.BaseStatement], guarded: Tiers) -> None:
         """Statements in order; ``if not has_request_context(): return`` guards the rest."""

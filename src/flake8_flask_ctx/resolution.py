@@ -10,7 +10,7 @@ conditional expressions): no type inference, so what it cannot tell stays unknow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Set, Union
+from typing import List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -24,6 +24,7 @@ from .knowledge import (
     Knowledge,
     ReceiverType,
     ThreadBase,
+    canonical_name,
 )
 from .names import ModuleIndex, walk
 
@@ -77,6 +78,7 @@ class Resolver:
         self.knowledge = knowledge
         self.function_names = {f.name.value for f in index.functions}
         self._class_names = {c.name.value for c in index.classes}
+        self._alias_names: Optional[Set[str]] = None
 
     # -- callables ------------------------------------------------------------------
 
@@ -187,6 +189,48 @@ class Resolver:
         owner = self.index.enclosing_class_of_function(function)
         prefix = f"{owner.name.value}." if owner is not None else ""
         return f"{prefix}{function.name.value}()"
+
+    # -- proxies ---------------------------------------------------------------------
+
+    def proxy_of(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The proxy object (``flask.request``...) a Name/Attribute resolves to."""
+        if not is_name_like(expr):
+            return None
+        for qualified in self.index.qualified_names(expr):
+            local = canonical_name(qualified)
+            if local in self.knowledge.proxy_objects:
+                return local
+        return None
+
+    def proxy_alias(self, name: cst.Name) -> Optional[Tuple[str, Optional[cst.FunctionDef]]]:
+        """``(proxy, function)`` when ``name`` is a variable assigned a proxy
+        (``req = request``): ``function`` is where it was assigned (None: module level)."""
+        if self._alias_names is None:
+            self._alias_names = {
+                target.target.value
+                for assign in self.index.assigns
+                if self.proxy_of(assign.value) is not None
+                for target in assign.targets
+                if isinstance(target.target, cst.Name)
+            }
+        if name.value not in self._alias_names:
+            return None
+        scope = self.index.scope(name)
+        if scope is None:
+            return None
+        try:
+            assignments = list(scope[name.value])
+        except Exception:
+            return None
+        for assignment in assignments:
+            node = getattr(assignment, "node", None)
+            if not isinstance(node, cst.Name):
+                continue
+            value = self.index.bound_value(node)
+            proxy = self.proxy_of(value) if value is not None else None
+            if proxy is not None:
+                return proxy, self.index.enclosing(node, (cst.FunctionDef,))
+        return None
 
     # -- receivers ------------------------------------------------------------------
 
