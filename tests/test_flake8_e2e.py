@@ -109,19 +109,26 @@ def test_stdin_gives_identical_output(name: str) -> None:
 
 
 def test_noqa_silences_every_marked_line(tmp_path: Path) -> None:
-    """Each ``# error: X`` turned into ``# noqa: X`` must silence exactly that line."""
+    """Each ``# error: X`` turned into ``# noqa: X`` must silence exactly that line
+    (fixtures grouped by the options they need)."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
     for path in fixture_files(FIXTURES):
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        out = []
-        for line in lines:
-            codes = [m.group(1) for m in MARKER.finditer(line)]
-            if codes and "# error:" in line:
-                head = line[: line.index("# error:")].rstrip()
-                line = f"{head}  # noqa: {','.join(codes)}\n"
-            out.append(line)
-        (tmp_path / path.name).write_text("".join(out), encoding="utf-8")
-    result = flake8(["--select=FCX", "."], cwd=tmp_path)
-    assert result.reports == []
+        options = tuple(options_in(path.read_text(encoding="utf-8")))
+        groups.setdefault(options, []).append(path)
+    for number, (options, paths) in enumerate(sorted(groups.items())):
+        directory = tmp_path / f"group{number}"
+        directory.mkdir()
+        for path in paths:
+            out = []
+            for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+                codes = [m.group(1) for m in MARKER.finditer(line)]
+                if codes and "# error:" in line:
+                    head = line[: line.index("# error:")].rstrip()
+                    line = f"{head}  # noqa: {','.join(codes)}\n"
+                out.append(line)
+            (directory / path.name).write_text("".join(out), encoding="utf-8")
+        result = flake8(["--select=FCX", *options, "."], cwd=directory)
+        assert result.reports == [], (options, result.reports)
 
 
 def test_setup_cfg_per_file_ignores(tmp_path: Path) -> None:

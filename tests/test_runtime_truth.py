@@ -114,6 +114,9 @@ def test_classification_of_flask_messages() -> None:
     assert kinds.classify("RuntimeError", outside_request, "Thread")[0] == kinds.REQUEST
     assert kinds.classify("RuntimeError", outside_app, "Thread")[0] == kinds.APP
     assert kinds.classify("RuntimeError", outside_app, "Thread", url_for)[0] == kinds.REQUEST
+    server_name = kinds.entry_tiers(server_name=True)  # url_for is app-tier then
+    kind, _note = kinds.classify("RuntimeError", outside_app, "Thread", url_for, False, server_name)
+    assert kind == kinds.APP
     assert kinds.classify("RuntimeError", outside_request, kinds.SOURCE_BODY)[0] == kinds.STREAM
     closed = "I/O operation on closed file."
     assert kinds.classify("ValueError", closed, "Thread")[0] == kinds.CLOSED_FILE
@@ -124,3 +127,62 @@ def test_a_harness_failure_is_a_disagreement() -> None:
     run = HarnessRun(Path("f.py"), None, 1, "Traceback ...\nBoom", 0.1)
     verdict = judge("f.py", [], run)
     assert not verdict.ok and "could not be run" in verdict.problems[0]
+
+
+# --- harness pieces that need no fixture interpreter --------------------------------------------
+def test_post_import_hook_runs_after_the_module_body(tmp_path: Path) -> None:
+    import sys
+
+    from runtime.imports import when_imported
+
+    (tmp_path / "fcx_hooked_module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    seen: List[int] = []
+    sys.path.insert(0, str(tmp_path))
+    try:
+        when_imported("fcx_hooked_module", lambda module: seen.append(module.VALUE))
+        import fcx_hooked_module  # type: ignore[import-not-found]  # noqa: F401
+
+        assert seen == [1]
+        when_imported("fcx_hooked_module", lambda module: seen.append(2))  # already imported
+        assert seen == [1, 2]
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("fcx_hooked_module", None)
+
+
+def test_task_arguments_are_checked_against_the_signature() -> None:
+    from runtime.probes import FixtureConventionError
+    from runtime.taskqueues import declared_arguments
+
+    def task(account_id: int, full: bool = False) -> None:
+        pass
+
+    declared = {"task": ((7,), {"full": True})}
+    assert declared_arguments(declared, "task", task) == ((7,), {"full": True})
+    with pytest.raises(FixtureConventionError, match="RUNTIME_TASK_ARGS"):
+        declared_arguments({}, "task", task)
+    with pytest.raises(FixtureConventionError, match="pair"):
+        declared_arguments({"task": 7}, "task", task)
+
+
+def test_a_first_chunk_failure_is_the_body_not_the_view() -> None:
+    from flask import Flask, Response, request
+
+    from runtime.harness import raised_by_body
+
+    app = Flask("fcx_body_probe")
+    app.testing = True  # the view's own exception propagates out of client.open()
+
+    @app.route("/view")
+    def view() -> str:
+        raise RuntimeError("the view")
+
+    @app.route("/body")
+    def body() -> Response:
+        return Response(request.args["q"] for _ in range(1))  # noqa: FCX300 - on purpose
+
+    client = app.test_client()
+    for url, from_body in (("/view", False), ("/body", True)):
+        with pytest.raises(RuntimeError) as caught:
+            client.get(url)
+        assert raised_by_body(caught.value) is from_body

@@ -13,7 +13,7 @@ applied, and pushes that one copy every time the wrapper runs:
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import libcst as cst
 
@@ -22,6 +22,8 @@ from .knowledge import SAFE_WRAPPERS
 from .names import ModuleIndex
 from .resolution import is_name_like
 
+#: Methods that wait for a dispatched job to finish.
+_WAITS = frozenset({"result", "join", "get", "wait", "exception"})
 #: Nodes that run their body many times.
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
@@ -56,13 +58,35 @@ class CopyContextChecks:
                 uses.setdefault(wrapper, []).append(site)
         reused: Dict[cst.CSTNode, str] = {}
         for wrapper, using in uses.items():
-            if len(using) > 1:
-                reused[wrapper] = f"dispatched {len(using)} times"
-            elif any(site.runs_many for site in using):
+            using = sorted(using, key=lambda site: self._position(site.report_at))
+            if any(site.runs_many for site in using):
                 reused[wrapper] = "run for every item by a map"
-            elif any(self._in_loop_without(site, wrapper) for site in using):
+            elif any(
+                self._in_loop_without(site, wrapper) and not self._waited(site)
+                for site in using
+            ):
                 reused[wrapper] = "dispatched in a loop"
+            elif any(not self._waited(site) for site in using[:-1]):
+                # A run the view does not wait for overlaps the next one; runs waited
+                # for (``submit(...).result()``) are sequential, which works.
+                reused[wrapper] = f"dispatched {len(using)} times"
         return reused
+
+    def _position(self, node: cst.CSTNode) -> Tuple[int, int]:
+        return self.index.line(node), self.index.column(node)
+
+    def _waited(self, site: DispatchSite) -> bool:
+        """``pool.submit(w).result()`` / ``Thread(target=w).join()``: done before the
+        view goes on."""
+        if site.call is None:
+            return False
+        holder = self.index.parent(site.call)
+        return (
+            isinstance(holder, cst.Attribute)
+            and holder.value is site.call
+            and holder.attr.value in _WAITS
+            and isinstance(self.index.parent(holder), cst.Call)
+        )
 
     def _in_loop_without(self, site: DispatchSite, wrapper: cst.CSTNode) -> bool:
         """The dispatch repeats in a loop that does not also re-create the wrapper."""

@@ -19,7 +19,11 @@ How routes are driven (the conventions of tests/FIXTURES.md):
 * a view whose source mentions ``.files`` gets a multipart body instead: ``name=ada`` and a
   small text file under ``file`` and under every key the module reads from ``files``;
 * redirects are not followed; the body is consumed (streaming bodies run here) and the
-  response is closed (``call_on_close`` callbacks run here), then the gate opens.
+  response is closed (``call_on_close`` callbacks run here), then the gate opens;
+* after each request (and after the import) the drainers of task queues start their
+  workers and everything the request started is waited for;
+* after the last route, every task body (Celery task, dramatiq actor, huey task) that no
+  route queued is queued once, with the fixture's ``RUNTIME_TASK_ARGS``, and waited for.
 """
 
 from __future__ import annotations
@@ -45,7 +49,12 @@ from types import ModuleType
 from typing import Any, Dict, List, Optional, Sequence
 
 from runtime import kinds
-from runtime.probes import Observation, Probes, install_in_spawned_child
+from runtime.probes import (
+    FixtureConventionError,
+    Observation,
+    Probes,
+    install_in_spawned_child,
+)
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +67,8 @@ ROUTE_WAIT = 5.0
 """Seconds to wait for what one request started (workers are meant to finish at once)."""
 GATE_FALLBACK = 2.0
 """Seconds held work waits for a request that blocks on something the gate cannot see."""
+ROUTE_TASK_BODIES = "task bodies no route queued"
+"""Pseudo-route of the one run the harness gives each task body no route dispatched."""
 SUBPROCESS_TIMEOUT = 45.0
 """Seconds before the parent kills a fixture's interpreter."""
 
@@ -164,6 +175,7 @@ def wait_for_work(probes: Probes, timeout: float) -> None:
     """Wait for every thread/future/process/pool task started so far, then collect failures."""
     deadline = time.monotonic() + timeout
     while True:
+        probes.drain()
         pending = probes.tracker.pending()
         if not pending:
             break
@@ -186,6 +198,29 @@ def wait_for_work(probes: Probes, timeout: float) -> None:
             work.wait(max(0.0, deadline - time.monotonic()))
     probes.collect_futures()
     probes.collect_processes()
+
+
+def raised_by_body(exc: BaseException) -> bool:
+    """True when ``client.open()`` raised while pulling the response body, not in the app.
+
+    Werkzeug's test client (like a real server) iterates a streamed body until it has the
+    first chunk inside ``open()`` -- after Flask returned and popped the contexts -- so a
+    generator failing on its first item surfaces there.  Told apart by what werkzeug's
+    ``run_wsgi_app`` was calling: the application (``Flask.__call__``) or the iterator.
+    """
+    frames = [frame for frame, _lineno in traceback.walk_tb(exc.__traceback__)]
+    callee = None
+    for caller, next_frame in zip(frames, frames[1:]):  # the innermost run_wsgi_app wins
+        if caller.f_code.co_name == "run_wsgi_app" and (
+            caller.f_globals.get("__name__") == "werkzeug.test"
+        ):
+            callee = next_frame
+    if callee is None or callee.f_code.co_name == "run_wsgi_app":
+        return False
+    called_the_app = callee.f_code.co_name in ("__call__", "wsgi_app") and str(
+        callee.f_globals.get("__name__", "")
+    ).startswith("flask")
+    return not called_the_app
 
 
 def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) -> None:
@@ -215,7 +250,10 @@ def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) 
                 except Exception as exc:
                     probes.recorder.exception(exc, kinds.SOURCE_CLOSE)
             except Exception as exc:
-                probes.recorder.view_exception(exc)
+                if raised_by_body(exc):
+                    probes.recorder.exception(exc, kinds.SOURCE_BODY)
+                else:
+                    probes.recorder.view_exception(exc)
             finally:
                 if not probes.gate.is_open():
                     probes.gate.open("")
@@ -259,8 +297,16 @@ def run_child(fixture: Path, out: Path) -> None:
                 apps = find_apps(module)
                 if not apps:
                     result["error"] = "no Flask app found (expected app = Flask(...))"
+                server_name = any(app.config.get("SERVER_NAME") for app in apps)
+                probes.recorder.entry_tiers = kinds.entry_tiers(server_name)
                 for app in apps:
                     drive(app, source, probes, routes)
+                probes.recorder.route = ROUTE_TASK_BODIES
+                probes.run_task_bodies(module)
+                wait_for_work(probes, ROUTE_WAIT)
+                probes.recorder.route = ""
+        except FixtureConventionError as exc:
+            result["error"] = f"fixture convention: {exc}"
         except Exception:
             result["error"] = "harness failure:\n" + traceback.format_exc()
         result["routes"] = [r.describe() for r in routes]

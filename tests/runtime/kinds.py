@@ -86,7 +86,16 @@ ENTRY_TIER: Dict[Tuple[str, str], str] = {
 """Library functions whose *tier* (SPEC section 1) differs from the first proxy they touch:
 ``url_for`` and ``login_user`` read ``current_app`` before the request, so a bare thread sees
 the app-context message although the name is request-tier.  Keyed by (module, function) of
-the first library frame called from fixture code."""
+the first library frame called from fixture code.  An app that sets ``SERVER_NAME`` makes
+``url_for`` app-tier (SPEC section 1): the harness then drops that entry (see
+:func:`entry_tiers`)."""
+
+
+def entry_tiers(server_name: bool) -> Dict[Tuple[str, str], str]:
+    """:data:`ENTRY_TIER` for a fixture whose app does (or does not) set ``SERVER_NAME``."""
+    if not server_name:
+        return dict(ENTRY_TIER)
+    return {entry: tier for entry, tier in ENTRY_TIER.items() if entry[1] != "url_for"}
 
 
 def context_tier(exc_type: str, message: str) -> Optional[str]:
@@ -105,12 +114,14 @@ def classify(
     source: str,
     entry: Optional[Tuple[str, str]] = None,
     after_user_none: bool = False,
+    tiers: Optional[Dict[Tuple[str, str], str]] = None,
 ) -> Tuple[str, str]:
     """Kind of one exception, plus a note explaining any non-obvious decision.
 
     ``source`` says where it surfaced (a worker, the view, the response body, the import);
     ``entry`` is the first library function the fixture called on the failing path;
-    ``after_user_none`` says that this thread already saw ``current_user`` resolve to None.
+    ``after_user_none`` says that this thread already saw ``current_user`` resolve to None;
+    ``tiers`` replaces :data:`ENTRY_TIER` (see :func:`entry_tiers`).
     """
     if source == SOURCE_IMPORT:
         if _COPY_IMPORT_MESSAGE in message:
@@ -123,7 +134,7 @@ def classify(
         if source == SOURCE_BODY:
             return STREAM, f"{tier} context missing while the server iterated the body"
         if entry is not None:
-            override = ENTRY_TIER.get(entry, tier)
+            override = (ENTRY_TIER if tiers is None else tiers).get(entry, tier)
             if override != tier:
                 return override, (
                     f"{entry[1]}() is {override}-tier although Flask reported the {tier} context"

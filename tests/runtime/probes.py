@@ -29,7 +29,8 @@ Why each hook exists (and why it is shaped the way it is):
   silently resolves to ``None``; the probe records that when the lookup comes through the
   ``current_user`` proxy (not Flask-Login's own template context processor).
 * Flask -- ``got_request_exception`` records what the view raised (HTTP 500);
-  ``Flask.test_request_context`` entered off the driving thread is FCX420's fake request;
+  the fake request of ``Flask.test_request_context`` entered in a worker, read by fixture
+  code there, is FCX420;
   ``g.get`` missing inside a *copied* request context in a worker is FCX410's empty ``g``.
 * ``os.cpu_count`` -- capped at 2 so default-sized pools do not spawn dozens of
   interpreters on a big CI machine; the size of a pool has no bearing on contexts.
@@ -40,14 +41,22 @@ blocks on it (``Future.result``, ``Thread.join``, ``Event.wait``, ``Queue.get``.
 in ``Condition.wait`` or ``Thread.join`` on the driving thread), in which case the gate
 opens at once.  A fallback timeout covers a view blocking on something else.
 
-Not covered: gevent/eventlet greenlets, Celery/RQ/APScheduler (not installed here): a
-fixture using them fails to import and must declare ``# runtime: skip <reason>``.
+Libraries beyond the standard library are instrumented by their own modules, each installed
+through a post-import hook (:mod:`runtime.imports`) so a fixture that does not import them
+pays nothing: :mod:`runtime.greenlets` (gevent, eventlet), :mod:`runtime.asyncviews`
+(asgiref's loop for ``async def`` views), :mod:`runtime.scheduling` (APScheduler),
+:mod:`runtime.taskqueues` (Celery, RQ, dramatiq, huey) and, here, Flask-Threads'
+``ThreadPoolWithAppContextExecutor`` (not a ``ThreadPoolExecutor`` subclass).  They use the
+same gate, recorder and tracker through :meth:`Probes.observed`, :meth:`Probes.track`,
+:meth:`Probes.add_drainer` and :meth:`Probes.add_task_runner`.
 """
 
 from __future__ import annotations
 
 import _thread
+import contextvars
 import functools
+import importlib
 import json
 import multiprocessing
 import multiprocessing.pool
@@ -61,10 +70,11 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from runtime import kinds
+from runtime.imports import when_imported
 
 PROCESS_LOG_ENV = "FCX_RUNTIME_PROCESS_LOG"
 """File a spawned child appends its failure to (one JSON object per line)."""
@@ -77,8 +87,55 @@ _INFRASTRUCTURE_MODULES = (
     "queue",
     "logging",
     "runtime",
+    # Libraries whose own threads (schedulers, consumers, pool workers, event loops) run for
+    # the life of the process: the work they run is observed by that library's probe.
+    "asgiref",
+    "apscheduler",
+    "celery",
+    "kombu",
+    "billiard",
+    "dramatiq",
+    "huey",
+    "rq",
+    "redis",
+    "fakeredis",
+    "gevent",
+    "eventlet",
+    "engineio",
+    "socketio",
+    "flaskthreads",
 )
 """Callables from these modules are pool/runtime machinery, not work a fixture dispatched."""
+
+TASK_ARGS = "RUNTIME_TASK_ARGS"
+"""Module-level dict a fixture may define: task name -> ``(args, kwargs)`` for the one run
+the harness gives each task body that no route dispatched (see tests/FIXTURES.md)."""
+
+
+class FixtureConventionError(Exception):
+    """The fixture breaks a convention of tests/FIXTURES.md the harness cannot work around
+    (e.g. a task that needs arguments it did not declare); reported as the run's error."""
+
+
+TaskRunner = Callable[[Any, Dict[str, Any]], None]
+"""``runner(module, task_args)``: runs the module's task bodies no route ran."""
+
+LIBRARY_PROBES: Dict[str, str] = {
+    "gevent": "runtime.greenlets:install_gevent",
+    "eventlet": "runtime.greenlets:install_eventlet",
+    "asgiref.sync": "runtime.asyncviews:install_asgiref",
+    "apscheduler.schedulers.base": "runtime.scheduling:install_apscheduler",
+    # The package, not celery.app.task: that is imported only when a task proxy is first
+    # evaluated, which a task no route calls may never be before the harness looks for it.
+    "celery": "runtime.taskqueues:install_celery",
+    "rq": "runtime.taskqueues:install_rq",
+    "dramatiq": "runtime.taskqueues:install_dramatiq",
+    "huey.api": "runtime.taskqueues:install_huey",
+}
+"""Library module -> ``probe_module:function(probes, library_module)`` run when a fixture
+imports it.  Both the library and the probe module are imported only then: every fixture
+interpreter compiles the harness afresh (no bytecode is written here), and the libraries
+cost 50-450 ms each to import, so a fixture pays only for what it uses."""
 
 _REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
@@ -140,12 +197,18 @@ def is_infrastructure(fn: Any) -> bool:
 
 
 def user_callable_of(thread: threading.Thread) -> Any:
-    """What a thread will really run: Timer function, overridden ``run``, or ``target``."""
+    """What a thread will really run: Timer function, overridden ``run``, or ``target``.
+
+    A ``run`` overridden by a library class (Flask-Threads' ``AppContextThread`` pushes an
+    app context, then calls ``Thread.run``) is machinery: the user's work is its target.
+    """
     if isinstance(thread, threading.Timer):
         return thread.function
-    if type(thread).run is not threading.Thread.run:
-        return type(thread).run
-    return getattr(thread, "_target", None)
+    run = type(thread).run
+    target = getattr(thread, "_target", None)
+    if run is not threading.Thread.run and (target is None or not is_infrastructure(run)):
+        return run
+    return target
 
 
 class Gate:
@@ -187,10 +250,17 @@ class Gate:
 
 @dataclass
 class _Running:
-    """Per-thread record of the dispatched callable running here (for event attribution)."""
+    """Record of the dispatched callable running here (for event attribution)."""
 
     source: str = ""
     callable: str = ""
+
+
+_RUNNING: "contextvars.ContextVar[Optional[_Running]]" = contextvars.ContextVar(
+    "fcx_runtime_running", default=None
+)
+"""A context variable, not a thread-local: greenlets share their thread but each has a
+context of its own, and every new thread starts with an empty one."""
 
 
 class Recorder:
@@ -206,13 +276,28 @@ class Recorder:
         self._user_none_threads: Set[int] = set()
         self._pending_view: List[BaseException] = []
         self.completed: List[Dict[str, str]] = []
+        self.entry_tiers = kinds.entry_tiers(server_name=False)
+        """Set by the harness once it knows whether an app sets ``SERVER_NAME``."""
+        self.view_threads: Set[int] = set()
+        """Threads that run a view for the driver (asgiref's event loop for async views)."""
         self._lock = threading.RLock()
-        self.local = threading.local()
 
     # -- attribution -------------------------------------------------------------------------
     def running(self) -> _Running:
-        current = getattr(self.local, "running", None)
-        return current if isinstance(current, _Running) else _Running()
+        return _RUNNING.get() or _Running()
+
+    def in_worker(self) -> bool:
+        """True off the request's own flow: another thread, or a greenlet spawned by it.
+
+        The request runs on the driver thread (or, for an ``async def`` view, on the event
+        loop thread asgiref runs it in); a gevent/eventlet greenlet shares that thread but is
+        not the thread's main greenlet.
+        """
+        thread = threading.current_thread()
+        if thread is not self.driver and thread.ident not in self.view_threads:
+            return True
+        greenlet = sys.modules.get("greenlet")
+        return greenlet is not None and greenlet.getcurrent().parent is not None
 
     def in_fixture(self, filename: str) -> bool:
         return os.path.abspath(filename).startswith(self.fixture_dir + os.sep)
@@ -276,6 +361,7 @@ class Recorder:
                 source,
                 entry,
                 after_user_none=thread_obj.ident in self._user_none_threads,
+                tiers=self.entry_tiers,
             )
             observation = Observation(
                 kind=kind,
@@ -411,7 +497,8 @@ class Tracker:
     futures: List[Tuple["Future[Any]", str, str]] = field(default_factory=list)
     processes: List[Tuple[multiprocessing.process.BaseProcess, str]] = field(default_factory=list)
     pool_results: List[Any] = field(default_factory=list)
-    raw_threads: List[Tuple[threading.Event, str]] = field(default_factory=list)
+    handles: List["Handle"] = field(default_factory=list)
+    """Work whose completion a probe signals itself (raw threads, greenlets, jobs, tasks)."""
     abandoned: Set[int] = field(default_factory=set)
     """Work reported as hung once: not waited for (or reported) again."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -443,11 +530,30 @@ class Tracker:
                             _pool_waiter(result),
                         )
                     )
-            for done, name in self.raw_threads:
-                if not done.is_set():
-                    wait = _event_waiter(done)
-                    waits.append(Pending(id(done), "_thread", name, "raw thread", wait))
+            for h in self.handles:
+                if not h.done():
+                    waits.append(Pending(id(h), h.source, h.callable, h.thread, h.wait))
             return [p for p in waits if p.key not in self.abandoned]
+
+
+@dataclass
+class Handle:
+    """Work a probe started: how to tell that it finished, and how to wait for it.
+
+    ``wait`` is always called on the driver thread, after the request: greenlets run only
+    when that thread hands control to their hub, so waiting for them *is* running them.
+    """
+
+    source: str
+    callable: str
+    thread: str
+    done: Callable[[], bool]
+    wait: Callable[[float], None]
+
+    @classmethod
+    def for_event(cls, event: threading.Event, source: str, name: str, thread: str) -> "Handle":
+        """Work that sets ``event`` when it ends (in whatever thread it runs)."""
+        return cls(source, name, thread, event.is_set, _event_waiter(event))
 
 
 @dataclass
@@ -512,37 +618,113 @@ class Probes:
         self._process_log_read = 0
         self._collected: Set[int] = set()
         self._starting = threading.local()
+        self._machinery_wait = threading.local()
+        self.drainers: List[Callable[[], None]] = []
+        """Run on the driver after each request: start the workers of queued jobs."""
+        self.task_runners: List[TaskRunner] = []
+        """Run once after every route: run the task bodies no route dispatched."""
 
     # -- helpers used by the hooks -----------------------------------------------------------
     def _driver_blocks(self, why: str) -> None:
         """The view is about to block on something: let held work go, or it would deadlock."""
         if threading.current_thread() is self.recorder.driver and not self.gate.is_open():
-            if not getattr(self._starting, "active", False):
+            if not getattr(self._starting, "active", False) and not self.in_machinery_wait():
                 self.gate.open(why)
 
-    def observed(self, fn: Callable[..., Any], source: str, name: str) -> Callable[..., Any]:
-        """``fn`` held at the gate, recording its exception in its own thread (re-raised)."""
+    def view_blocks(self, why: str) -> None:
+        """A view running off the driver (an async view's event loop) waits: open the gate."""
+        if not self.gate.is_open():
+            self.gate.open(why)
+
+    def in_machinery_wait(self) -> bool:
+        """True while the driver waits for machinery that runs the view (asgiref's loop)."""
+        return bool(getattr(self._machinery_wait, "depth", 0))
+
+    def machinery_wait(self, delta: int) -> None:
+        """Enter (+1) or leave (-1) a wait of the driver that is not the view waiting."""
+        self._machinery_wait.depth = getattr(self._machinery_wait, "depth", 0) + delta
+
+    def observed(
+        self,
+        fn: Callable[..., Any],
+        source: str,
+        name: str,
+        gated: bool = True,
+        thread: Optional[str] = None,
+        done: Optional[threading.Event] = None,
+    ) -> Callable[..., Any]:
+        """``fn`` held at the gate, recording its exception where it runs (re-raised).
+
+        ``gated=False`` for greenlets: they run on the driver thread itself, only when it
+        yields to their hub, so holding one would block the request it waits for.  ``thread``
+        names the place in reports (default: the current thread's name); ``done`` is set
+        when the call ends, for work tracked through a :class:`Handle`.
+        """
         ticket = self.gate.ticket()
         recorder = self.recorder
         gate = self.gate
 
         def run_observed(*args: Any, **kwargs: Any) -> Any:
-            gate.hold(ticket)
-            previous = getattr(recorder.local, "running", None)
-            recorder.local.running = _Running(source, name)
+            if gated:
+                gate.hold(ticket)
+            token = _RUNNING.set(_Running(source, name))
             try:
                 value = fn(*args, **kwargs)
             except BaseException as exc:
-                recorder.exception(exc, source, name)
+                recorder.exception(exc, source, name, thread)
                 recorder.finished(source, name, type(exc).__name__)
                 raise
             else:
                 recorder.finished(source, name, "")
                 return value
             finally:
-                recorder.local.running = previous
+                _RUNNING.reset(token)
+                if done is not None:
+                    done.set()
 
         return run_observed
+
+    def track(self, handle: Handle) -> None:
+        """Wait for ``handle`` after the request, like a thread the request started."""
+        with self.tracker.lock:
+            self.tracker.handles.append(handle)
+
+    def add_drainer(self, drain: Callable[[], None]) -> None:
+        self.drainers.append(drain)
+
+    def add_task_runner(self, runner: "TaskRunner") -> None:
+        self.task_runners.append(runner)
+
+    def drain(self) -> None:
+        """Let the workers of task queues take what the request queued (driver thread)."""
+        for drain in list(self.drainers):
+            drain()
+
+    def run_task_bodies(self, module: Any) -> None:
+        """Run every task body defined by ``module`` that no route ran (see FIXTURES.md)."""
+        declared = getattr(module, TASK_ARGS, None)
+        task_args: Dict[str, Any] = dict(declared) if isinstance(declared, dict) else {}
+        for runner in list(self.task_runners):
+            runner(module, task_args)
+
+    def start_worker_thread(self, target: Callable[[], None], source: str, name: str) -> None:
+        """A thread of the harness's own that plays a library's worker (RQ, huey).
+
+        Its target is harness code, so the ``Thread.start`` hook neither holds nor tracks
+        it; it is tracked here, and the jobs it runs record themselves.
+        """
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.track(Handle(source, name, name, lambda: not thread.is_alive(), thread.join))
+
+    def _library_probe(self, where: str) -> Callable[[ModuleType], None]:
+        """The hook that imports the probe module (only now: see LIBRARY_PROBES) and runs it."""
+
+        def install(library: ModuleType) -> None:
+            module_name, function = where.split(":")
+            getattr(importlib.import_module(module_name), function)(self, library)
+
+        return install
 
     # -- installation ------------------------------------------------------------------------
     def install(self) -> None:
@@ -552,6 +734,9 @@ class Probes:
         self._install_multiprocessing()
         self._install_flask()
         self._install_flask_login()
+        when_imported("flaskthreads", self._install_flask_threads)
+        for library, where in LIBRARY_PROBES.items():
+            when_imported(library, self._library_probe(where))
         for name in ("cpu_count", "process_cpu_count"):  # pools size by either (3.13+)
             real = getattr(os, name, None)
             if real is not None:
@@ -614,8 +799,7 @@ class Probes:
             name = describe_callable(function)
             done = threading.Event()
             observed = probes.observed(function, "_thread", name)
-            with probes.tracker.lock:
-                probes.tracker.raw_threads.append((done, name))
+            probes.track(Handle.for_event(done, "_thread", name, "raw thread"))
 
             def run(*a: Any, **kw: Any) -> None:
                 try:
@@ -639,6 +823,8 @@ class Probes:
         def submit_thread(
             executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
         ) -> "Future[Any]":
+            if is_infrastructure(fn):  # asgiref's event loop, APScheduler's run_job...
+                return thread_submit(executor, fn, *args, **kwargs)
             name = describe_callable(fn)
             observed = probes.observed(fn, "ThreadPoolExecutor", name)
             future = thread_submit(executor, observed, *args, **kwargs)
@@ -657,6 +843,48 @@ class Probes:
 
         patch(ThreadPoolExecutor, "submit", submit_thread)
         patch(ProcessPoolExecutor, "submit", submit_process)
+
+    def _install_flask_threads(self, package: Any) -> None:
+        """Flask-Threads' executor copies the stdlib pool instead of subclassing it.
+
+        ``ThreadPoolWithAppContextExecutor.submit`` is wrapped like ``ThreadPoolExecutor``'s
+        (future tracked, exception recorded in the worker), and each work item is held at the
+        gate *before* it pushes the app context: the request's own ``AppContext`` object is
+        pushed in the worker, and one pushed while the request is still active makes the
+        request's teardown fail (``ValueError: ... created in a different Context``, checked
+        with Flask 3.1).  Holding before the push is the schedule of a busy pool: the item
+        waits in the queue until the request ended.  The pool's ``_worker`` threads are
+        machinery; ``AppContextThread`` is a thread like any other (held before its ``run``,
+        which pushes the app context and then runs the target).
+        """
+        probes = self
+        helpers = package.thread_helpers
+        executor_class = helpers.ThreadPoolWithAppContextExecutor
+        work_item_class = helpers._WorkItemWithContext
+        original_submit = executor_class.submit
+        original_item_init = work_item_class.__init__
+        original_item_run = work_item_class.run
+        source = executor_class.__name__
+
+        def submit(executor: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            name = describe_callable(fn)
+            observed = probes.observed(fn, source, name, gated=False)
+            future = original_submit(executor, observed, *args, **kwargs)
+            with probes.tracker.lock:
+                probes.tracker.futures.append((future, name, source))
+            return future
+
+        def item_init(item: Any, *args: Any, **kwargs: Any) -> None:
+            original_item_init(item, *args, **kwargs)
+            item.fcx_ticket = probes.gate.ticket()
+
+        def item_run(item: Any) -> None:
+            probes.gate.hold(item.fcx_ticket)
+            original_item_run(item)
+
+        patch(executor_class, "submit", submit)
+        patch(work_item_class, "__init__", item_init)
+        patch(work_item_class, "run", item_run)
 
     def collect_futures(self) -> None:
         """Record failures of finished futures (process pools report only through these)."""
@@ -761,17 +989,12 @@ class Probes:
         original_trc = flask.Flask.test_request_context
 
         def test_request_context(app: flask.Flask, *args: Any, **kwargs: Any) -> Any:
+            context = original_trc(app, *args, **kwargs)
             caller = sys._getframe(1)
-            if threading.current_thread() is not recorder.driver and recorder.in_fixture(
-                caller.f_code.co_filename
-            ):
-                recorder.event(
-                    kinds.FAKE_REQUEST,
-                    "test_request_context",
-                    "app.test_request_context() entered in a worker: an empty, fake request",
-                    recorder.fixture_frame(caller),
-                )
-            return original_trc(app, *args, **kwargs)
+            if recorder.in_worker() and recorder.in_fixture(caller.f_code.co_filename):
+                fake = context.request
+                fake.__class__ = _fake_request_class(type(fake), recorder)
+            return context
 
         patch(flask.Flask, "test_request_context", test_request_context)
 
@@ -781,7 +1004,7 @@ class Probes:
             caller = sys._getframe(1)
             if (
                 name not in g.__dict__
-                and threading.current_thread() is not recorder.driver
+                and recorder.in_worker()
                 and _cv_request.get(None) is not None  # a (copied) request context
                 and recorder.in_fixture(caller.f_code.co_filename)
             ):
@@ -822,6 +1045,44 @@ class Probes:
             return original()
 
         patch(flask_login.utils, "_get_user", _get_user)
+
+
+_FAKE_REQUEST_CLASSES: Dict[type, type] = {}
+
+
+def _fake_request_class(base: type, recorder: Recorder) -> type:
+    """A subclass of ``base`` that records FCX420 when fixture code reads the instance.
+
+    ``app.test_request_context()`` in a worker is only wrong when the worker reads the
+    fake request (its args, form, json are empty: silent wrong data); one entered just to
+    render a template or build a URL reads nothing from it.  Reads by Flask/Werkzeug
+    themselves (pushing the context, cached properties) are not the fixture's: the first
+    frame outside ``werkzeug.local`` (the proxy's machinery) must be fixture code.
+    """
+    known = _FAKE_REQUEST_CLASSES.get(base)
+    if known is not None:
+        return known
+
+    original: Callable[[Any, str], Any] = getattr(base, "__getattribute__")
+
+    def __getattribute__(self: Any, name: str) -> Any:
+        if not name.startswith("_"):
+            frame: Optional[FrameType] = sys._getframe(1)
+            while frame is not None and frame.f_globals.get("__name__") == "werkzeug.local":
+                frame = frame.f_back
+            if frame is not None and recorder.in_fixture(frame.f_code.co_filename):
+                recorder.event(
+                    kinds.FAKE_REQUEST,
+                    "test_request_context",
+                    f"request.{name} read from app.test_request_context() in a worker: "
+                    "an empty, fake request",
+                    recorder.fixture_frame(frame),
+                )
+        return original(self, name)
+
+    fake_class = type(base.__name__, (base,), {"__getattribute__": __getattribute__})
+    _FAKE_REQUEST_CLASSES[base] = fake_class
+    return fake_class
 
 
 def _capped(count: Callable[[], Optional[int]]) -> Callable[[], int]:
