@@ -46,6 +46,8 @@ class Read:
     column: int
     guarded: Tiers
     fake: Optional[cst.With] = None
+    #: ``g.x = ...`` / ``setattr(g, ...)``: the code fills the proxy's object.
+    store: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ class Reach:
 
     def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
         """The first read of one context-local (``flask.g``) from ``roots``, guards
-        ignored: for code that has a context, but the wrong one (FCX410)."""
+        ignored: for code that has a context, but the wrong one (FCX410).  A function
+        that also writes it (``setattr(g, k, v)``, ``g.x = ...``) is filling it: skipped."""
         queue: Deque[Tuple[Target, Target, Chain]] = deque((r, r, ()) for r in roots)
         seen: Set[CallableNode] = set()
         while queue:
@@ -121,9 +124,11 @@ class Reach:
                 continue
             seen.add(target.node)
             facts = self.facts(target)
-            for read in facts.reads:
-                if read.local == local:
-                    return Reached(root, read, chain)
+            mine = [read for read in facts.reads if read.local == local]
+            if any(read.store for read in mine):
+                continue  # the function fills it first (copies g over): not empty
+            if mine:
+                return Reached(root, mine[0], chain)
             for edge in facts.edges:
                 step = chain + ((edge.target.label, edge.line, edge.column),)
                 queue.append((root, edge.target, step))
@@ -281,8 +286,25 @@ class BodyScanner:
                 self.index.column(node),
                 guarded,
                 self._fake,
+                self._is_store(node),
             )
         )
+
+    def _is_store(self, node: cst.BaseExpression) -> bool:
+        """``g.user = ...`` or ``setattr(g, "user", ...)``: writing, not reading."""
+        parent = self.index.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            return isinstance(self.index.parent(parent), cst.AssignTarget)
+        if isinstance(parent, cst.Arg) and parent.value is node:
+            call = self.index.parent(parent)
+            return (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and call.func.value == "setattr"
+                and bool(call.args)
+                and call.args[0] is parent
+            )
+        return False
 
     def _visit_alias(self, node: cst.Name, guarded: Tiers, truth: bool) -> bool:
         """``req`` where ``req = request``: a module-level alias is the proxy itself
