@@ -20,6 +20,7 @@ from .knowledge import (
     TASK_DECORATORS,
     CELERY_TASK_BASES,
     MANY_INVOCATION_METHODS,
+    NOT_TASK_PACKAGES,
     CallDispatcher,
     Forwards,
     Knowledge,
@@ -188,12 +189,13 @@ class DispatchFinder:
         return None
 
     def _plain_receiver(self, expr: cst.BaseExpression) -> bool:
-        """A receiver that is not an import of some other library (``pytest.mark``):
-        a module-level name such as ``celery = make_celery(app)``."""
-        if not isinstance(expr, cst.Name):
+        """A receiver that may be a task app: any name (``celery`` from the project's
+        ``extensions`` module, ``huey = RedisHuey()``...) except one imported from a
+        library whose ``.task`` is not a worker task (``invoke``, ``pytest.mark``)."""
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
             return False
         qualified = self.index.qualified_names_any(expr)
-        return not any("." in name and not name.startswith(expr.value) for name in qualified)
+        return not any(name.split(".")[0] in NOT_TASK_PACKAGES for name in qualified)
 
     # -- library dispatchers --------------------------------------------------------
 

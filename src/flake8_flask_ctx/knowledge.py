@@ -484,6 +484,9 @@ TASK_DECORATORS: Tuple[TaskDecorator, ...] = (
                   receivers=_names("scheduler"), on_unknown_receiver=True),
 )
 
+#: Libraries whose ``.task`` decorator registers something that is not a worker task.
+NOT_TASK_PACKAGES = frozenset({"pytest", "invoke", "fabric", "nox", "doit", "luigi"})
+
 #: Celery task base classes.  A subclass whose ``__call__`` pushes ``app_context()``
 #: (the Flask documentation's ``FlaskTask`` pattern) gives the module's task bodies
 #: an app context.
