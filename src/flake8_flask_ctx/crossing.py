@@ -148,16 +148,8 @@ class CrossingFinder:
 
     def _loop_iterable(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """``items`` for a ``name`` bound by ``for name in items`` (a single target)."""
-        scope = self.index.scope(name)
-        if scope is None:
-            return None
-        try:
-            assignments = list(scope[name.value])
-        except Exception:
-            return None
-        for assignment in assignments:
-            node = getattr(assignment, "node", None)
-            loop = self.index.parent(node) if isinstance(node, cst.CSTNode) else None
+        for node in self.index.binding_nodes(name):
+            loop = self.index.parent(node)
             if isinstance(loop, cst.For) and loop.target is node:
                 return loop.iter
         return None

@@ -245,6 +245,18 @@ class ModuleIndex:
             return parent.value
         return None
 
+    def binding_nodes(self, name: cst.Name) -> List[cst.CSTNode]:
+        """The nodes LibCST records as binding ``name`` where it is used (the target
+        Name of an assignment or loop, a Param, a def...); empty when unknown."""
+        scope = self._scopes.get(name)
+        if scope is None:
+            return []
+        try:
+            assignments = list(scope[name.value])
+        except Exception:  # LibCST gives up on odd shapes; that is "unknown"
+            return []
+        return [a.node for a in assignments if isinstance(a, Assignment)]
+
     def parameter_binding(
         self, name: cst.Name
     ) -> Optional[Tuple[cst.FunctionDef, cst.Param]]:

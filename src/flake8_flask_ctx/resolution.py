@@ -215,15 +215,7 @@ class Resolver:
             }
         if name.value not in self._alias_names:
             return None
-        scope = self.index.scope(name)
-        if scope is None:
-            return None
-        try:
-            assignments = list(scope[name.value])
-        except Exception:
-            return None
-        for assignment in assignments:
-            node = getattr(assignment, "node", None)
+        for node in self.index.binding_nodes(name):
             if not isinstance(node, cst.Name):
                 continue
             value = self.index.bound_value(node)
