@@ -77,6 +77,9 @@ class CrossingFinder:
         named = {keyword for _, keyword in forwards.containers}
         positional = 0
         for arg in call.args:
+            if arg.star == "**" and forwards.other_keywords:
+                yield arg.value, "passed as **kwargs"
+                continue
             if arg.value is site.report_at or arg.star:
                 if arg.keyword is None and not arg.star:
                     positional += 1

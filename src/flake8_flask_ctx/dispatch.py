@@ -150,7 +150,11 @@ class DispatchFinder:
         the task inside ``app.app_context()`` gives this module's tasks an app context."""
         for cls in self.index.classes:
             bases = [b.value for b in cls.bases if is_name_like(b.value)]
-            if not any(self.index.qualified_names_any(b) & CELERY_TASK_BASES for b in bases):
+            if not any(
+                self.index.qualified_names_any(b) & CELERY_TASK_BASES
+                or (isinstance(b, cst.Attribute) and b.attr.value == "Task")  # celery.Task
+                for b in bases
+            ):
                 continue
             call = self.resolver.find_method(cls, "__call__")
             if call is not None and any(

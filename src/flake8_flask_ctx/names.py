@@ -206,20 +206,11 @@ class ModuleIndex:
 
         A ``def``/``class`` gives its definition; ``x = value``, ``x: T = value`` and
         ``with value as x`` give ``value``; imports, parameters and loop targets give
-        nothing (their value is unknown here).
+        nothing (their value is unknown here).  Resolution is flow-insensitive, except
+        that a rebinding which wraps the old value (``fn = wrap(fn)``) replaces it.
         """
-        scope = self._scopes.get(name)
-        if scope is None:
-            return []
         found: List[cst.CSTNode] = []
-        try:
-            assignments = scope[name.value]
-        except Exception:
-            return []
-        for assignment in assignments:
-            if not isinstance(assignment, Assignment):
-                continue
-            node = assignment.node
+        for node in self.binding_nodes(name):
             if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                 found.append(node)
             elif isinstance(node, cst.Name):
@@ -255,7 +246,22 @@ class ModuleIndex:
             assignments = list(scope[name.value])
         except Exception:  # LibCST gives up on odd shapes; that is "unknown"
             return []
-        return [a.node for a in assignments if isinstance(a, Assignment)]
+        nodes = [a.node for a in assignments if isinstance(a, Assignment)]
+        return [node for node in nodes if not self._rewrapped(node, nodes, name.value)]
+
+    def _rewrapped(self, node: cst.CSTNode, nodes: List[cst.CSTNode], identifier: str) -> bool:
+        """A later ``x = wrap(x)`` (``fn = copy_current_request_context(fn)``,
+        ``gen = stream_with_context(gen)``) supersedes this binding of ``x``."""
+        line = self.line(node)
+        for other in nodes:
+            if other is node or not isinstance(other, cst.Name) or self.line(other) <= line:
+                continue
+            value = self.bound_value(other)
+            if value is not None and any(
+                isinstance(n, cst.Name) and n.value == identifier for n in walk(value)
+            ):
+                return True
+        return False
 
     def parameter_binding(
         self, name: cst.Name

@@ -165,6 +165,11 @@ class Reach:
         """Module callables that a reference inside a reached body can call."""
         if isinstance(expr, cst.Lambda):
             return [Target(expr, "the lambda")]
+        if isinstance(expr, cst.Name):
+            cls = self.resolver.local_class(expr)
+            if cls is not None:  # ``Mailer()`` runs ``Mailer.__init__``
+                init = self.resolver.find_method(cls, "__init__")
+                return [Target(init, self.resolver.label(init))] if init is not None else []
         names = self.resolver.function_names
         if isinstance(expr, cst.Name) and expr.value not in names:
             return []
@@ -251,6 +256,13 @@ class BodyScanner:
             self._push(node.args[0].value, guarded, True)
         elif isinstance(node, cst.With):
             self._visit_with(node, guarded)
+        elif isinstance(node, cst.Try) and _catches_runtime_error(node):
+            # ``try: request.headers[...] except RuntimeError: ...``: the code expects
+            # to run without a context and handles it.
+            self._push(node.body, guarded | GUARD_IMPLIES[Tier.REQUEST])
+            rest: List[Optional[cst.CSTNode]] = [*node.handlers, node.orelse, node.finalbody]
+            for child in rest:
+                self._push(child, guarded)
         elif isinstance(node, cst.IndentedBlock):
             self._visit_block(node.body, guarded)
         else:
@@ -412,6 +424,16 @@ class BodyScanner:
             left, right = self._negated_guard(test.left), self._negated_guard(test.right)
             return left | right if isinstance(test.operator, cst.Or) else left & right
         return NO_TIERS
+
+
+def _catches_runtime_error(node: cst.Try) -> bool:
+    """A handler names ``RuntimeError`` (alone or in a tuple): the context error."""
+    for handler in node.handlers:
+        kind = handler.type
+        names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        if any(isinstance(n, cst.Name) and n.value == "RuntimeError" for n in names):
+            return True
+    return False
 
 
 def _is_bool_call(call: cst.Call) -> bool:
