@@ -116,7 +116,30 @@ class DispatchFinder:
             elif found is not None:
                 self._add(found, sites, wrappers)
         self._follow_wrappers(sites, wrappers)
+        sites.extend(self._decorated_by_wrappers(wrappers))
         sites.extend(self._task_sites())
+        return sites
+
+    def _decorated_by_wrappers(
+        self, wrappers: Dict[cst.FunctionDef, Wrapper]
+    ) -> List[DispatchSite]:
+        """``@background`` where ``def background(fn)`` starts ``fn`` in a thread: every
+        call of the decorated function runs it elsewhere.  Reported at the decorator."""
+        sites: List[DispatchSite] = []
+        if not wrappers:
+            return sites
+        for function in self.index.functions:
+            for decorator in function.decorators:
+                expr = decorator.decorator
+                if not isinstance(expr, cst.Name):
+                    continue
+                for value in self.index.bindings(expr):
+                    wrapper = wrappers.get(value) if isinstance(value, cst.FunctionDef) else None
+                    if wrapper is None or wrapper.position != 0:
+                        continue
+                    mechanism = f"{wrapper.mechanism} (started by the @{expr.value} decorator)"
+                    target = Target(function, self.resolver.label(function))
+                    sites.append(DispatchSite(expr, (target,), mechanism, wrapper.carried))
         return sites
 
     # -- task bodies ----------------------------------------------------------------
