@@ -10,7 +10,7 @@ those functions read.  This module only turns the answers into ``Finding``s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Set, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -18,8 +18,8 @@ from . import codes
 from .dispatch import DispatchFinder, DispatchSite
 from .knowledge import Knowledge, Tier
 from .names import ModuleIndex
-from .reach import Reach, Reached
-from .resolution import Resolver
+from .project import ModuleUnit, Project
+from .reach import Chain, Reached
 from .context_helpers import CopyContextChecks
 from .crossing import CrossingFinder
 from .streaming import StreamFinder
@@ -40,11 +40,20 @@ class Finding:
 class ModuleAnalysis:
     """All findings of one module.  Create one per file."""
 
-    def __init__(self, index: ModuleIndex, knowledge: Knowledge) -> None:
+    def __init__(
+        self,
+        index: ModuleIndex,
+        knowledge: Knowledge,
+        project: Optional[Project] = None,
+        name: Optional[str] = None,
+        display: str = "",
+        is_package: bool = False,
+    ) -> None:
         self.index = index
         self.knowledge = knowledge
-        self.resolver = Resolver(index, knowledge)
-        self.reach = Reach(index, self.resolver, knowledge)
+        self.unit = ModuleUnit(project, index, name, display, is_package)
+        self.resolver = self.unit.resolver
+        self.reach = self.unit.reach
 
     def findings(self) -> List[Finding]:
         results: List[Finding] = []
@@ -108,9 +117,9 @@ class ModuleAnalysis:
         if not site.wrapped_targets:
             return []
         reached = self.reach.first_read_of(site.wrapped_targets, "flask.g")
-        if reached is None:
-            return []
-        chain = " -> ".join(f"{label} at line {line}" for label, line, _ in reached.chain)
+        if reached is None or not self._here(reached.unit):
+            return []  # the read is in another module: no line of this file to point at
+        chain = self._chain(reached.chain)
         message = codes.copied_g_message(reached.root.label, reached.read.text, chain)
         return [Finding(reached.read.line, reached.read.column, "FCX410", message)]
 
@@ -119,20 +128,39 @@ class ModuleAnalysis:
         return [
             self._at(with_node, "FCX420", codes.fake_request_message(name, site.mechanism))
             for with_node in self.reach.fake_requests(site.targets)
+            if self._owns(with_node)
         ]
+
+    def _here(self, unit: Optional[ModuleUnit]) -> bool:
+        return unit is None or unit is self.unit
+
+    def _owns(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is in this module (not reached in another one)."""
+        return self.index.parent(node) is not None or node is self.index.module
+
+    def _where(self, unit: Optional[ModuleUnit], line: int) -> str:
+        """``line 12`` in this module, ``app/services.py:12`` in another one."""
+        if self._here(unit) or unit is None:
+            return f"line {line}"
+        return f"{unit.display}:{line}"
+
+    def _chain(self, chain: Chain) -> str:
+        return " -> ".join(
+            f"{label} at {self._where(unit, line)}" for label, line, _, unit in chain
+        )
 
     def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
         return Finding(self.index.line(node), self.index.column(node), code, message)
 
     def _finding(self, site: DispatchSite, code: str, reached: Reached) -> Finding:
-        chain = " -> ".join(f"{label} at line {line}" for label, line, _ in reached.chain)
+        chain = self._chain(reached.chain)
         message = codes.reach_message(
             code=code,
             local=reached.read.local,
             callable_name=reached.root.label,
             mechanism=site.mechanism,
             read_text=reached.read.text,
-            read_line=reached.read.line,
+            read_where=self._where(reached.unit, reached.read.line),
             chain=chain,
             task=site.report_inside,
         )
@@ -140,7 +168,7 @@ class ModuleAnalysis:
             # A task body: report inside it, where the read (or the call leading to
             # it) is, since no dispatch site exists to point at.
             if reached.chain:
-                _, line, column = reached.chain[0]
+                _, line, column, _ = reached.chain[0]
             else:
                 line, column = reached.read.line, reached.read.column
             return Finding(line, column, code, message)

@@ -6,40 +6,70 @@ it never opens files, so stdin and editors work the same as paths.
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator, List
+from pathlib import Path
+from typing import Iterator, List, Optional
 
 import libcst as cst
 
 from .analysis import Finding, ModuleAnalysis
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .names import ModuleIndex
+from .project import Project, project_for, project_roots
+from .settings import Settings
+
+#: ``import x`` / ``from x import`` at the start of a line: candidates for project imports.
+_IMPORTED_TOP = re.compile(r"^[ \t]*(?:from|import)[ \t]+(\.|\w+)", re.MULTILINE)
 
 #: LibCST's visitors recurse once per tree level; deeply nested (generated) code
 #: needs more than Python's default 1,000 frames.
 RECURSION_LIMIT = 20_000
 
 
-def might_have_findings(source: str, knowledge: Knowledge = DEFAULT_KNOWLEDGE) -> bool:
+def might_have_findings(
+    source: str, knowledge: Knowledge = DEFAULT_KNOWLEDGE, project: Optional[Project] = None
+) -> bool:
     """Cheap text test: can this file hold a finding?
 
-    Findings need a context-local imported from a watched package (Flask, Flask-Login,
-    the packages of configured locals) and a dispatch site, task decorator or
-    streamed response in the same file (reach stays inside the module), so a file
-    lacking either word is skipped without parsing.  Sound for this version's rules.
+    Findings are reported at a dispatch site, task decorator or streamed response, so
+    the file needs one of their words.  What is read must be a context-local: imported
+    from a watched package (Flask, Flask-Login, Flask-SQLAlchemy, the packages of
+    configured locals) in this file, or -- with cross-module reach -- reached through
+    an import of the project's own modules.  A file lacking either is skipped
+    without parsing.  Sound for this version's rules.
     """
-    if not any(package in source for package in knowledge.watched_packages):
+    if not any(word in source for word in knowledge.prefilter_words):
         return False
-    return any(word in source for word in knowledge.prefilter_words)
+    if any(package in source for package in knowledge.watched_packages):
+        return True
+    if project is None:
+        return False
+    names = project.top_level_names()
+    return any(
+        match == "." or match in names for match in _IMPORTED_TOP.findall(source)
+    )
 
 
-def check_source(source: str, knowledge: Knowledge = DEFAULT_KNOWLEDGE) -> List[Finding]:
+def check_source(
+    source: str,
+    knowledge: Knowledge = DEFAULT_KNOWLEDGE,
+    filename: Optional[str] = None,
+    settings: Optional[Settings] = None,
+) -> List[Finding]:
     """All findings for one module's text.  Syntax errors give no findings.
 
+    ``filename`` (a path, or the display name given for stdin) places the module in
+    its project for cross-module reach; without it only this module is analysed.
     Other exceptions propagate: the front end turns them into FCX999.
     """
-    if not might_have_findings(source, knowledge):
+    settings = settings or Settings()
+    project: Optional[Project] = None
+    if settings.cross_module and (filename or settings.project_root):
+        roots = project_roots(filename, settings.project_root)
+        project = project_for(roots, knowledge)
+    if not might_have_findings(source, knowledge, project):
         return []
     with _recursion_limit(RECURSION_LIMIT):
         try:
@@ -47,7 +77,17 @@ def check_source(source: str, knowledge: Knowledge = DEFAULT_KNOWLEDGE) -> List[
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
         index = ModuleIndex(module, knowledge)
-        findings = ModuleAnalysis(index, knowledge).findings()
+        name, display, is_package = None, Path(filename or "stdin").name, False
+        if project is not None and filename:
+            path = Path(filename)
+            found, root = project.module_name(path)
+            if found is not None and root is not None:
+                name, display = found, project.display(path.absolute(), root)
+            is_package = path.name == "__init__.py"
+        analysis = ModuleAnalysis(index, knowledge, project, name, display, is_package)
+        if project is not None and filename:
+            project.pin(Path(filename), analysis.unit)
+        findings = analysis.findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 
 

@@ -108,7 +108,7 @@ def reach_message(
     callable_name: str,
     mechanism: str,
     read_text: str,
-    read_line: int,
+    read_where: str,
     chain: str,
     task: bool = False,
 ) -> str:
@@ -128,7 +128,7 @@ def reach_message(
         fix = TASK_FIX
     return (
         f"{code} {problem}: {callable_name} runs {mechanism} and reads "
-        f"{read_text} (line {read_line}{via}); {fix}"
+        f"{read_text} ({read_where}{via}); {fix}"
     )
 
 

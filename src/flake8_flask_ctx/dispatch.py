@@ -138,7 +138,7 @@ class DispatchFinder:
                     if wrapper is None or wrapper.position != 0:
                         continue
                     mechanism = f"{wrapper.mechanism} (started by the @{expr.value} decorator)"
-                    target = Target(function, self.resolver.label(function))
+                    target = self.resolver.target(function, self.resolver.label(function))
                     sites.append(DispatchSite(expr, (target,), mechanism, wrapper.carried))
         return sites
 
@@ -161,7 +161,7 @@ class DispatchFinder:
                     carried = celery_carries
                     if carried:
                         mechanism += " (its Task base pushes an app context, no request)"
-                target = Target(function, self.resolver.label(function))
+                target = self.resolver.target(function, self.resolver.label(function))
                 sites.append(
                     DispatchSite(function, (target,), mechanism, carried, report_inside=True)
                 )
@@ -309,7 +309,7 @@ class DispatchFinder:
                 argument, f"in a new {name} {base.label}", base.carries, call, thread.forwards
             )
         mechanism = f"in a new {base.label} when {name}(...) is started"
-        target = Target(run, f"{name}.{base.run_method}()")
+        target = self.resolver.target(run, f"{name}.{base.run_method}()")
         return DispatchSite(call, (target,), mechanism, base.carries)
 
     def _is_started(self, call: cst.Call) -> bool:

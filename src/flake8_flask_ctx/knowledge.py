@@ -515,6 +515,31 @@ DISPATCH_WORDS: Tuple[str, ...] = (
 )
 
 
+#: Extension objects whose attributes are context-locals, by the class that builds the
+#: object (``db = SQLAlchemy()``; the object itself is a plain module global).
+#: Flask-SQLAlchemy 3: ``db.session`` is a ``scoped_session`` keyed by the current app
+#: context (using it -- ``db.session.add(...)`` -- raises "Working outside of application
+#: context"), and ``db.engine`` looks up ``current_app``.
+_SQLALCHEMY_LOCALS: Mapping[str, Tier] = {"session": Tier.APP, "engine": Tier.APP}
+EXTENSION_OBJECTS: Mapping[str, Mapping[str, Tier]] = {
+    "flask_sqlalchemy.SQLAlchemy": _SQLALCHEMY_LOCALS,
+    "flask_sqlalchemy.extension.SQLAlchemy": _SQLALCHEMY_LOCALS,
+}
+#: Attributes of those objects that are model base classes, and the class attributes
+#: their subclasses get: ``class User(db.Model)`` makes ``User.query`` open
+#: ``db.session()``, which needs an app context.
+EXTENSION_MODEL_BASES: Mapping[str, Tuple[str, Mapping[str, Tier]]] = {
+    "flask_sqlalchemy.SQLAlchemy": ("Model", {"query": Tier.APP}),
+    "flask_sqlalchemy.extension.SQLAlchemy": ("Model", {"query": Tier.APP}),
+}
+#: ``name = LocalProxy(...)``: a project's own context-local, found at its definition.
+#: Its tier is what the wrapped callable reads (request tier when that cannot be told:
+#: the common case is a per-request object).
+LOCAL_PROXY_CLASSES = _names("werkzeug.local.LocalProxy", "werkzeug.LocalProxy")
+#: Last words of the calls above: a cheap text gate before resolving a binding.
+EXTENSION_FACTORY_WORDS = frozenset({"SQLAlchemy", "LocalProxy"})
+
+
 #: Request-lifetime objects (FCX210): closed or consumed when the request ends.
 #: Subscripting ``flask.request.files``; calling these; reading these attributes.
 LIFETIME_SUBSCRIPTS = _names("flask.request.files")

@@ -91,6 +91,7 @@ class ModuleIndex:
 
     def __init__(self, module: cst.Module, knowledge: Knowledge) -> None:
         self.module = module
+        self.knowledge = knowledge
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes = wrapper.resolve(ScopeProvider)
         self._positions = wrapper.resolve(PositionProvider)
@@ -101,6 +102,7 @@ class ModuleIndex:
         self.functions = indexer.functions
         self.classes = indexer.classes
         self.assigns = indexer.assigns
+        self.imports = indexer.imports
         self.watched_identifiers, star_packages = _identifiers_bound_by(
             indexer.imports, knowledge.watched_packages
         )
@@ -340,6 +342,29 @@ def _identifiers_bound_by(
                 if identifier:
                     bound.add(identifier)
     return bound, stars
+
+
+def project_import_identifiers(
+    imports: Iterable[cst.CSTNode], top_level_names: frozenset[str]
+) -> Set[str]:
+    """Local identifiers bound by imports of the project's own modules: relative
+    imports, and absolute ones whose top-level package is one of ``top_level_names``."""
+    bound: Set[str] = set()
+    for node in imports:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name) or ""
+                if full.split(".")[0] in top_level_names:
+                    bound.add(_alias_identifier(alias) or full.split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+            module_name = dotted_name(node.module) if node.module is not None else ""
+            if not node.relative and (module_name or "").split(".")[0] not in top_level_names:
+                continue
+            for alias in node.names:
+                identifier = _alias_identifier(alias) or dotted_name(alias.name)
+                if identifier:
+                    bound.add(identifier)
+    return bound
 
 
 def _alias_identifier(alias: cst.ImportAlias) -> Optional[str]:

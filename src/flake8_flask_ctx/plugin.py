@@ -42,6 +42,7 @@ class Plugin:
     name = "flake8-flask-ctx"
     version = __version__
     knowledge: ClassVar[Knowledge] = DEFAULT_KNOWLEDGE
+    settings: ClassVar[Settings] = Settings()
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "stdin") -> None:
         self._lines = lines
@@ -64,6 +65,20 @@ class Plugin:
             parse_from_config=True,
             help="the app sets SERVER_NAME: url_for needs only an app context",
         )
+        parser.add_option(
+            "--flask-ctx-project-root",
+            default="",
+            parse_from_config=True,
+            help="directory the project's absolute imports are resolved against "
+            "(default: above the checked file's top package, and the working directory)",
+        )
+        parser.add_option(
+            "--flask-ctx-single-module",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="do not follow callables into other modules of the project",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -74,15 +89,20 @@ class Plugin:
                 request_locals=options.flask_ctx_request_locals or (),
                 app_locals=options.flask_ctx_app_locals or (),
                 server_name=options.flask_ctx_server_name,
+                project_root=options.flask_ctx_project_root or None,
+                cross_module=not options.flask_ctx_single_module,
             )
         except SettingsError as error:
             # A wrong option must fail loudly, not silently check less.
             raise SystemExit(f"flake8-flask-ctx: {error}") from None
         cls.knowledge = Knowledge.build(settings)
+        cls.settings = settings
 
     def run(self) -> Iterator[Report]:
         try:
-            findings = check_source("".join(self._lines), self.knowledge)
+            findings = check_source(
+                "".join(self._lines), self.knowledge, self._filename, self.settings
+            )
         except Exception as error:  # the FCX999 shield: never crash flake8
             yield (1, 0, failure_message(error), type(self))
             return

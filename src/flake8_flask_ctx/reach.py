@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    TYPE_CHECKING, Deque, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union,
+)
 
 import libcst as cst
 
@@ -26,13 +28,18 @@ from .knowledge import (
     Tier,
     canonical_name,
 )
-from .names import ModuleIndex
+from .names import ModuleIndex, root_name
 from .resolution import CallableNode, Resolver, Target, is_name_like
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .project import ModuleUnit
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
-#: The hops from the dispatched callable to a read: (label, line, column) of each call.
-Chain = Tuple[Tuple[str, int, int], ...]
+#: One hop from the dispatched callable towards a read: the label of the callee, the
+#: line and column of the call, and the module the call is in (``None``: unknown).
+Hop = Tuple[str, int, int, Optional["ModuleUnit"]]
+Chain = Tuple[Hop, ...]
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class Reached:
     root: Target
     read: Read
     chain: Chain
+    #: The module the read is in.
+    unit: Optional["ModuleUnit"] = None
 
 
 class Reach:
@@ -102,13 +111,13 @@ class Reach:
             if (target.node, guarded) in seen:
                 continue
             seen.add((target.node, guarded))
-            facts = self.facts(target)
+            facts, unit = self.facts(target), self.unit_of(target)
             for read in facts.reads:
                 if read.tier in guarded or read.tier in read.guarded:
                     continue
-                found.setdefault(read.tier, Reached(root, read, chain))
+                found.setdefault(read.tier, Reached(root, read, chain, unit))
             for edge in facts.edges:
-                step = chain + ((edge.target.label, edge.line, edge.column),)
+                step = chain + ((edge.target.label, edge.line, edge.column, unit),)
                 queue.append((root, edge.target, guarded | edge.guarded, step))
         return found
 
@@ -123,14 +132,14 @@ class Reach:
             if target.node in seen:
                 continue
             seen.add(target.node)
-            facts = self.facts(target)
+            facts, unit = self.facts(target), self.unit_of(target)
             mine = [read for read in facts.reads if read.local == local]
             if any(read.store for read in mine):
                 continue  # the function fills it first (copies g over): not empty
             if mine:
-                return Reached(root, mine[0], chain)
+                return Reached(root, mine[0], chain, unit)
             for edge in facts.edges:
-                step = chain + ((edge.target.label, edge.line, edge.column),)
+                step = chain + ((edge.target.label, edge.line, edge.column, unit),)
                 queue.append((root, edge.target, step))
         return None
 
@@ -154,7 +163,14 @@ class Reach:
                 queue.append((edge.target, edge.fake or fake))
         return found
 
+    def unit_of(self, target: Target) -> Optional["ModuleUnit"]:
+        return target.home if target.home is not None else self.resolver.unit
+
     def facts(self, target: Target) -> Facts:
+        """What the target's body reads and calls, scanned in the module it belongs to."""
+        home = target.home
+        if home is not None and home.reach is not self:
+            return home.reach.facts(target)
         cached = self._facts.get(target.node)
         if cached is None:
             cached = BodyScanner(self, target.node).scan()
@@ -164,18 +180,36 @@ class Reach:
     def callees_of(self, expr: cst.BaseExpression) -> List[Target]:
         """Module callables that a reference inside a reached body can call."""
         if isinstance(expr, cst.Lambda):
-            return [Target(expr, "the lambda")]
+            return [self.resolver.target(expr, "the lambda")]
         if isinstance(expr, cst.Name):
             cls = self.resolver.local_class(expr)
             if cls is not None:  # ``Mailer()`` runs ``Mailer.__init__``
                 init = self.resolver.find_method(cls, "__init__")
-                return [Target(init, self.resolver.label(init))] if init is not None else []
+                return [self.resolver.target(init, self.resolver.label(init))] if init is not None else []
         names = self.resolver.function_names
         if isinstance(expr, cst.Name) and expr.value not in names:
-            return []
+            return self._foreign_callees(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
-            return []
+            return self._foreign_callees(expr)
         return self.resolver.callable(expr).targets
+
+    def _foreign_callees(self, expr: Union[cst.Name, cst.Attribute]) -> List[Target]:
+        """A function or class imported from another module of the project."""
+        root = root_name(expr)
+        if root is None or root.value not in self.resolver.project_names():
+            return []
+        symbol = self.resolver.foreign(expr)
+        if symbol is None:
+            return []
+        there = symbol.unit.resolver
+        if isinstance(symbol.node, cst.FunctionDef):
+            return there.callable_function(symbol.node)
+        if isinstance(symbol.node, cst.ClassDef):  # ``Mailer()`` runs ``__init__``
+            init = there.find_method(symbol.node, "__init__")
+            return [there.target(init, there.label(init))] if init is not None else []
+        if isinstance(symbol.node, cst.BaseExpression):
+            return there.callable(symbol.node).targets
+        return []
 
 
 class BodyScanner:
@@ -278,6 +312,11 @@ class BodyScanner:
                 continue
             self._read(node, canonical_name(qualified), tier, guarded, truth)
             return
+        extension = self.reach.resolver.extension_local(node)
+        if extension is not None:
+            label, tier, proxy = extension
+            self._read(node, label, tier, guarded, truth, proxy)
+            return
         if isinstance(node, cst.Name) and self._visit_alias(node, guarded, truth):
             return
         self._edge(node, node, guarded)
@@ -285,9 +324,15 @@ class BodyScanner:
             self._push(node.value, guarded)
 
     def _read(
-        self, node: cst.BaseExpression, local: str, tier: Tier, guarded: Tiers, truth: bool
+        self,
+        node: cst.BaseExpression,
+        local: str,
+        tier: Tier,
+        guarded: Tiers,
+        truth: bool,
+        proxy: bool = False,
     ) -> None:
-        if truth and local in self.knowledge.proxy_objects:
+        if truth and (proxy or local in self.knowledge.proxy_objects):
             return  # bool(proxy) is False outside a context: a guard, not a use
         self.reads.append(
             Read(

@@ -10,12 +10,16 @@ conditional expressions): no type inference, so what it cannot tell stays unknow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from .knowledge import (
     CONTEXT_COPIERS,
+    EXTENSION_FACTORY_WORDS,
+    EXTENSION_MODEL_BASES,
+    EXTENSION_OBJECTS,
+    LOCAL_PROXY_CLASSES,
     PARTIAL_FACTORIES,
     RECEIVER_FACTORIES,
     RECEIVER_TYPES,
@@ -24,9 +28,13 @@ from .knowledge import (
     Knowledge,
     ReceiverType,
     ThreadBase,
+    Tier,
     canonical_name,
 )
-from .names import ModuleIndex, walk
+from .names import ModuleIndex, dotted_name, project_import_identifiers, root_name, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .project import ModuleUnit, Symbol
 
 #: Code that can run later: a function, a lambda, or a generator expression's body.
 CallableNode = Union[cst.FunctionDef, cst.Lambda, cst.GeneratorExp]
@@ -40,6 +48,9 @@ class Target:
 
     node: CallableNode
     label: str
+    #: The module the node belongs to (another module of the project, for reach
+    #: that crossed an import); ``None``: the module that created the target.
+    home: Optional["ModuleUnit"] = field(default=None, compare=False, hash=False)
 
 
 @dataclass
@@ -72,13 +83,60 @@ class Resolution:
 ReceiverKind = Union[ReceiverType, cst.ClassDef, None]
 
 
+#: An extension context-local found by ``Resolver.extension_local``: the name shown in
+#: messages, its tier, and whether it is a proxy object (``if proxy:`` is a guard).
+ExtensionLocal = Tuple[str, Tier, bool]
+
+
 class Resolver:
-    def __init__(self, index: ModuleIndex, knowledge: Knowledge) -> None:
+    def __init__(
+        self, index: ModuleIndex, knowledge: Knowledge, unit: Optional["ModuleUnit"] = None
+    ) -> None:
         self.index = index
         self.knowledge = knowledge
+        self.unit = unit
         self.function_names = {f.name.value for f in index.functions}
         self._class_names = {c.name.value for c in index.classes}
         self._alias_names: Optional[Set[str]] = None
+        self._project_names: Optional[Set[str]] = None
+        self._extension_names: Optional[Set[str]] = None
+        self._extension_values: Dict[int, Optional[ExtensionLocal]] = {}
+
+    def target(self, node: CallableNode, label: str) -> Target:
+        return Target(node, label, self.unit)
+
+    # -- other modules of the project -----------------------------------------------
+
+    def project_names(self) -> Set[str]:
+        """Identifiers bound by imports of the project's own modules."""
+        if self._project_names is None:
+            project = self.unit.project if self.unit is not None else None
+            self._project_names = (
+                project_import_identifiers(self.index.imports, project.top_level_names())
+                if project is not None
+                else set()
+            )
+        return self._project_names
+
+    def foreign(self, expr: cst.BaseExpression) -> Optional["Symbol"]:
+        """What an imported Name/Attribute (``send_report``, ``services.send``) is in
+        the project module that defines it, or None (not imported from the project)."""
+        root = root_name(expr)
+        if root is None or root.value not in self.project_names():
+            return None
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return None
+        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
+            return None  # rebound locally (``send = wrap(send)``): not the import
+        for qualified in sorted(self.index.qualified_names_any(expr)):
+            absolute = unit.absolute(qualified)
+            if absolute is None:
+                continue
+            found = unit.project.symbol(absolute)
+            if found is not None and found.node is not None:
+                return found
+        return None
 
     # -- callables ------------------------------------------------------------------
 
@@ -88,13 +146,16 @@ class Resolver:
         if depth > MAX_RESOLUTION_DEPTH:
             return result
         if isinstance(expr, cst.Lambda):
-            result.targets.append(Target(expr, "the lambda"))
+            result.targets.append(self.target(expr, "the lambda"))
         elif isinstance(expr, cst.Name):
-            for value in self.index.bindings(expr):
+            values = self.index.bindings(expr)
+            for value in values:
                 if isinstance(value, cst.FunctionDef):
                     result.extend(self._function(value))
                 elif isinstance(value, cst.BaseExpression):
                     result.extend(self.callable(value, depth + 1))
+            if not values:
+                result.extend(self._foreign_callable(expr, depth))
         elif isinstance(expr, cst.Attribute):
             copied = self.context_copy(expr.value) if expr.attr.value == "run" else None
             if copied is not None:
@@ -104,6 +165,8 @@ class Resolver:
                 method = self.method_of(expr)
                 if method is not None:
                     result.extend(self._function(method))
+                else:
+                    result.extend(self._foreign_callable(expr, depth))
         elif isinstance(expr, cst.Call) and is_name_like(expr.func):
             qualified = self.index.qualified_names_any(expr.func)
             if qualified & self.knowledge.safe_wrappers:
@@ -120,8 +183,24 @@ class Resolver:
             result.extend(self.callable(expr.orelse, depth + 1))
         return result
 
+    def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
+        """An imported callable, resolved in the project module that defines it."""
+        symbol = self.foreign(expr)
+        if symbol is None:
+            return Resolution()
+        there = symbol.unit.resolver
+        if isinstance(symbol.node, cst.FunctionDef):
+            return there._function(symbol.node)
+        if isinstance(symbol.node, cst.BaseExpression):
+            return there.callable(symbol.node, depth + 1)
+        return Resolution()
+
+    def callable_function(self, function: cst.FunctionDef) -> List[Target]:
+        """The target a call of ``function`` follows (none if it carries the context)."""
+        return self._function(function).targets
+
     def _function(self, function: cst.FunctionDef) -> Resolution:
-        target = Target(function, self.label(function))
+        target = self.target(function, self.label(function))
         decorator = self.context_wrapper(function)
         if decorator is not None:
             return Resolution(
@@ -224,6 +303,136 @@ class Resolver:
                 return proxy, self.index.enclosing(node, (cst.FunctionDef,))
         return None
 
+    # -- extension context-locals ----------------------------------------------------
+
+    def extension_local(
+        self, node: Union[cst.Name, cst.Attribute]
+    ) -> Optional[ExtensionLocal]:
+        """``db.session`` / ``db.engine`` of a Flask-SQLAlchemy object, ``User.query`` of
+        one of its models, or a project's own ``LocalProxy``, wherever in the project
+        ``db``, ``User`` or the proxy are defined."""
+        root = root_name(node)
+        if root is None or root.value not in self._extension_candidates():
+            return None
+        if isinstance(node, cst.Name):
+            return self._local_proxy(node)
+        attribute = node.attr.value
+        value = self.resolved_value(node.value)
+        if value is None:
+            return None
+        there, owner = value
+        text = self.index.code(node, 50)
+        if isinstance(owner, cst.Call):
+            tiers = there._extension_attributes(owner)
+            tier = tiers.get(attribute) if tiers else None
+            return (text, tier, False) if tier is not None else None
+        if isinstance(owner, cst.ClassDef):
+            tier = there._model_attribute(owner, attribute, set())
+            return (text, tier, False) if tier is not None else None
+        return None
+
+    def _extension_candidates(self) -> Set[str]:
+        """Identifiers that can name an extension object, model or proxy (a text gate:
+        every Name/Attribute of every reached body passes through here)."""
+        if self._extension_names is None:
+            names = set(self.project_names()) | self._class_names
+            for assign in self.index.assigns:
+                value = assign.value
+                if isinstance(value, cst.Call):
+                    func = dotted_name(value.func) if is_name_like(value.func) else None
+                    if func and func.rsplit(".", 1)[-1] in EXTENSION_FACTORY_WORDS:
+                        names.update(
+                            t.target.value for t in assign.targets
+                            if isinstance(t.target, cst.Name)
+                        )
+            self._extension_names = names
+        return self._extension_names
+
+    def resolved_value(
+        self, expr: cst.BaseExpression, depth: int = 0
+    ) -> Optional[Tuple["Resolver", cst.CSTNode]]:
+        """The call or class a Name/Attribute is bound to, here or in the project module
+        it is imported from, with the resolver of that module."""
+        if depth > MAX_RESOLUTION_DEPTH or not is_name_like(expr):
+            return None
+        if isinstance(expr, cst.Name):
+            values = self.index.bindings(expr)
+            for value in values:
+                if isinstance(value, (cst.Call, cst.ClassDef)):
+                    return self, value
+                if isinstance(value, cst.Name):
+                    return self.resolved_value(value, depth + 1)
+            if values:
+                return None
+        symbol = self.foreign(expr)
+        if symbol is None or symbol.node is None:
+            return None
+        if isinstance(symbol.node, (cst.Call, cst.ClassDef)):
+            return symbol.unit.resolver, symbol.node
+        if isinstance(symbol.node, (cst.Name, cst.Attribute)):
+            return symbol.unit.resolver.resolved_value(symbol.node, depth + 1)
+        return None
+
+    def _factory_names(self, call: cst.Call) -> Set[str]:
+        if not is_name_like(call.func):
+            return set()
+        return {canonical_name(q) for q in self.index.qualified_names_any(call.func)}
+
+    def _extension_attributes(self, call: cst.Call) -> Optional[Dict[str, Tier]]:
+        for name in self._factory_names(call):
+            table = EXTENSION_OBJECTS.get(name)
+            if table is not None:
+                return dict(table)
+        return None
+
+    def _model_attribute(
+        self, cls: cst.ClassDef, attribute: str, seen: Set[cst.ClassDef]
+    ) -> Optional[Tier]:
+        """``query`` of a class deriving (through classes of the project) from
+        ``db.Model`` of a Flask-SQLAlchemy object."""
+        if cls in seen or len(seen) > MAX_RESOLUTION_DEPTH:
+            return None
+        seen.add(cls)
+        for base in cls.bases:
+            if base.keyword is not None or not is_name_like(base.value):
+                continue
+            if isinstance(base.value, cst.Attribute):
+                owner = self.resolved_value(base.value.value)
+                if owner is not None and isinstance(owner[1], cst.Call):
+                    for name in owner[0]._factory_names(owner[1]):
+                        model = EXTENSION_MODEL_BASES.get(name)
+                        if model is not None and model[0] == base.value.attr.value:
+                            return model[1].get(attribute)
+            parent = self.resolved_value(base.value)
+            if parent is not None and isinstance(parent[1], cst.ClassDef):
+                found = parent[0]._model_attribute(parent[1], attribute, seen)
+                if found is not None:
+                    return found
+        return None
+
+    def _local_proxy(self, name: cst.Name) -> Optional[ExtensionLocal]:
+        """A ``werkzeug.local.LocalProxy(...)`` of the project: its tier is the first
+        tier the wrapped callable reads (request tier when that cannot be told)."""
+        value = self.resolved_value(name)
+        if value is None or not isinstance(value[1], cst.Call):
+            return None
+        there, call = value[0], value[1]
+        if not (there._factory_names(call) & LOCAL_PROXY_CLASSES):
+            return None
+        key = id(call)
+        if key in there._extension_values:
+            return there._extension_values[key]
+        there._extension_values[key] = (name.value, Tier.REQUEST, True)  # cycles: default
+        tier = Tier.REQUEST
+        if call.args and there.unit is not None:
+            wrapped = there.callable(call.args[0].value).targets
+            found = there.unit.reach.first_reads(wrapped) if wrapped else {}
+            if Tier.REQUEST not in found and Tier.APP in found:
+                tier = Tier.APP
+        result = (name.value, tier, True)
+        there._extension_values[key] = result
+        return result
+
     # -- receivers ------------------------------------------------------------------
 
     def receiver_kind(self, expr: cst.BaseExpression, depth: int = 0) -> ReceiverKind:
@@ -235,6 +444,12 @@ class Resolver:
         values: Sequence[cst.CSTNode] = ()
         if isinstance(expr, cst.Name):
             values = self.index.bindings(expr)
+            if not values:
+                symbol = self.foreign(expr)
+                if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
+                    found = symbol.unit.resolver.receiver_kind(symbol.node, depth + 1)
+                    # A class of that module is not one of ours: only executor types.
+                    return found if isinstance(found, ReceiverType) else None
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.class_of_instance_name(expr.value)
             if owner is not None:

@@ -56,6 +56,11 @@ class Settings:
     request_locals: Tuple[str, ...] = ()
     app_locals: Tuple[str, ...] = ()
     server_name: bool = False
+    #: Where the project's modules are looked up for cross-module reach (``None``:
+    #: found from the checked file, see ``project.project_roots``).
+    project_root: Optional[str] = None
+    #: Follow callables into other modules of the project.
+    cross_module: bool = True
 
     @classmethod
     def from_values(
@@ -65,6 +70,8 @@ class Settings:
         request_locals: Iterable[str] = (),
         app_locals: Iterable[str] = (),
         server_name: Union[bool, str, None] = False,
+        project_root: Optional[str] = None,
+        cross_module: Union[bool, str, None] = True,
     ) -> "Settings":
         return cls(
             dispatchers=tuple(DispatcherOption.parse(d) for d in _clean(dispatchers)),
@@ -72,6 +79,8 @@ class Settings:
             request_locals=_dotted("--flask-ctx-request-locals", request_locals),
             app_locals=_dotted("--flask-ctx-app-locals", app_locals),
             server_name=_boolean(server_name),
+            project_root=(project_root or "").strip() or None,
+            cross_module=_boolean(cross_module),
         )
 
 

@@ -81,7 +81,9 @@ class StreamFinder:
         if depth > MAX_RESOLUTION_DEPTH:
             return None
         if isinstance(body, cst.GeneratorExp):
-            return DispatchSite(body, (Target(body, "the generator expression"),), MECHANISM)
+            return DispatchSite(
+                body, (self.resolver.target(body, "the generator expression"),), MECHANISM
+            )
         if isinstance(body, cst.Name):
             for value in self.index.bindings(body):
                 if isinstance(value, (cst.Call, cst.GeneratorExp)):

@@ -1,0 +1,393 @@
+"""The rest of the project: where its modules are, and each one analysed once.
+
+Real apps put the view in ``views.py``, the worker in ``tasks.py`` and ``db`` in
+``extensions.py``, so reach must cross module boundaries.  It does so without importing
+anything: an imported name is mapped to a file under the project's roots, that file is
+parsed into a ``ModuleUnit`` (the same index/resolver/reach the checked file gets), and
+the walk continues there.  Units are built lazily -- only modules that a reached body
+actually refers to are ever parsed -- and cached per process, keyed by path, size and
+modification time, so a flake8 run over a whole project parses each module at most
+once per worker process.  Third-party and standard-library modules are never followed:
+only files under the roots are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from .knowledge import Knowledge
+from .names import ModuleIndex, dotted_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .reach import Reach
+    from .resolution import Resolver
+
+#: How many ``from .a import b`` re-exports one lookup follows (cycles stop here too).
+MAX_REEXPORT_HOPS = 8
+#: Parsed modules kept per process.  A unit holds a LibCST tree with its metadata (a
+#: few MB for a large module), so the cache is bounded; an evicted module is parsed
+#: again if needed.
+MAX_CACHED_UNITS = 200
+#: Files larger than this are not followed (generated code; parsing would dominate).
+MAX_FOLLOWED_BYTES = 2_000_000
+
+
+def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tuple[Path, ...]:
+    """The directories that absolute imports of the project are resolved against.
+
+    ``override`` (``--flask-ctx-project-root``) wins.  Otherwise: the first directory
+    above the checked file that is not a package (no ``__init__.py``) -- where Python
+    would find the file's top-level package -- and the current directory (flake8's
+    working directory, the usual repository root).
+    """
+    if override:
+        return (_real(Path(override)),)
+    roots: List[Path] = []
+    if filename and filename not in ("stdin", "-"):
+        directory = _real(Path(filename)).parent
+        while (directory / "__init__.py").is_file() and directory.parent != directory:
+            directory = directory.parent
+        roots.append(directory)
+    cwd = _real(Path.cwd())
+    if cwd not in roots:
+        roots.append(cwd)
+    return tuple(roots)
+
+
+def _real(path: Path) -> Path:
+    try:
+        return Path(os.path.realpath(path.absolute()))
+    except (OSError, ValueError):
+        return path.absolute()
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a dotted name of the project is: a node of some unit (a ``def``, a
+    ``class``, or the expression a module-level name is assigned), or a module."""
+
+    unit: "ModuleUnit"
+    node: Optional[cst.CSTNode]
+
+
+class ModuleUnit:
+    """One module of the project with its analysis objects (index, resolver, reach)."""
+
+    def __init__(
+        self,
+        project: Optional["Project"],
+        index: ModuleIndex,
+        name: Optional[str],
+        display: str,
+        is_package: bool = False,
+    ) -> None:
+        # Imported here: resolution and reach refer back to units.
+        from .reach import Reach
+        from .resolution import Resolver
+
+        self.project = project
+        self.index = index
+        self.name = name
+        self.display = display
+        self.is_package = is_package
+        self.resolver: Resolver = Resolver(index, index.knowledge, self)
+        self.reach: Reach = Reach(index, self.resolver, index.knowledge)
+        self._top_level: Optional[Dict[str, cst.CSTNode]] = None
+
+    # -- names of this module --------------------------------------------------------
+
+    def absolute(self, qualified: str) -> Optional[str]:
+        """``.services.send`` (LibCST's spelling of a relative import) made absolute."""
+        if not qualified.startswith("."):
+            return qualified
+        dots = len(qualified) - len(qualified.lstrip("."))
+        if self.name is None:
+            return None
+        package = self.name if self.is_package else self.name.rpartition(".")[0]
+        parts = package.split(".") if package else []
+        if dots - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (dots - 1)]
+        rest = qualified[dots:]
+        joined = ".".join([*base, rest] if rest else base)
+        return joined or None
+
+    def top_level(self) -> Dict[str, cst.CSTNode]:
+        """Module-level definitions by name: the ``def``/``class`` node, the assigned
+        expression, or the import alias (last definition wins, as at run time)."""
+        if self._top_level is None:
+            table: Dict[str, cst.CSTNode] = {}
+            statements: List[cst.CSTNode] = list(self.index.module.body)
+            while statements:
+                statement = statements.pop(0)
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                    table[statement.name.value] = statement
+                elif isinstance(statement, (cst.If, cst.Try)):
+                    # ``try: from .x import y`` / ``if TYPE_CHECKING:`` blocks
+                    statements[0:0] = [
+                        s for s in _blocks(statement) if isinstance(s, cst.BaseStatement)
+                    ]
+                elif isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        _record_small(small, table)
+            self._top_level = table
+        return self._top_level
+
+    def lookup(self, attributes: Sequence[str], hops: int = 0) -> Optional[Symbol]:
+        """``attributes`` looked up from this module (``["send"]``, ``["Mailer", "run"]``)."""
+        if not attributes:
+            return Symbol(self, None)
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        first, rest = attributes[0], list(attributes[1:])
+        node = self.top_level().get(first)
+        if node is None:
+            if self.is_package and self.project is not None and self.name:
+                return self.project.symbol(f"{self.name}.{'.'.join(attributes)}", hops + 1)
+            return None
+        if isinstance(node, cst.ImportAlias):
+            target = self._imported_name(node)
+            if target is None or self.project is None:
+                return None
+            return self.project.symbol(".".join([target, *rest]), hops + 1)
+        if isinstance(node, cst.ClassDef) and rest:
+            method = self.resolver.find_method(node, rest[0])
+            return Symbol(self, method) if method is not None and len(rest) == 1 else None
+        if rest:
+            if isinstance(node, cst.Name):  # ``send = _send``: an alias in this module
+                return self.lookup([node.value, *rest], hops + 1)
+            return None
+        if isinstance(node, cst.Name) and node.value != first:
+            alias = self.lookup([node.value], hops + 1)
+            if alias is not None:
+                return alias
+        return Symbol(self, node)
+
+    def _imported_name(self, alias: cst.ImportAlias) -> Optional[str]:
+        statement = self.index.parent(alias)
+        if isinstance(statement, cst.ImportFrom):
+            module = dotted_name(statement.module) if statement.module is not None else ""
+            dots = "." * len(statement.relative)
+            imported = dotted_name(alias.name)
+            if module is None or imported is None:
+                return None
+            base = f"{dots}{module}" if module else dots
+            return self.absolute(f"{base}.{imported}" if module else f"{base}{imported}")
+        full = dotted_name(alias.name)
+        if full is None:
+            return None
+        return full if alias.asname is not None else full.split(".")[0]
+
+
+def _blocks(statement: cst.CSTNode) -> List[cst.CSTNode]:
+    """The statements of the bodies of a module-level ``if``/``try``."""
+    found: List[cst.CSTNode] = []
+    suites: List[Optional[cst.CSTNode]] = []
+    if isinstance(statement, cst.If):
+        suites = [statement.body, statement.orelse]
+    elif isinstance(statement, cst.Try):
+        suites = [statement.body, *[h.body for h in statement.handlers], statement.orelse]
+    for suite in suites:
+        if isinstance(suite, (cst.Else, cst.ExceptHandler)):
+            suite = suite.body
+        if isinstance(suite, cst.If):
+            found.append(suite)
+        elif isinstance(suite, cst.IndentedBlock):
+            found.extend(suite.body)
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            found.append(cst.SimpleStatementLine(body=suite.body))
+    return found
+
+
+def _record_small(small: cst.BaseSmallStatement, table: Dict[str, cst.CSTNode]) -> None:
+    if isinstance(small, cst.Assign):
+        for target in small.targets:
+            if isinstance(target.target, cst.Name):
+                table[target.target.value] = small.value
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        if isinstance(small.target, cst.Name):
+            table[small.target.value] = small.value
+    elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+        small.names, cst.ImportStar
+    ):
+        for alias in small.names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                table[alias.asname.name.value] = alias
+            else:
+                name = dotted_name(alias.name)
+                if name:
+                    table[name.split(".")[0] if isinstance(small, cst.Import) else name] = alias
+
+
+class Project:
+    """The checked file's project: module lookup under the roots, units by path."""
+
+    def __init__(self, roots: Sequence[Path], knowledge: Knowledge) -> None:
+        self.roots = tuple(roots)
+        self.knowledge = knowledge
+        self._files: Dict[str, Optional[Tuple[Path, Path]]] = {}
+        self._top_names: Optional[frozenset[str]] = None
+        #: The checked file's own unit (built from the text flake8 gave, which may be
+        #: unsaved editor content): an import cycle back to it lands here, not on disk.
+        self._pinned: Dict[Path, ModuleUnit] = {}
+
+    def pin(self, path: Path, unit: ModuleUnit) -> None:
+        self._pinned = {_real(path): unit}
+
+    def top_level_names(self) -> frozenset[str]:
+        """Top-level module and package names under the roots (for the prefilter and
+        to tell a project import from a third-party one)."""
+        if self._top_names is None:
+            names = set()
+            for root in self.roots:
+                try:
+                    entries = list(os.scandir(root))
+                except OSError:
+                    continue
+                for entry in entries:
+                    stem, ext = os.path.splitext(entry.name)
+                    if ext == ".py" and stem.isidentifier():
+                        names.add(stem)
+                    elif ext == "" and entry.name.isidentifier() and _is_dir(entry):
+                        names.add(entry.name)
+            self._top_names = frozenset(names)
+        return self._top_names
+
+    def file_of(self, module: str) -> Optional[Tuple[Path, Path]]:
+        """``(file, root)`` of a dotted module name, if it is one of the project's."""
+        if module in self._files:
+            return self._files[module]
+        found: Optional[Tuple[Path, Path]] = None
+        if module.split(".")[0] in self.top_level_names():
+            parts = module.split(".")
+            for root in self.roots:
+                base = root.joinpath(*parts)
+                for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                    if candidate.is_file() and _inside(candidate, root):
+                        found = (candidate, root)
+                        break
+                if found:
+                    break
+        self._files[module] = found
+        return found
+
+    def unit_for(self, module: str) -> Optional[ModuleUnit]:
+        located = self.file_of(module)
+        if located is None:
+            return None
+        path, root = located
+        pinned = self._pinned.get(_real(path))
+        if pinned is not None:
+            return pinned
+        return _load(self, path, root, module)
+
+    def symbol(self, qualified: str, hops: int = 0) -> Optional[Symbol]:
+        """The project symbol an absolute dotted name refers to, or None (not ours,
+        missing, unparsable, or too many re-export hops)."""
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            unit = self.unit_for(".".join(parts[:cut]))
+            if unit is not None:
+                return unit.lookup(parts[cut:], hops)
+        return None
+
+    def display(self, path: Path, root: Path) -> str:
+        try:
+            return _real(path).relative_to(root).as_posix()
+        except ValueError:
+            return path.name
+
+    def module_name(self, path: Path) -> Tuple[Optional[str], Optional[Path]]:
+        """Dotted name of a file under one of the roots (and that root)."""
+        real = _real(path)
+        for root in self.roots:
+            try:
+                relative = real.relative_to(root)
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(p.isidentifier() for p in parts):
+                return ".".join(parts), root
+        return None, None
+
+
+def _is_dir(entry: "os.DirEntry[str]") -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Symlinks out of the project root are not followed."""
+    try:
+        _real(path).relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+_CacheKey = Tuple[str, int, int, int]
+_UNITS: "OrderedDict[_CacheKey, Optional[ModuleUnit]]" = OrderedDict()
+
+
+def _load(project: Project, path: Path, root: Path, module: str) -> Optional[ModuleUnit]:
+    """The unit of a project file, parsed once per process (path, size, mtime, options)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_size, stat.st_mtime_ns, id(project.knowledge))
+    if key in _UNITS:
+        _UNITS.move_to_end(key)
+        unit = _UNITS[key]
+        if unit is not None:
+            unit.project = project
+        return unit
+    unit = None
+    if stat.st_size <= MAX_FOLLOWED_BYTES:
+        try:
+            tree = cst.parse_module(path.read_bytes())
+        except (cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError, RecursionError):
+            tree = None
+        if tree is not None:
+            index = ModuleIndex(tree, project.knowledge)
+            unit = ModuleUnit(
+                project, index, module, project.display(path, root),
+                is_package=path.name == "__init__.py",
+            )
+    _UNITS[key] = unit
+    while len(_UNITS) > MAX_CACHED_UNITS:
+        _UNITS.popitem(last=False)
+    return unit
+
+
+_PROJECTS: Dict[Tuple[Tuple[Path, ...], int], Project] = {}
+
+
+def project_for(roots: Tuple[Path, ...], knowledge: Knowledge) -> Project:
+    """One ``Project`` per set of roots and options in this process, so module lookups
+    are shared by every file a flake8 worker checks."""
+    key = (roots, id(knowledge))
+    project = _PROJECTS.get(key)
+    if project is None:
+        if len(_PROJECTS) > 64:
+            _PROJECTS.clear()
+        project = _PROJECTS[key] = Project(roots, knowledge)
+    return project
+
+
+def clear_cache() -> None:
+    """Forget every parsed module and lookup (tests; long-lived editor processes)."""
+    _UNITS.clear()
+    _PROJECTS.clear()
