@@ -15,7 +15,7 @@ import tokenize
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 MARKER = re.compile(r'error:\s*(FCX\d{3})(?:\s+"([^"]*)")?')
 RUNTIME_SKIP = re.compile(r"^#\s*runtime:\s*skip\s+(.+)$", re.MULTILINE)
@@ -82,3 +82,16 @@ def compare(
 
 def fixture_files(root: Path) -> List[Path]:
     return sorted(p for p in root.glob("*.py") if not p.name.startswith("_"))
+
+
+def project_dirs(root: Path) -> List[Path]:
+    """Multi-module fixture projects: one directory per scenario, ``wsgi.py`` at its root."""
+    return sorted(p for p in root.iterdir() if (p / "wsgi.py").is_file())
+
+
+def project_markers(project: Path) -> Dict[str, List[Expected]]:
+    """The markers of every module of a project, by path relative to the project root."""
+    return {
+        path.relative_to(project).as_posix(): expected_in(path.read_text(encoding="utf-8"))
+        for path in sorted(project.rglob("*.py"))
+    }

@@ -18,7 +18,14 @@ from typing import Callable, List, Sequence
 
 import pytest
 
-from expectations import Expected, expected_in, fixture_files, runtime_skip_reason
+from expectations import (
+    Expected,
+    expected_in,
+    fixture_files,
+    project_dirs,
+    project_markers,
+    runtime_skip_reason,
+)
 from runtime import kinds
 from runtime.harness import HarnessRun, run_isolated
 from runtime.probes import Observation
@@ -29,6 +36,7 @@ FIXTURES = Path(
     os.environ.get("FCX_RUNTIME_FIXTURES") or Path(__file__).resolve().parent / "fixtures"
 )
 FILES = fixture_files(FIXTURES)
+PROJECTS = project_dirs(FIXTURES / "projects") if (FIXTURES / "projects").is_dir() else []
 
 RecordProperty = Callable[[str, object], None]
 
@@ -52,6 +60,22 @@ def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> N
     else:
         status, note = (UNCHECKED if len(unchecked) == len(codes) else CONFIRMED), ""
     record_property(*runtime_record(path.name, status, started, note, run.wall, unchecked))
+    print(verdict.report())
+    assert verdict.ok, verdict.report()
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_project_runtime_truth(project: Path, record_property: RecordProperty) -> None:
+    """A multi-module project runs from its ``wsgi.py``; the markers of all its modules
+    together predict what fails (the harness imports it with the project root on
+    ``sys.path``, as ``flask --app wsgi`` would)."""
+    started = time.time()
+    expected = [e for markers in project_markers(project).values() for e in markers]
+    run = run_isolated(project / "wsgi.py")
+    verdict = judge(f"projects/{project.name}", expected, run)
+    status = DISAGREES if not verdict.ok else (CONFIRMED if expected else CLEAN)
+    note = verdict.problems[0] if not verdict.ok else ""
+    record_property(*runtime_record(f"projects/{project.name}", status, started, note, run.wall))
     print(verdict.report())
     assert verdict.ok, verdict.report()
 

@@ -6,7 +6,6 @@ it never opens files, so stdin and editors work the same as paths.
 
 from __future__ import annotations
 
-import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,39 +16,15 @@ import libcst as cst
 from .analysis import Finding, ModuleAnalysis
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .names import ModuleIndex
+from .prefilter import might_have_findings
 from .project import Project, project_for, project_roots
 from .settings import Settings
 
-#: ``import x`` / ``from x import`` at the start of a line: candidates for project imports.
-_IMPORTED_TOP = re.compile(r"^[ \t]*(?:from|import)[ \t]+(\.|\w+)", re.MULTILINE)
+__all__ = ["check_source", "might_have_findings"]
 
 #: LibCST's visitors recurse once per tree level; deeply nested (generated) code
 #: needs more than Python's default 1,000 frames.
 RECURSION_LIMIT = 20_000
-
-
-def might_have_findings(
-    source: str, knowledge: Knowledge = DEFAULT_KNOWLEDGE, project: Optional[Project] = None
-) -> bool:
-    """Cheap text test: can this file hold a finding?
-
-    Findings are reported at a dispatch site, task decorator or streamed response, so
-    the file needs one of their words.  What is read must be a context-local: imported
-    from a watched package (Flask, Flask-Login, Flask-SQLAlchemy, the packages of
-    configured locals) in this file, or -- with cross-module reach -- reached through
-    an import of the project's own modules.  A file lacking either is skipped
-    without parsing.  Sound for this version's rules.
-    """
-    if not any(word in source for word in knowledge.prefilter_words):
-        return False
-    if any(package in source for package in knowledge.watched_packages):
-        return True
-    if project is None:
-        return False
-    names = project.top_level_names()
-    return any(
-        match == "." or match in names for match in _IMPORTED_TOP.findall(source)
-    )
 
 
 def check_source(
@@ -69,7 +44,14 @@ def check_source(
     if settings.cross_module and (filename or settings.project_root):
         roots = project_roots(filename, settings.project_root)
         project = project_for(roots, knowledge)
-    if not might_have_findings(source, knowledge, project):
+    name, display, is_package = None, Path(filename or "stdin").name, False
+    if project is not None and filename:
+        path = Path(filename)
+        found, root = project.module_name(path)
+        if found is not None and root is not None:
+            name, display = found, project.display(path, root)
+        is_package = path.name == "__init__.py"
+    if not might_have_findings(source, knowledge, project, name, is_package):
         return []
     with _recursion_limit(RECURSION_LIMIT):
         try:
@@ -77,13 +59,6 @@ def check_source(
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
         index = ModuleIndex(module, knowledge)
-        name, display, is_package = None, Path(filename or "stdin").name, False
-        if project is not None and filename:
-            path = Path(filename)
-            found, root = project.module_name(path)
-            if found is not None and root is not None:
-                name, display = found, project.display(path.absolute(), root)
-            is_package = path.name == "__init__.py"
         analysis = ModuleAnalysis(index, knowledge, project, name, display, is_package)
         if project is not None and filename:
             project.pin(Path(filename), analysis.unit)

@@ -30,7 +30,7 @@ from .knowledge import (
     ThreadBase,
     Tier,
 )
-from .names import ModuleIndex, walk
+from .names import ModuleIndex, root_name, walk
 from .resolution import Resolver, Target, is_name_like
 
 Tiers = FrozenSet[Tier]
@@ -109,6 +109,7 @@ class DispatchFinder:
     def sites(self) -> List[DispatchSite]:
         sites: List[DispatchSite] = []
         wrappers: Dict[cst.FunctionDef, Wrapper] = {}
+        self.wrappers = wrappers
         for call in self.index.calls:
             found = self._direct(call)
             if isinstance(found, DispatchSite):
@@ -120,22 +121,45 @@ class DispatchFinder:
         sites.extend(self._task_sites())
         return sites
 
+    #: The functions of this module that dispatch their own parameter (filled by
+    #: ``sites()``); other modules that import them use them as dispatchers too.
+    wrappers: Dict[cst.FunctionDef, Wrapper]
+
+    def _foreign_wrapper(self, func: cst.BaseExpression) -> Optional[Tuple[Wrapper, str]]:
+        """A wrapper imported from another module of the project (``from .utils import
+        run_async``), with its label there."""
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        symbol = self.resolver.foreign(func)
+        if symbol is None or not isinstance(symbol.node, cst.FunctionDef):
+            return None
+        wrapper = symbol.unit.wrappers().get(symbol.node)
+        if wrapper is None:
+            return None
+        return wrapper, symbol.unit.resolver.label(symbol.node)
+
     def _decorated_by_wrappers(
         self, wrappers: Dict[cst.FunctionDef, Wrapper]
     ) -> List[DispatchSite]:
         """``@background`` where ``def background(fn)`` starts ``fn`` in a thread: every
         call of the decorated function runs it elsewhere.  Reported at the decorator."""
         sites: List[DispatchSite] = []
-        if not wrappers:
+        if not wrappers and not self.resolver.project_names():
             return sites
         for function in self.index.functions:
             for decorator in function.decorators:
                 expr = decorator.decorator
                 if not isinstance(expr, cst.Name):
                     continue
-                for value in self.index.bindings(expr):
-                    wrapper = wrappers.get(value) if isinstance(value, cst.FunctionDef) else None
-                    if wrapper is None or wrapper.position != 0:
+                found = [
+                    wrappers[value] for value in self.index.bindings(expr)
+                    if isinstance(value, cst.FunctionDef) and value in wrappers
+                ]
+                foreign = self._foreign_wrapper(expr) if not found else None
+                if foreign is not None:
+                    found.append(foreign[0])
+                for wrapper in found:
+                    if wrapper.position != 0:
                         continue
                     mechanism = f"{wrapper.mechanism} (started by the @{expr.value} decorator)"
                     target = self.resolver.target(function, self.resolver.label(function))
@@ -404,10 +428,21 @@ class DispatchFinder:
                 return
             known = len(wrappers)
             names = {w.function.name.value for w in wrappers.values()}
+            imported = self.resolver.project_names()
             for call in self.index.calls:
-                if call in handled or _last_name(call.func) not in names:
+                if call in handled:
                     continue
-                called = self._called_wrapper(call.func, wrappers)
+                label = ""
+                called = None
+                if _last_name(call.func) in names:
+                    called = self._called_wrapper(call.func, wrappers)
+                    if called is not None:
+                        label = self.resolver.label(called[0].function)
+                root = root_name(call.func) if called is None else None
+                if root is not None and root.value in imported:
+                    foreign = self._foreign_wrapper(call.func)
+                    if foreign is not None:
+                        called, label = (foreign[0], 0), foreign[1]
                 if called is None:
                     continue
                 handled.add(call)
@@ -415,7 +450,6 @@ class DispatchFinder:
                 position = None if wrapper.position is None else wrapper.position - bound
                 argument = argument_at(call, position, wrapper.keyword)
                 if argument is not None:
-                    label = self.resolver.label(wrapper.function)
                     mechanism = f"{wrapper.mechanism} (handed over by {label})"
                     handoff = Handoff(argument, mechanism, wrapper.carried, call, _EVERYTHING)
                     self._add(handoff, sites, wrappers)

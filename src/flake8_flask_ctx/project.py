@@ -25,8 +25,7 @@ from .knowledge import Knowledge
 from .names import ModuleIndex, dotted_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .reach import Reach
-    from .resolution import Resolver
+    from .dispatch import Wrapper
 
 #: How many ``from .a import b`` re-exports one lookup follows (cycles stop here too).
 MAX_REEXPORT_HOPS = 8
@@ -96,9 +95,23 @@ class ModuleUnit:
         self.name = name
         self.display = display
         self.is_package = is_package
-        self.resolver: Resolver = Resolver(index, index.knowledge, self)
-        self.reach: Reach = Reach(index, self.resolver, index.knowledge)
+        self.resolver = Resolver(index, index.knowledge, self)
+        self.reach = Reach(index, self.resolver, index.knowledge)
         self._top_level: Optional[Dict[str, cst.CSTNode]] = None
+        self._wrappers: Optional[Dict[cst.FunctionDef, "Wrapper"]] = None
+
+    def wrappers(self) -> Dict[cst.FunctionDef, "Wrapper"]:
+        """Functions of this module that dispatch their own parameter
+        (``def run_async(fn, *args): executor.submit(fn, *args)``): a call of one
+        from another module is a dispatch site there."""
+        if self._wrappers is None:
+            from .dispatch import DispatchFinder
+
+            self._wrappers = {}  # an import cycle back here sees none, and stops
+            finder = DispatchFinder(self.index, self.resolver, self.index.knowledge)
+            finder.sites()
+            self._wrappers = finder.wrappers
+        return self._wrappers
 
     # -- names of this module --------------------------------------------------------
 
@@ -261,8 +274,9 @@ class Project:
 
     def file_of(self, module: str) -> Optional[Tuple[Path, Path]]:
         """``(file, root)`` of a dotted module name, if it is one of the project's."""
-        if module in self._files:
-            return self._files[module]
+        cached = self._files.get(module)
+        if cached is not None:
+            return cached
         found: Optional[Tuple[Path, Path]] = None
         if module.split(".")[0] in self.top_level_names():
             parts = module.split(".")
@@ -274,7 +288,8 @@ class Project:
                         break
                 if found:
                     break
-        self._files[module] = found
+        if found is not None:  # misses are not cached: the file may appear later
+            self._files[module] = found
         return found
 
     def unit_for(self, module: str) -> Optional[ModuleUnit]:

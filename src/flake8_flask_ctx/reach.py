@@ -185,7 +185,9 @@ class Reach:
             cls = self.resolver.local_class(expr)
             if cls is not None:  # ``Mailer()`` runs ``Mailer.__init__``
                 init = self.resolver.find_method(cls, "__init__")
-                return [self.resolver.target(init, self.resolver.label(init))] if init is not None else []
+                if init is None:
+                    return []
+                return [self.resolver.target(init, self.resolver.label(init))]
         names = self.resolver.function_names
         if isinstance(expr, cst.Name) and expr.value not in names:
             return self._foreign_callees(expr)

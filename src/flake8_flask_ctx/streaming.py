@@ -22,7 +22,7 @@ from .knowledge import (
     VIEW_DECORATOR_METHODS,
 )
 from .names import ModuleIndex
-from .resolution import MAX_RESOLUTION_DEPTH, Resolver, Target, is_name_like
+from .resolution import MAX_RESOLUTION_DEPTH, Resolver, is_name_like
 
 MECHANISM = "while the response streams, after the view returned and its contexts were popped"
 
