@@ -63,6 +63,11 @@ def test_single_module_option_turns_cross_module_reach_off() -> None:
     result = flake8(["--select=FCX", "--flask-ctx-single-module", "."],
                     cwd=PROJECTS / "worker_imported")
     assert result.reports == []
+    # Without the package's __init__.py, the FlaskTask base is not seen: the task
+    # looks context-free (what the single-module analysis has to assume).
+    result = flake8(["--select=FCX", "--flask-ctx-single-module", "."],
+                    cwd=PROJECTS / "celery_flask_task")
+    assert [r.split()[1] for r in result.reports] == ["FCX110"]
 
 
 def test_stdin_uses_the_display_name_to_find_the_project() -> None:
@@ -216,3 +221,43 @@ def test_symlinks_out_of_the_project_are_not_followed(tmp_path: Path) -> None:
     (project / "app" / "work.py.tmp").rename(project / "app" / "work.py")
     found = lint(project / "app" / "views.py", project_root=str(project))
     assert [c for _, c, _ in found] == ["FCX100"]
+
+
+def test_broken_project_modules_are_unknown_not_fatal(tmp_path: Path) -> None:
+    """A syntax error, undecodable bytes, an empty file and a directory named like a
+    module: each is "not followed" -- the checked file still gets its own findings."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/broken.py": "def job(:\n    pass\n",
+        "app/empty.py": "",
+        "app/views.py": """\
+            import threading
+            from flask import Flask, request
+            from .broken import job
+            from .empty import nothing
+            from .latin import other
+            from .folder import thing
+
+            app = Flask(__name__)
+
+
+            def mine():
+                return request.args
+
+
+            @app.route("/")
+            def index():
+                threading.Thread(target=job).start()
+                threading.Thread(target=nothing).start()
+                threading.Thread(target=other).start()
+                threading.Thread(target=thing).start()
+                threading.Thread(target=mine).start()
+                return "ok"
+        """,
+    })
+    (tmp_path / "app" / "latin.py").write_bytes(b"def other():\n    return '\xff\xfe'\n")
+    (tmp_path / "app" / "folder.py").mkdir()
+    project_module.clear_cache()
+    assert [(line, code) for line, code, _ in lint(tmp_path / "app" / "views.py")] == [
+        (21, "FCX100")
+    ]

@@ -194,21 +194,21 @@ class DispatchFinder:
 
     def _celery_base_carries(self) -> Tiers:
         """The Flask docs' pattern: a ``celery.Task`` subclass whose ``__call__`` runs
-        the task inside ``app.app_context()`` gives this module's tasks an app context."""
-        for cls in self.index.classes:
-            bases = [b.value for b in cls.bases if is_name_like(b.value)]
-            if not any(
-                self.index.qualified_names_any(b) & CELERY_TASK_BASES
-                or (isinstance(b, cst.Attribute) and b.attr.value == "Task")  # celery.Task
-                for b in bases
-            ):
-                continue
-            call = self.resolver.find_method(cls, "__call__")
-            if call is not None and any(
-                isinstance(node, cst.Attribute) and node.attr.value == "app_context"
-                for node in walk(call.body)
-            ):
-                return frozenset({Tier.APP})
+        the task inside ``app.app_context()`` gives the app's tasks an app context.
+
+        It is looked for in this module and, with cross-module reach, where the
+        project sets Celery up: the modules this one imports from the project (the
+        ``celery`` receiver's ``extensions.py``) and the top-level package's
+        ``__init__.py`` (where the docs' ``celery_init_app`` lives).
+        """
+        found = celery_base_carries(self.index, self.resolver)
+        unit = self.resolver.unit
+        if found or unit is None or unit.project is None:
+            return found
+        for other in unit.project.setup_modules(unit):
+            found = celery_base_carries(other.index, other.resolver)
+            if found:
+                return found
         return NO_TIERS
 
     def _task_decorator(self, expr: cst.BaseExpression) -> Optional[TaskDecorator]:
@@ -474,6 +474,40 @@ class DispatchFinder:
             )
             return wrappers[method], 0 if unbound else 1
         return None
+
+
+def celery_base_carries(index: ModuleIndex, resolver: Resolver) -> Tiers:
+    """Tiers a Flask-aware Celery ``Task`` base class of this module pushes: one whose
+    ``__call__`` enters ``app.app_context()`` (or ``test_request_context()``)."""
+    for cls in index.classes:
+        if not any(_is_celery_task_base(index, b.value) for b in cls.bases):
+            continue
+        call = resolver.find_method(cls, "__call__")
+        if call is None:
+            continue
+        methods = {
+            node.attr.value for node in walk(call.body) if isinstance(node, cst.Attribute)
+        }
+        if "test_request_context" in methods:
+            return frozenset({Tier.APP, Tier.REQUEST})
+        if "app_context" in methods:
+            return frozenset({Tier.APP})
+    return NO_TIERS
+
+
+def _is_celery_task_base(index: ModuleIndex, base: cst.BaseExpression, depth: int = 0) -> bool:
+    """``celery.Task``, ``Task`` imported from celery, ``celery_app.Task``, or a name
+    bound to one of those (``TaskBase = celery.Task``)."""
+    if not is_name_like(base) or depth > 3:
+        return False
+    if index.qualified_names_any(base) & CELERY_TASK_BASES:
+        return True
+    if not isinstance(base, cst.Name):
+        return isinstance(base, cst.Attribute) and base.attr.value == "Task"
+    return any(
+        isinstance(value, cst.BaseExpression) and _is_celery_task_base(index, value, depth + 1)
+        for value in index.bindings(base)
+    )
 
 
 def argument_at(

@@ -73,6 +73,9 @@ class Symbol:
 
     unit: "ModuleUnit"
     node: Optional[cst.CSTNode]
+    #: The name leaves the project: a re-export of a library object
+    #: (``from flask import request`` in ``compat.py``), as its qualified name.
+    external: Optional[str] = None
 
 
 class ModuleUnit:
@@ -168,7 +171,11 @@ class ModuleUnit:
             target = self._imported_name(node)
             if target is None or self.project is None:
                 return None
-            return self.project.symbol(".".join([target, *rest]), hops + 1)
+            qualified = ".".join([target, *rest])
+            found = self.project.symbol(qualified, hops + 1)
+            if found is None and target.split(".")[0] not in self.project.top_level_names():
+                return Symbol(self, None, external=qualified)
+            return found
         if isinstance(node, cst.ClassDef) and rest:
             method = self.resolver.find_method(node, rest[0])
             return Symbol(self, method) if method is not None and len(rest) == 1 else None
@@ -313,6 +320,25 @@ class Project:
             if unit is not None:
                 return unit.lookup(parts[cut:], hops)
         return None
+
+    def setup_modules(self, unit: ModuleUnit) -> List[ModuleUnit]:
+        """Where a project sets up what its modules use: the project modules ``unit``
+        imports (``from .extensions import celery``) and its top-level package's
+        ``__init__.py``.  A bounded, cheap set: no whole-project scan."""
+        names: List[str] = []
+        for identifier in sorted(unit.resolver.project_names()):
+            node = unit.top_level().get(identifier)
+            target = unit._imported_name(node) if isinstance(node, cst.ImportAlias) else None
+            if target:
+                names.extend([target, target.rpartition(".")[0]])
+        if unit.name:
+            names.append(unit.name.split(".")[0])
+        found: List[ModuleUnit] = []
+        for name in names:
+            other = self.unit_for(name) if name else None
+            if other is not None and other is not unit and other not in found:
+                found.append(other)
+        return found
 
     def display(self, path: Path, root: Path) -> str:
         try:

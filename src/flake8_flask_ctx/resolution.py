@@ -121,6 +121,11 @@ class Resolver:
     def foreign(self, expr: cst.BaseExpression) -> Optional["Symbol"]:
         """What an imported Name/Attribute (``send_report``, ``services.send``) is in
         the project module that defines it, or None (not imported from the project)."""
+        found = self.foreign_symbol(expr)
+        return found if found is not None and found.node is not None else None
+
+    def foreign_symbol(self, expr: cst.BaseExpression) -> Optional["Symbol"]:
+        """Like ``foreign``, but also a library object the project re-exports."""
         root = root_name(expr)
         if root is None or root.value not in self.project_names():
             return None
@@ -134,7 +139,7 @@ class Resolver:
             if absolute is None:
                 continue
             found = unit.project.symbol(absolute)
-            if found is not None and found.node is not None:
+            if found is not None and (found.node is not None or found.external):
                 return found
         return None
 
@@ -314,6 +319,14 @@ class Resolver:
         root = root_name(node)
         if root is None or root.value not in self._extension_candidates():
             return None
+        if root.value in self.project_names():
+            symbol = self.foreign_symbol(node)
+            if symbol is not None and symbol.external is not None:
+                local = canonical_name(symbol.external)
+                tier = self.knowledge.tier_of(local)
+                if tier is None:
+                    return None
+                return local, tier, local in self.knowledge.proxy_objects
         if isinstance(node, cst.Name):
             return self._local_proxy(node)
         attribute = node.attr.value
