@@ -261,3 +261,37 @@ def test_broken_project_modules_are_unknown_not_fatal(tmp_path: Path) -> None:
     assert [(line, code) for line, code, _ in lint(tmp_path / "app" / "views.py")] == [
         (21, "FCX100")
     ]
+
+
+def test_prefilter_skips_projects_that_never_name_flask(tmp_path: Path) -> None:
+    """Cross-module reach must not make every file with a project import and a
+    dispatch word parseable: a project that never names Flask cannot reach a
+    context-local.  One that does, three imports away, is still analysed."""
+    from flake8_flask_ctx.prefilter import might_have_findings
+    from flake8_flask_ctx.project import project_of
+
+    write(tmp_path, {
+        "lib/__init__.py": "",
+        "lib/util.py": (
+            "import threading\n\ndef run(fn):\n    threading.Thread(target=fn).start()\n"
+        ),
+        "lib/jobs.py": "from .util import run\n\ndef go():\n    run(print)\n",
+        "web/__init__.py": "",
+        "web/a.py": "from .b import f\n",
+        "web/b.py": "from .c import f\n",
+        "web/c.py": "from flask import request\n\ndef f():\n    return request.args\n",
+        "web/jobs.py": "import threading\nfrom .a import f\n\nthreading.Thread(target=f).start()\n",
+    })
+    knowledge = DEFAULT_KNOWLEDGE
+
+    def passes(name: str) -> bool:
+        path = tmp_path / name
+        project = project_of(str(path), knowledge)
+        module, _ = project.module_name(path)
+        return might_have_findings(path.read_text(), knowledge, project, module)
+
+    assert not passes("lib/jobs.py")
+    assert passes("web/jobs.py")
+    found = lint(tmp_path / "web" / "jobs.py")
+    assert [(line, code) for line, code, _ in found] == [(4, "FCX100")]
+    assert "via f() at web/a.py" not in found[0][2]  # a re-export, not a call

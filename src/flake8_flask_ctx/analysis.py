@@ -146,7 +146,7 @@ class ModuleAnalysis:
 
     def _chain(self, chain: Chain) -> str:
         return " -> ".join(
-            f"{label} at {self._where(unit, line)}" for label, line, _, unit in chain
+            f"{hop.label} at {self._where(hop.unit, hop.line)}" for hop in chain
         )
 
     def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
@@ -168,7 +168,7 @@ class ModuleAnalysis:
             # A task body: report inside it, where the read (or the call leading to
             # it) is, since no dispatch site exists to point at.
             if reached.chain:
-                _, line, column, _ = reached.chain[0]
+                line, column = reached.chain[0].line, reached.chain[0].column
             else:
                 line, column = reached.read.line, reached.read.column
             return Finding(line, column, code, message)

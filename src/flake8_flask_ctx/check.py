@@ -17,7 +17,7 @@ from .analysis import Finding, ModuleAnalysis
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .names import ModuleIndex
 from .prefilter import might_have_findings
-from .project import Project, project_for, project_roots
+from .project import Project, project_of
 from .settings import Settings
 
 __all__ = ["check_source", "might_have_findings"]
@@ -42,8 +42,7 @@ def check_source(
     settings = settings or Settings()
     project: Optional[Project] = None
     if settings.cross_module and (filename or settings.project_root):
-        roots = project_roots(filename, settings.project_root)
-        project = project_for(roots, knowledge)
+        project = project_of(filename, knowledge, settings.project_root)
     name, display, is_package = None, Path(filename or "stdin").name, False
     if project is not None and filename:
         path = Path(filename)

@@ -13,7 +13,7 @@ applied, and pushes that one copy every time the wrapper runs:
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import libcst as cst
 
@@ -72,8 +72,8 @@ class CopyContextChecks:
                 reused[wrapper] = f"dispatched {len(using)} times"
         return reused
 
-    def _position(self, node: cst.CSTNode) -> Tuple[int, int]:
-        return self.index.line(node), self.index.column(node)
+    def _position(self, node: cst.CSTNode) -> int:
+        return self.index.order(node)
 
     def _waited(self, site: DispatchSite) -> bool:
         """``pool.submit(w).result()`` / ``Thread(target=w).join()``: done before the

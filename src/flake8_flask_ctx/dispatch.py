@@ -93,7 +93,17 @@ class Wrapper:
 
 
 class DispatchFinder:
-    def __init__(self, index: ModuleIndex, resolver: Resolver, knowledge: Knowledge) -> None:
+    def __init__(
+        self,
+        index: ModuleIndex,
+        resolver: Resolver,
+        knowledge: Knowledge,
+        follow_imports: bool = True,
+    ) -> None:
+        #: Whether wrappers imported from other modules are looked up.  Off when this
+        #: finder only computes another module's own wrappers: one level, no cascade
+        #: through the project's import graph.
+        self.follow_imports = follow_imports
         self.index = index
         self.resolver = resolver
         self.knowledge = knowledge
@@ -125,12 +135,29 @@ class DispatchFinder:
     #: ``sites()``); other modules that import them use them as dispatchers too.
     wrappers: Dict[cst.FunctionDef, Wrapper]
 
+    def _passes_callable(self, call: cst.Call) -> bool:
+        """Whether an argument of ``call`` can be a function of the project (a lambda, a
+        function of this module, ``self.method``, an imported project name): only then
+        can ``call`` be a wrapper handing it to a thread, worth looking up."""
+        functions = self.resolver.function_names
+        imported = self.resolver.project_names()
+        for arg in call.args:
+            value = arg.value
+            if isinstance(value, cst.Lambda):
+                return True
+            if isinstance(value, cst.Attribute) and value.attr.value in functions:
+                return True
+            root = root_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+            if root is not None and (root.value in functions or root.value in imported):
+                return True
+        return False
+
     def _foreign_wrapper(self, func: cst.BaseExpression) -> Optional[Tuple[Wrapper, str]]:
         """A wrapper imported from another module of the project (``from .utils import
         run_async``), with its label there."""
-        if not isinstance(func, (cst.Name, cst.Attribute)):
+        if not self.follow_imports or not isinstance(func, (cst.Name, cst.Attribute)):
             return None
-        symbol = self.resolver.foreign(func)
+        symbol = self.resolver.foreign(func, self.knowledge.wrapper_words)
         if symbol is None or not isinstance(symbol.node, cst.FunctionDef):
             return None
         wrapper = symbol.unit.wrappers().get(symbol.node)
@@ -439,7 +466,7 @@ class DispatchFinder:
                     if called is not None:
                         label = self.resolver.label(called[0].function)
                 root = root_name(call.func) if called is None else None
-                if root is not None and root.value in imported:
+                if root is not None and root.value in imported and self._passes_callable(call):
                     foreign = self._foreign_wrapper(call.func)
                     if foreign is not None:
                         called, label = (foreign[0], 0), foreign[1]

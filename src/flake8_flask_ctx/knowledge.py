@@ -389,6 +389,12 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
 #: ``ctx.Pool(...)`` on a multiprocessing context builds a pool.
 RECEIVER_FACTORIES: Mapping[Tuple[str, str], str] = {("mp-context", "Pool"): "mp-pool"}
 RECEIVERS_BY_KEY: Mapping[str, ReceiverType] = {r.key: r for r in RECEIVER_TYPES}
+#: What a project module's text must contain to be parsed in search of an executor or
+#: task app built there (``pool = ThreadPoolExecutor()`` in ``extensions.py``).
+RECEIVER_WORDS: Tuple[str, ...] = tuple(sorted(
+    {name.rsplit(".", 1)[-1] for r in RECEIVER_TYPES for name in r.qualified_names}
+    | {"get_context"}
+))
 
 
 @dataclass(frozen=True)
@@ -538,6 +544,15 @@ EXTENSION_MODEL_BASES: Mapping[str, Tuple[str, Mapping[str, Tier]]] = {
 LOCAL_PROXY_CLASSES = _names("werkzeug.local.LocalProxy", "werkzeug.LocalProxy")
 #: Last words of the calls above: a cheap text gate before resolving a binding.
 EXTENSION_FACTORY_WORDS = frozenset({"SQLAlchemy", "LocalProxy"})
+#: What a project module's text must contain to be parsed in search of an extension
+#: object (or a model deriving from its ``Model``), of a ``LocalProxy``.
+EXTENSION_WORDS: Tuple[str, ...] = ("SQLAlchemy", "Model")
+LOCAL_PROXY_WORDS: Tuple[str, ...] = ("LocalProxy",)
+#: Attribute names that can be an extension context-local (``db.session``, ``.query``).
+EXTENSION_ATTRIBUTES = frozenset(
+    {a for table in EXTENSION_OBJECTS.values() for a in table}
+    | {a for _, table in EXTENSION_MODEL_BASES.values() for a in table}
+)
 
 
 #: Request-lifetime objects (FCX210): closed or consumed when the request ends.
@@ -565,6 +580,11 @@ def _top_packages(names: Iterable[str]) -> Tuple[str, ...]:
     return tuple(sorted({name.split(".")[0] for name in names}))
 
 
+#: Pool methods whose names are everyday words (``map``): a module containing them is
+#: not, for that alone, worth parsing in search of a wrapper (``map_async``... still are).
+_GENERIC_METHOD_WORDS = frozenset({"map", "apply", "imap", "starmap"})
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """Everything the engine consults: the defaults above plus the user's options."""
@@ -577,6 +597,9 @@ class Knowledge:
     watched_packages: Tuple[str, ...]
     dispatch_packages: Tuple[str, ...]
     prefilter_words: Tuple[str, ...]
+    #: Words a module that defines a dispatching wrapper must contain (the names of
+    #: the dispatch calls and methods): other modules are not parsed to look for one.
+    wrapper_words: Tuple[str, ...] = ()
 
     def tier_of(self, qualified_name: str) -> Optional[Tier]:
         """The tier a qualified name needs, or ``None`` if it is not a context-local."""
@@ -630,6 +653,14 @@ class Knowledge:
             ),
             dispatch_packages=_top_packages(dispatch_names),
             prefilter_words=tuple(sorted(set(DISPATCH_WORDS) | set(last_words))),
+            wrapper_words=tuple(sorted(
+                (
+                    {n.rsplit(".", 1)[-1] for n in dispatch_names}
+                    | {m.method for m in methods}
+                    | {b.rsplit(".", 1)[-1] for t in THREAD_BASES for b in t.qualified_names}
+                )
+                - _GENERIC_METHOD_WORDS
+            )),
         )
 
 

@@ -8,7 +8,9 @@ indexing pass, and the engine never touches LibCST's metadata API directly.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Type, TypeVar
+from typing import (
+    Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Type, TypeVar,
+)
 
 import libcst as cst
 from libcst.metadata import (
@@ -32,6 +34,8 @@ class _Indexer(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        #: Pre-order number of every node: source order, without computing positions.
+        self.order: Dict[cst.CSTNode, int] = {}
         self.calls: List[cst.Call] = []
         self.functions: List[cst.FunctionDef] = []
         self.classes: List[cst.ClassDef] = []
@@ -40,6 +44,7 @@ class _Indexer(cst.CSTVisitor):
         self._stack: List[cst.CSTNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        self.order[node] = len(self.order)
         if self._stack:
             self.parents[node] = self._stack[-1]
         self._stack.append(node)
@@ -83,21 +88,24 @@ def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
 class ModuleIndex:
     """A parsed module with the metadata the engine needs, resolved once.
 
-    Only ``ScopeProvider`` and ``PositionProvider`` are resolved: qualified names are
-    computed on demand from the scope (and only for identifiers that an import of a
-    watched package bound), because eager qualified-name resolution of every node is
-    the most expensive part of LibCST's metadata.
+    Only ``ScopeProvider`` is resolved up front.  Qualified names are computed on demand
+    from the scope (and only for identifiers that an import of a watched package bound),
+    because eager qualified-name resolution of every node is the most expensive part of
+    LibCST's metadata.  Positions (``PositionProvider``: a full code generation pass)
+    are resolved on the first ``line()``/``column()`` call, which only a finding
+    makes: source order, which the engine needs everywhere, is ``order()``.
     """
 
     def __init__(self, module: cst.Module, knowledge: Knowledge) -> None:
         self.module = module
         self.knowledge = knowledge
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._scopes = wrapper.resolve(ScopeProvider)
-        self._positions = wrapper.resolve(PositionProvider)
+        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._scopes = self._wrapper.resolve(ScopeProvider)
+        self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
         indexer = _Indexer()
         module.visit(indexer)
         self._parents = indexer.parents
+        self._order = indexer.order
         self.calls = indexer.calls
         self.functions = indexer.functions
         self.classes = indexer.classes
@@ -118,13 +126,20 @@ class ModuleIndex:
 
     # -- positions and text -------------------------------------------------------
 
+    def order(self, node: cst.CSTNode) -> int:
+        """Where ``node`` starts in source order (pre-order number; cheap)."""
+        return self._order.get(node, -1)
+
     def line(self, node: cst.CSTNode) -> int:
-        position: CodeRange = self._positions[node]
-        return position.start.line
+        return self._position(node).start.line
 
     def column(self, node: cst.CSTNode) -> int:
-        position: CodeRange = self._positions[node]
-        return position.start.column
+        return self._position(node).start.column
+
+    def _position(self, node: cst.CSTNode) -> CodeRange:
+        if self._positions is None:
+            self._positions = self._wrapper.resolve(PositionProvider)
+        return self._positions[node]
 
     def code(self, node: cst.CSTNode, limit: int = 60) -> str:
         """Source text of ``node`` on one line, shortened for messages."""
@@ -254,9 +269,9 @@ class ModuleIndex:
     def _rewrapped(self, node: cst.CSTNode, nodes: List[cst.CSTNode], identifier: str) -> bool:
         """A later ``x = wrap(x)`` (``fn = copy_current_request_context(fn)``,
         ``gen = stream_with_context(gen)``) supersedes this binding of ``x``."""
-        line = self.line(node)
+        here = self.order(node)
         for other in nodes:
-            if other is node or not isinstance(other, cst.Name) or self.line(other) <= line:
+            if other is node or not isinstance(other, cst.Name) or self.order(other) <= here:
                 continue
             value = self.bound_value(other)
             if value is not None and any(

@@ -9,21 +9,23 @@ word can still call ``run_async(work)`` imported from the project's ``utils.py``
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from .knowledge import Knowledge
-from .project import Project
+from .project import Project, source_text
 
 #: ``from .a.b import c, d`` / ``from pkg.mod import x`` / ``import pkg.mod``.
 _FROM_IMPORT = re.compile(
     r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]*)", re.MULTILINE
 )
 _PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)", re.MULTILINE)
-#: How far the imported-module test follows imports of imports (package re-exports).
-IMPORT_DEPTH = 2
+#: How far the imported-module tests follow imports of imports: a dispatching helper
+#: (``utils.run_async``) is looked for two imports deep, a context-local (a module that
+#: names ``flask``) three deep (view -> service -> helper -> the module reading it).
+DISPATCH_DEPTH = 2
+LOCALS_DEPTH = 3
 
 
 def might_have_findings(
@@ -38,9 +40,11 @@ def might_have_findings(
     A finding is reported at a dispatch site, a task decorator or a streamed
     response, and what is read must be a context-local.  Single-module: the file needs
     a dispatch word and a watched package's name.  With cross-module reach, the
-    context-local may come from a project import, and the dispatch may be a project
-    function that hands its argument to a thread (found by a dispatch word in the
-    text of a module this file imports, a bounded search).
+    context-local may be read in a project module this file imports (found by a
+    watched package's name in its text, or in a module it imports, to a bounded
+    depth), and the dispatch may be a project function that hands its argument to a
+    thread (a dispatch word in an imported module's text).  So a project that never
+    names Flask -- the standard library, most libraries -- is never parsed.
     """
     dispatch = any(word in source for word in knowledge.prefilter_words)
     watched = any(package in source for package in knowledge.watched_packages)
@@ -51,9 +55,17 @@ def might_have_findings(
     imported = project_imports(source, project, module, is_package)
     if not imported:
         return False
+    words = knowledge.watched_packages
+    if not watched and not any(
+        _mentions(project, path, words, LOCALS_DEPTH, set()) for path in imported
+    ):
+        return False
     if dispatch:
         return True
-    return any(_dispatches(project, knowledge, path, IMPORT_DEPTH) for path in imported)
+    words = knowledge.prefilter_words
+    return any(
+        _mentions(project, path, words, DISPATCH_DEPTH, set()) for path in imported
+    )
 
 
 def project_imports(
@@ -99,36 +111,25 @@ def _relative(module: Optional[str], is_package: bool, dots: int, base: str) -> 
     return ".".join([*kept, base] if base else kept)
 
 
-_TEXT_CACHE: Dict[Tuple[str, int, int, int], Tuple[bool, str]] = {}
-
-
-def _dispatches(project: Project, knowledge: Knowledge, path: Path, depth: int) -> bool:
-    """Whether a project module (or, within ``depth``, one it imports) has a dispatch
-    word: it may define a function that hands its argument to a thread."""
-    text = _read(path, knowledge)
-    if text is None:
+def _mentions(
+    project: Project,
+    path: Path,
+    words: Tuple[str, ...],
+    depth: int,
+    seen: Set[Path],
+) -> bool:
+    """Whether a project module's text (or, within ``depth``, the text of a project
+    module it imports) contains one of ``words``."""
+    if path in seen:
         return False
-    found, source = text
-    if found:
+    seen.add(path)
+    source = source_text(path)
+    if source is None:
+        return False
+    if any(word in source for word in words):
         return True
     if depth <= 0:
         return False
     module, _ = project.module_name(path)
     deeper = project_imports(source, project, module, path.name == "__init__.py")
-    return any(_dispatches(project, knowledge, p, depth - 1) for p in deeper if p != path)
-
-
-def _read(path: Path, knowledge: Knowledge) -> Optional[Tuple[bool, str]]:
-    try:
-        stat = os.stat(path)
-        key = (str(path), stat.st_size, stat.st_mtime_ns, id(knowledge))
-        cached = _TEXT_CACHE.get(key)
-        if cached is None:
-            source = path.read_bytes().decode("utf-8", "replace")
-            if len(_TEXT_CACHE) > 4096:
-                _TEXT_CACHE.clear()
-            found = any(word in source for word in knowledge.prefilter_words)
-            cached = _TEXT_CACHE[key] = (found, "" if found else source)
-        return cached
-    except OSError:
-        return None
+    return any(_mentions(project, p, words, depth - 1, seen) for p in deeper)

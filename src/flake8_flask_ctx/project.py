@@ -14,6 +14,7 @@ only files under the roots are.
 from __future__ import annotations
 
 import os
+import sysconfig
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,26 @@ MAX_REEXPORT_HOPS = 8
 MAX_CACHED_UNITS = 200
 #: Files larger than this are not followed (generated code; parsing would dominate).
 MAX_FOLLOWED_BYTES = 2_000_000
+#: Words a module's text must contain for a lookup to parse it (``None``: any module).
+Words = Optional[Tuple[str, ...]]
+
+_TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
+
+
+def source_text(path: Path) -> Optional[str]:
+    """A project file's text, cached by path, size and modification time (the cheap
+    look at a module that decides whether it is worth parsing)."""
+    try:
+        stat = os.stat(path)
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        cached = _TEXT_CACHE.get(key)
+        if cached is None:
+            if len(_TEXT_CACHE) > 4096:
+                _TEXT_CACHE.clear()
+            cached = _TEXT_CACHE[key] = path.read_bytes().decode("utf-8", "replace")
+        return cached
+    except OSError:
+        return None
 
 
 def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tuple[Path, ...]:
@@ -57,6 +78,30 @@ def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tu
     if cwd not in roots:
         roots.append(cwd)
     return tuple(roots)
+
+
+#: Directories that hold installed, third-party or standard-library code.
+_INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
+
+
+def installed_package(filename: Optional[str]) -> Optional[frozenset[str]]:
+    """When the checked file is installed code (under ``site-packages`` or the standard
+    library), its project is its own top-level package only: the neighbouring
+    packages there are third-party code, which is never followed."""
+    if not filename or filename in ("stdin", "-"):
+        return None
+    path = _real(Path(filename))
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    stdlib = _real(Path(sysconfig.get_paths()["stdlib"]))
+    if directory.name not in _INSTALLED_DIRS and directory != stdlib:
+        return None
+    try:
+        top = path.relative_to(directory).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return frozenset({top[:-3] if top.endswith(".py") else top})
 
 
 def _real(path: Path) -> Path:
@@ -111,7 +156,9 @@ class ModuleUnit:
             from .dispatch import DispatchFinder
 
             self._wrappers = {}  # an import cycle back here sees none, and stops
-            finder = DispatchFinder(self.index, self.resolver, self.index.knowledge)
+            finder = DispatchFinder(
+                self.index, self.resolver, self.index.knowledge, follow_imports=False
+            )
             finder.sites()
             self._wrappers = finder.wrappers
         return self._wrappers
@@ -155,8 +202,11 @@ class ModuleUnit:
             self._top_level = table
         return self._top_level
 
-    def lookup(self, attributes: Sequence[str], hops: int = 0) -> Optional[Symbol]:
-        """``attributes`` looked up from this module (``["send"]``, ``["Mailer", "run"]``)."""
+    def lookup(
+        self, attributes: Sequence[str], hops: int = 0, words: Words = None
+    ) -> Optional[Symbol]:
+        """``attributes`` looked up from this module (``["send"]``, ``["Mailer", "run"]``);
+        ``words``: see ``Project.unit_for``."""
         if not attributes:
             return Symbol(self, None)
         if hops > MAX_REEXPORT_HOPS:
@@ -165,14 +215,15 @@ class ModuleUnit:
         node = self.top_level().get(first)
         if node is None:
             if self.is_package and self.project is not None and self.name:
-                return self.project.symbol(f"{self.name}.{'.'.join(attributes)}", hops + 1)
+                dotted = f"{self.name}.{'.'.join(attributes)}"
+                return self.project.symbol(dotted, hops + 1, words)
             return None
         if isinstance(node, cst.ImportAlias):
             target = self._imported_name(node)
             if target is None or self.project is None:
                 return None
             qualified = ".".join([target, *rest])
-            found = self.project.symbol(qualified, hops + 1)
+            found = self.project.symbol(qualified, hops + 1, words)
             if found is None and target.split(".")[0] not in self.project.top_level_names():
                 return Symbol(self, None, external=qualified)
             return found
@@ -181,10 +232,10 @@ class ModuleUnit:
             return Symbol(self, method) if method is not None and len(rest) == 1 else None
         if rest:
             if isinstance(node, cst.Name):  # ``send = _send``: an alias in this module
-                return self.lookup([node.value, *rest], hops + 1)
+                return self.lookup([node.value, *rest], hops + 1, words)
             return None
         if isinstance(node, cst.Name) and node.value != first:
-            alias = self.lookup([node.value], hops + 1)
+            alias = self.lookup([node.value], hops + 1, words)
             if alias is not None:
                 return alias
         return Symbol(self, node)
@@ -248,9 +299,16 @@ def _record_small(small: cst.BaseSmallStatement, table: Dict[str, cst.CSTNode]) 
 class Project:
     """The checked file's project: module lookup under the roots, units by path."""
 
-    def __init__(self, roots: Sequence[Path], knowledge: Knowledge) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        knowledge: Knowledge,
+        only: Optional[frozenset[str]] = None,
+    ) -> None:
         self.roots = tuple(roots)
         self.knowledge = knowledge
+        #: Top-level packages that are the project, when the roots hold installed code.
+        self.only = only
         self._files: Dict[str, Optional[Tuple[Path, Path]]] = {}
         self._top_names: Optional[frozenset[str]] = None
         #: The checked file's own unit (built from the text flake8 gave, which may be
@@ -276,6 +334,8 @@ class Project:
                         names.add(stem)
                     elif ext == "" and entry.name.isidentifier() and _is_dir(entry):
                         names.add(entry.name)
+            if self.only is not None:
+                names &= self.only
             self._top_names = frozenset(names)
         return self._top_names
 
@@ -299,7 +359,11 @@ class Project:
             self._files[module] = found
         return found
 
-    def unit_for(self, module: str) -> Optional[ModuleUnit]:
+    def unit_for(self, module: str, words: Words = None) -> Optional[ModuleUnit]:
+        """The parsed module, or None.  With ``words``, a module (not a package's
+        ``__init__.py``, which may re-export) whose text contains none of them is not
+        parsed: the caller knows what it looks for cannot be there.  This keeps a
+        lookup from parsing half the project."""
         located = self.file_of(module)
         if located is None:
             return None
@@ -307,18 +371,23 @@ class Project:
         pinned = self._pinned.get(_real(path))
         if pinned is not None:
             return pinned
+        if words and path.name != "__init__.py":
+            text = source_text(path)
+            if text is None or not any(word in text for word in words):
+                return None
         return _load(self, path, root, module)
 
-    def symbol(self, qualified: str, hops: int = 0) -> Optional[Symbol]:
+    def symbol(self, qualified: str, hops: int = 0, words: Words = None) -> Optional[Symbol]:
         """The project symbol an absolute dotted name refers to, or None (not ours,
-        missing, unparsable, or too many re-export hops)."""
+        missing, unparsable, gated out by ``words``, or too many re-export hops)."""
         if hops > MAX_REEXPORT_HOPS:
             return None
         parts = qualified.split(".")
         for cut in range(len(parts), 0, -1):
-            unit = self.unit_for(".".join(parts[:cut]))
-            if unit is not None:
-                return unit.lookup(parts[cut:], hops)
+            if self.file_of(".".join(parts[:cut])) is None:
+                continue
+            unit = self.unit_for(".".join(parts[:cut]), words)
+            return unit.lookup(parts[cut:], hops, words) if unit is not None else None
         return None
 
     def setup_modules(self, unit: ModuleUnit) -> List[ModuleUnit]:
@@ -413,19 +482,28 @@ def _load(project: Project, path: Path, root: Path, module: str) -> Optional[Mod
     return unit
 
 
-_PROJECTS: Dict[Tuple[Tuple[Path, ...], int], Project] = {}
+_PROJECTS: Dict[Tuple[Tuple[Path, ...], int, Optional[frozenset[str]]], Project] = {}
 
 
-def project_for(roots: Tuple[Path, ...], knowledge: Knowledge) -> Project:
+def project_for(
+    roots: Tuple[Path, ...], knowledge: Knowledge, only: Optional[frozenset[str]] = None
+) -> Project:
     """One ``Project`` per set of roots and options in this process, so module lookups
     are shared by every file a flake8 worker checks."""
-    key = (roots, id(knowledge))
+    key = (roots, id(knowledge), only)
     project = _PROJECTS.get(key)
     if project is None:
         if len(_PROJECTS) > 64:
             _PROJECTS.clear()
-        project = _PROJECTS[key] = Project(roots, knowledge)
+        project = _PROJECTS[key] = Project(roots, knowledge, only)
     return project
+
+
+def project_of(filename: Optional[str], knowledge: Knowledge, override: Optional[str] = None
+               ) -> Project:
+    """The project the checked file belongs to (see ``project_roots``)."""
+    roots = project_roots(filename, override)
+    return project_for(roots, knowledge, None if override else installed_package(filename))
 
 
 def clear_cache() -> None:

@@ -12,7 +12,7 @@ which handles recursion and cycles.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING, Deque, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union,
 )
@@ -36,35 +36,61 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
-#: One hop from the dispatched callable towards a read: the label of the callee, the
-#: line and column of the call, and the module the call is in (``None``: unknown).
-Hop = Tuple[str, int, int, Optional["ModuleUnit"]]
+
+
+class _Located:
+    """A node of some module: its line and column are computed only when asked (for a
+    message), because positions cost a code-generation pass over the module."""
+
+    node: cst.CSTNode
+    index: ModuleIndex
+
+    @property
+    def line(self) -> int:
+        return self.index.line(self.node)
+
+    @property
+    def column(self) -> int:
+        return self.index.column(self.node)
+
+
+@dataclass(frozen=True)
+class Hop(_Located):
+    """One hop from the dispatched callable towards a read: the callee's label, the
+    call, and the module the call is in (``None``: the module that asked)."""
+
+    label: str
+    node: cst.CSTNode
+    index: ModuleIndex = field(compare=False)
+    unit: Optional["ModuleUnit"] = field(default=None, compare=False)
+
+
 Chain = Tuple[Hop, ...]
 
 
 @dataclass(frozen=True)
-class Read:
+class Read(_Located):
     """A context-local touched in a function body, with the tiers guarded there."""
 
     tier: Tier
     local: str
     text: str
-    line: int
-    column: int
-    guarded: Tiers
+    node: cst.CSTNode
+    index: ModuleIndex = field(compare=False)
+    guarded: Tiers = frozenset()
     fake: Optional[cst.With] = None
     #: ``g.x = ...`` / ``setattr(g, ...)``: the code fills the proxy's object.
     store: bool = False
 
 
 @dataclass(frozen=True)
-class Edge:
+class Edge(_Located):
     """A reference from a function body to another callable of the module."""
 
     target: Target
-    line: int
-    column: int
-    guarded: Tiers
+    node: cst.CSTNode
+    index: ModuleIndex = field(compare=False)
+    guarded: Tiers = frozenset()
     fake: Optional[cst.With] = None
 
 
@@ -117,7 +143,7 @@ class Reach:
                     continue
                 found.setdefault(read.tier, Reached(root, read, chain, unit))
             for edge in facts.edges:
-                step = chain + ((edge.target.label, edge.line, edge.column, unit),)
+                step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
                 queue.append((root, edge.target, guarded | edge.guarded, step))
         return found
 
@@ -139,7 +165,7 @@ class Reach:
             if mine:
                 return Reached(root, mine[0], chain, unit)
             for edge in facts.edges:
-                step = chain + ((edge.target.label, edge.line, edge.column, unit),)
+                step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
                 queue.append((root, edge.target, step))
         return None
 
@@ -249,8 +275,9 @@ class BodyScanner:
         while self._stack:
             current, guarded, truth, self._fake = self._stack.pop()
             self._visit(current, guarded, truth)
-        self.reads.sort(key=lambda read: read.line)
-        self.edges.sort(key=lambda edge: edge.line)
+        order = self.index.order
+        self.reads.sort(key=lambda read: order(read.node))
+        self.edges.sort(key=lambda edge: order(edge.node))
         return Facts(self.reads, self.edges, self.closures)
 
     def _push(self, node: Optional[cst.CSTNode], guarded: Tiers, truth: bool = False) -> None:
@@ -341,8 +368,8 @@ class BodyScanner:
                 tier,
                 local,
                 self._read_text(node),
-                self.index.line(node),
-                self.index.column(node),
+                node,
+                self.index,
                 guarded,
                 self._fake,
                 self._is_store(node),
@@ -386,7 +413,7 @@ class BodyScanner:
         for target in self.reach.callees_of(reference):
             if target.node is not self.function:
                 self.edges.append(
-                    Edge(target, self.index.line(at), self.index.column(at), guarded, self._fake)
+                    Edge(target, at, self.index, guarded, self._fake)
                 )
 
     def _read_text(self, node: cst.BaseExpression) -> str:

@@ -16,7 +16,11 @@ import libcst as cst
 
 from .knowledge import (
     CONTEXT_COPIERS,
+    EXTENSION_ATTRIBUTES,
     EXTENSION_FACTORY_WORDS,
+    EXTENSION_WORDS,
+    LOCAL_PROXY_WORDS,
+    RECEIVER_WORDS,
     EXTENSION_MODEL_BASES,
     EXTENSION_OBJECTS,
     LOCAL_PROXY_CLASSES,
@@ -118,13 +122,18 @@ class Resolver:
             )
         return self._project_names
 
-    def foreign(self, expr: cst.BaseExpression) -> Optional["Symbol"]:
+    def foreign(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional["Symbol"]:
         """What an imported Name/Attribute (``send_report``, ``services.send``) is in
-        the project module that defines it, or None (not imported from the project)."""
-        found = self.foreign_symbol(expr)
+        the project module that defines it, or None (not imported from the project).
+        ``words``: what that module's text must contain to be worth parsing."""
+        found = self.foreign_symbol(expr, words)
         return found if found is not None and found.node is not None else None
 
-    def foreign_symbol(self, expr: cst.BaseExpression) -> Optional["Symbol"]:
+    def foreign_symbol(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional["Symbol"]:
         """Like ``foreign``, but also a library object the project re-exports."""
         root = root_name(expr)
         if root is None or root.value not in self.project_names():
@@ -138,7 +147,7 @@ class Resolver:
             absolute = unit.absolute(qualified)
             if absolute is None:
                 continue
-            found = unit.project.symbol(absolute)
+            found = unit.project.symbol(absolute, words=words)
             if found is not None and (found.node is not None or found.external):
                 return found
         return None
@@ -320,7 +329,7 @@ class Resolver:
         if root is None or root.value not in self._extension_candidates():
             return None
         if root.value in self.project_names():
-            symbol = self.foreign_symbol(node)
+            symbol = self.foreign_symbol(node, self.knowledge.watched_packages)
             if symbol is not None and symbol.external is not None:
                 local = canonical_name(symbol.external)
                 tier = self.knowledge.tier_of(local)
@@ -330,7 +339,9 @@ class Resolver:
         if isinstance(node, cst.Name):
             return self._local_proxy(node)
         attribute = node.attr.value
-        value = self.resolved_value(node.value)
+        if attribute not in EXTENSION_ATTRIBUTES:
+            return None
+        value = self.resolved_value(node.value, words=EXTENSION_WORDS)
         if value is None:
             return None
         there, owner = value
@@ -362,7 +373,10 @@ class Resolver:
         return self._extension_names
 
     def resolved_value(
-        self, expr: cst.BaseExpression, depth: int = 0
+        self,
+        expr: cst.BaseExpression,
+        depth: int = 0,
+        words: Optional[Tuple[str, ...]] = None,
     ) -> Optional[Tuple["Resolver", cst.CSTNode]]:
         """The call or class a Name/Attribute is bound to, here or in the project module
         it is imported from, with the resolver of that module."""
@@ -374,16 +388,16 @@ class Resolver:
                 if isinstance(value, (cst.Call, cst.ClassDef)):
                     return self, value
                 if isinstance(value, cst.Name):
-                    return self.resolved_value(value, depth + 1)
+                    return self.resolved_value(value, depth + 1, words)
             if values:
                 return None
-        symbol = self.foreign(expr)
+        symbol = self.foreign(expr, words)
         if symbol is None or symbol.node is None:
             return None
         if isinstance(symbol.node, (cst.Call, cst.ClassDef)):
             return symbol.unit.resolver, symbol.node
         if isinstance(symbol.node, (cst.Name, cst.Attribute)):
-            return symbol.unit.resolver.resolved_value(symbol.node, depth + 1)
+            return symbol.unit.resolver.resolved_value(symbol.node, depth + 1, words)
         return None
 
     def _factory_names(self, call: cst.Call) -> Set[str]:
@@ -410,13 +424,13 @@ class Resolver:
             if base.keyword is not None or not is_name_like(base.value):
                 continue
             if isinstance(base.value, cst.Attribute):
-                owner = self.resolved_value(base.value.value)
+                owner = self.resolved_value(base.value.value, words=EXTENSION_WORDS)
                 if owner is not None and isinstance(owner[1], cst.Call):
                     for name in owner[0]._factory_names(owner[1]):
                         model = EXTENSION_MODEL_BASES.get(name)
                         if model is not None and model[0] == base.value.attr.value:
                             return model[1].get(attribute)
-            parent = self.resolved_value(base.value)
+            parent = self.resolved_value(base.value, words=EXTENSION_WORDS)
             if parent is not None and isinstance(parent[1], cst.ClassDef):
                 found = parent[0]._model_attribute(parent[1], attribute, seen)
                 if found is not None:
@@ -426,7 +440,7 @@ class Resolver:
     def _local_proxy(self, name: cst.Name) -> Optional[ExtensionLocal]:
         """A ``werkzeug.local.LocalProxy(...)`` of the project: its tier is the first
         tier the wrapped callable reads (request tier when that cannot be told)."""
-        value = self.resolved_value(name)
+        value = self.resolved_value(name, words=LOCAL_PROXY_WORDS)
         if value is None or not isinstance(value[1], cst.Call):
             return None
         there, call = value[0], value[1]
@@ -458,7 +472,7 @@ class Resolver:
         if isinstance(expr, cst.Name):
             values = self.index.bindings(expr)
             if not values:
-                symbol = self.foreign(expr)
+                symbol = self.foreign(expr, RECEIVER_WORDS)
                 if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
                     found = symbol.unit.resolver.receiver_kind(symbol.node, depth + 1)
                     # A class of that module is not one of ours: only executor types.

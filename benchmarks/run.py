@@ -1,0 +1,502 @@
+"""How much does flake8-flask-ctx add to a lint run?  One command, real code, medians.
+
+    python benchmarks/run.py                  # the default corpora, 5 repeats
+    python benchmarks/run.py --quick          # smaller corpora, 3 repeats (a smoke run)
+    python benchmarks/run.py ~/src/myapp --json results.json
+
+Corpora (built from code already on the machine):
+* ``flask``: the Flask ecosystem as installed in this interpreter's site-packages (flask,
+  werkzeug, flask_sqlalchemy, flask_login, flask_executor, flask_socketio, flaskthreads)
+  plus this repository's fixtures and example app -- Flask-heavy code, full of views and
+  dispatch sites (budget: flake8 with FCX at most 1.25x the E,W,F baseline);
+* ``libraries``: their non-Flask dependencies (SQLAlchemy, Celery, kombu, billiard,
+  Jinja2, click ...), which never import Flask (budget: at most 1.05x);
+* ``stdlib``: the installed standard library, a deterministic sample (``--full``: all of
+  it), also never importing Flask (budget: at most 1.05x);
+* any directories given on the command line, as one corpus each.
+
+For each corpus, in the same run and alternating, ``flake8 -j1 --isolated`` is timed with
+``--select=E,W,F`` (what users already pay), ``--select=E,W,F,FCX`` and ``--select=FCX``,
+each repeated; medians, ratios to the baseline, ms per file and per 1,000 lines, and the
+peak memory of the flake8 process are reported.  In process, the plugin's own time on the
+files its prefilter lets through is compared with LibCST's bare parse of the same files
+(budget: at most 1.5x), with the time split by phase.  Growth: a generated module of
+500...5,000 lines and a chain of 10...200 helpers, timed in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from flake8_flask_ctx import project as project_module  # noqa: E402
+from flake8_flask_ctx.check import check_source  # noqa: E402
+from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
+from flake8_flask_ctx.prefilter import might_have_findings  # noqa: E402
+from flake8_flask_ctx.project import project_of  # noqa: E402
+from flake8_flask_ctx.settings import Settings  # noqa: E402
+
+FLASK_PACKAGES = (
+    "flask", "werkzeug", "flask_sqlalchemy", "flask_login", "flask_executor",
+    "flask_socketio", "flaskthreads",
+)
+LIBRARY_PACKAGES = (
+    "sqlalchemy", "celery", "kombu", "billiard", "jinja2", "click", "itsdangerous",
+    "amqp", "vine", "markupsafe", "blinker",
+)
+CONFIGS: Dict[str, List[str]] = {
+    "baseline": ["--select=E,W,F"],
+    "with_fcx": ["--select=E,W,F,FCX"],
+    "fcx_only": ["--select=FCX"],
+}
+BUDGETS = {"flask": 1.25, "libraries": 1.05, "stdlib": 1.05}
+PARSE_BUDGET = 1.5
+
+
+# -- corpora ---------------------------------------------------------------------------
+
+
+def site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"])
+
+
+def python_files(root: Path) -> List[Path]:
+    if root.is_file():
+        return [root]
+    skip = {"__pycache__", ".git", ".venv", ".ci-venv", "node_modules", "site-packages"}
+    found: List[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
+        found.extend(Path(directory) / f for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
+def corpora(extra: Sequence[str], quick: bool, full_stdlib: bool) -> Dict[str, List[Path]]:
+    site = site_packages()
+    flask = [p for name in FLASK_PACKAGES for p in python_files(site / name)]
+    flask += python_files(REPO / "tests" / "fixtures") + python_files(REPO / "examples")
+    libraries = [p for name in LIBRARY_PACKAGES for p in python_files(site / name)]
+    stdlib_root = Path(sysconfig.get_paths()["stdlib"])
+    stdlib = [
+        p for p in python_files(stdlib_root)
+        if not {"test", "tests", "idlelib", "lib2to3"} & set(p.relative_to(stdlib_root).parts)
+    ]
+    step = 1 if full_stdlib else (12 if quick else 4)
+    stdlib = stdlib[::step]
+    if quick:
+        libraries = libraries[::4]
+    found = {"flask": flask, "libraries": libraries, "stdlib": stdlib}
+    for directory in extra:
+        found[Path(directory).name or directory] = python_files(Path(directory))
+    return {name: files for name, files in found.items() if files}
+
+
+def count_lines(files: Sequence[Path]) -> int:
+    total = 0
+    for path in files:
+        try:
+            total += path.read_bytes().count(b"\n")
+        except OSError:
+            pass
+    return total
+
+
+# -- flake8 timings ----------------------------------------------------------------------
+
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+    "wall = time.perf_counter() - start\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "out = done.stdout.decode('utf-8', 'replace')\n"
+    "fcx = sum(1 for line in out.splitlines() if ': FCX' in line)\n"
+    "print(wall, peak, done.returncode, fcx)\n"
+)
+
+
+@dataclass
+class Flake8Run:
+    seconds: float
+    peak_kib: int
+    returncode: int
+    fcx_reports: int
+
+
+def run_flake8(options: Sequence[str], files_list: Path, cwd: Path) -> Flake8Run:
+    """One flake8 process over the corpus (paths read from a file: no ARG_MAX issue)."""
+    paths = files_list.read_text().split("\n")
+    command = [
+        sys.executable, "-c", _MEASURE, sys.executable, "-m", "flake8", "-j1", "--isolated",
+        *options, "--exit-zero", *paths,
+    ]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=True)
+    wall, peak, code, fcx = done.stdout.split()
+    return Flake8Run(float(wall), int(peak), int(code), int(fcx))
+
+
+@dataclass
+class CorpusResult:
+    name: str
+    files: int
+    lines: int
+    prefilter_skipped: int
+    runs: Dict[str, List[float]] = field(default_factory=dict)
+    peak_kib: Dict[str, int] = field(default_factory=dict)
+    fcx_reports: int = 0
+    budget: Optional[float] = None
+
+    def median(self, config: str) -> float:
+        return statistics.median(self.runs[config])
+
+    def ratio(self, config: str) -> float:
+        return self.median(config) / self.median("baseline")
+
+
+def time_corpus(
+    name: str, files: Sequence[Path], repeats: int, settings: Settings
+) -> CorpusResult:
+    project = None
+    skipped = 0
+    for path in files:
+        source = _read(path)
+        if settings.cross_module:
+            project = project_of(str(path), DEFAULT_KNOWLEDGE)
+        if source is not None and not might_have_findings(source, DEFAULT_KNOWLEDGE, project):
+            skipped += 1
+    result = CorpusResult(name, len(files), count_lines(files), skipped, budget=BUDGETS.get(name))
+    with tempfile.TemporaryDirectory() as empty:  # the working directory: no project there
+        listing = Path(empty) / "files.txt"
+        listing.write_text("\n".join(str(p) for p in files))
+        for config in CONFIGS:
+            result.runs[config] = []
+        for _ in range(repeats):
+            for config, options in CONFIGS.items():  # alternating: drift hits all alike
+                run = run_flake8(options, listing, Path(empty))
+                result.runs[config].append(run.seconds)
+                result.peak_kib[config] = max(result.peak_kib.get(config, 0), run.peak_kib)
+                if config == "fcx_only":
+                    result.fcx_reports = run.fcx_reports
+    return result
+
+
+def _read(path: Path) -> Optional[str]:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+# -- in-process profile: plugin vs bare LibCST parse --------------------------------------
+
+
+@dataclass
+class Profile:
+    files: int = 0
+    lines: int = 0
+    parse: float = 0.0
+    plugin: float = 0.0
+    phases: Dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.plugin / self.parse if self.parse else 0.0
+
+
+class _Timers:
+    """Wraps the engine's phase entry points with accumulating timers."""
+
+    def __init__(self) -> None:
+        self.totals: Dict[str, float] = {}
+        self._undo: List[Callable[[], None]] = []
+
+    def wrap(self, owner: Any, attribute: str, label: str) -> None:
+        original = getattr(owner, attribute)
+        totals = self.totals
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[label] = totals.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, attribute, timed)
+        self._undo.append(lambda: setattr(owner, attribute, original))
+
+    def restore(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+
+
+def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
+    """Plugin time (prefilter to findings) vs LibCST's bare parse, on the files the
+    prefilter lets through, best of 3 each; and the plugin's time by phase."""
+    from flake8_flask_ctx import analysis, check, names
+
+    profile = Profile()
+    knowledge = DEFAULT_KNOWLEDGE
+    chosen: List[Tuple[Path, str]] = []
+    for path in files:
+        source = _read(path)
+        if source is None:
+            continue
+        project = project_of(str(path), knowledge) if settings.cross_module else None
+        if might_have_findings(source, knowledge, project):
+            chosen.append((path, source))
+    for path, source in chosen:
+        try:
+            parse = _best(lambda: cst.parse_module(source))
+        except Exception:
+            continue
+        plugin = _best(lambda: check_source(source, knowledge, str(path), settings), clear=True)
+        profile.files += 1
+        profile.lines += source.count("\n")
+        profile.parse += parse
+        profile.plugin += plugin
+    # One more pass with timers on the phases (their own overhead is small: a few calls
+    # per file).  Phases nest: "other modules" is part of "analysis".
+    timers = _Timers()
+    timers.wrap(check.cst, "parse_module", "parse (LibCST), this file")
+    timers.wrap(names.MetadataWrapper, "resolve", "LibCST metadata (scopes, positions)")
+    timers.wrap(names.ModuleIndex, "__init__", "index = metadata + own pass")
+    timers.wrap(analysis.ModuleAnalysis, "findings", "analysis (dispatch, reach, codes)")
+    timers.wrap(project_module, "_load", "  of which other modules (parse+index)")
+    try:
+        for path, source in chosen:
+            project_module.clear_cache()
+            try:
+                check_source(source, knowledge, str(path), settings)
+            except Exception:
+                pass
+    finally:
+        timers.restore()
+    profile.phases = dict(timers.totals)
+    return profile
+
+
+def _best(action: Callable[[], Any], repeats: int = 2, clear: bool = False) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        if clear:
+            project_module.clear_cache()
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# -- growth -------------------------------------------------------------------------------
+
+
+def generated_module(lines: int) -> str:
+    """A Flask module of about ``lines`` lines: views that dispatch workers, helpers."""
+    out = [
+        "import threading",
+        "from concurrent.futures import ThreadPoolExecutor",
+        "from flask import Flask, request, current_app",
+        "",
+        "app = Flask(__name__)",
+        "pool = ThreadPoolExecutor()",
+        "",
+    ]
+    i = 0
+    while len(out) < lines:
+        out += [
+            f"def helper_{i}(value):",
+            f"    total = value * {i}",
+            "    for item in range(3):",
+            "        total += item",
+            "    return total",
+            "",
+            f"def worker_{i}(data):",
+            f"    result = helper_{i}(len(data))",
+            "    return result",
+            "",
+            f"@app.route('/r{i}', methods=['POST'])",
+            f"def view_{i}():",
+            "    data = request.get_json(silent=True) or {}",
+            f"    pool.submit(worker_{i}, data)",
+            "    return {'ok': True}",
+            "",
+        ]
+        i += 1
+    return "\n".join(out) + "\n"
+
+
+def chain_module(depth: int) -> str:
+    out = ["from concurrent.futures import ThreadPoolExecutor", "from flask import Flask, request",
+           "", "app = Flask(__name__)", "pool = ThreadPoolExecutor()", ""]
+    for i in range(depth):
+        out += [f"def step_{i}():", f"    return step_{i + 1}()", ""]
+    out += [f"def step_{depth}():", "    return request.args", ""]
+    out += ["@app.route('/')", "def index():", "    pool.submit(step_0)", "    return 'ok'", ""]
+    return "\n".join(out)
+
+
+def growth() -> Dict[str, List[Dict[str, float]]]:
+    settings = Settings(cross_module=False)
+    sizes = []
+    for lines in (500, 1000, 2000, 5000):
+        source = generated_module(lines)
+        seconds = _best(lambda: check_source(source, DEFAULT_KNOWLEDGE, None, settings))
+        parse = _best(lambda: cst.parse_module(source))
+        real = source.count("\n")
+        sizes.append({
+            "lines": real, "ms": seconds * 1000, "ms_per_1000_lines": seconds * 1e6 / real,
+            "parse_ms": parse * 1000, "ratio_to_parse": seconds / parse,
+        })
+    depths = []
+    for depth in (10, 50, 100, 200):
+        source = chain_module(depth)
+        seconds = _best(lambda: check_source(source, DEFAULT_KNOWLEDGE, None, settings))
+        found = check_source(source, DEFAULT_KNOWLEDGE, None, settings)
+        depths.append({"depth": depth, "ms": seconds * 1000, "findings": len(found)})
+    return {"file_size": sizes, "call_depth": depths}
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def machine() -> Dict[str, Any]:
+    import flake8
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpus": os.cpu_count(),
+        "flake8": flake8.__version__,
+        "libcst": _version("libcst"),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+    try:
+        return version(package)
+    except Exception:
+        return "?"
+
+
+def print_report(
+    results: Sequence[CorpusResult],
+    profiles: Dict[str, Profile],
+    grown: Dict[str, List[Dict[str, float]]],
+    info: Dict[str, Any],
+    repeats: int,
+) -> None:
+    print(f"\nmachine: {info['cpu']} x{info['cpus']}, Python {info['python']}, "
+          f"flake8 {info['flake8']}, libcst {info['libcst']}, {info['date']}")
+    print(f"flake8 -j1 --isolated, median of {repeats} alternating runs\n")
+    header = (f"{'corpus':<11}{'files':>6}{'lines':>9}{'skipped':>9}"
+              f"{'E,W,F s':>9}{'+FCX s':>9}{'ratio':>7}{'budget':>8}{'FCX s':>8}"
+              f"{'ms/file':>9}{'ms/kLOC':>9}{'peak MB':>9}{'FCX':>5}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        extra = r.median("with_fcx") - r.median("baseline")
+        budget = f"{r.budget:.2f}x" if r.budget else "-"
+        mark = "" if not r.budget else (" ok" if r.ratio("with_fcx") <= r.budget else " OVER")
+        print(f"{r.name:<11}{r.files:>6}{r.lines:>9}{r.prefilter_skipped:>9}"
+              f"{r.median('baseline'):>9.2f}{r.median('with_fcx'):>9.2f}"
+              f"{r.ratio('with_fcx'):>6.3f}x{budget:>8}{r.median('fcx_only'):>8.2f}"
+              f"{extra * 1000 / r.files:>9.2f}{extra * 1e6 / max(r.lines, 1):>9.2f}"
+              f"{r.peak_kib['with_fcx'] / 1024:>9.0f}{r.fcx_reports:>5}{mark}")
+    print("\n(ms/file, ms/kLOC: what FCX adds to the baseline; skipped: files the text "
+          "prefilter rejects without parsing; FCX: diagnostics found)\n")
+    print("plugin vs LibCST bare parse, on the files the prefilter lets through (best of 2):")
+    for name, p in profiles.items():
+        if not p.files:
+            print(f"  {name}: no file passes the prefilter")
+            continue
+        verdict = "ok" if p.ratio <= PARSE_BUDGET else "OVER"
+        print(f"  {name}: {p.files} files, {p.lines} lines: parse {p.parse * 1000:.0f} ms, "
+              f"plugin {p.plugin * 1000:.0f} ms = {p.ratio:.2f}x parse "
+              f"(budget {PARSE_BUDGET}x: {verdict})")
+        for phase, seconds in sorted(p.phases.items(), key=lambda kv: -kv[1]):
+            print(f"      {phase:<34}{seconds * 1000:>9.0f} ms")
+    print("\ngrowth (in process, single module, best of 3):")
+    for row in grown["file_size"]:
+        print(f"  {row['lines']:>6} lines: {row['ms']:>8.1f} ms "
+              f"({row['ms_per_1000_lines']:.1f} ms per 1,000 lines; bare parse "
+              f"{row['parse_ms']:.1f} ms, {row['ratio_to_parse']:.1f}x)")
+    for row in grown["call_depth"]:
+        print(f"  chain of {row['depth']:>3} helpers: {row['ms']:>8.1f} ms, "
+              f"{row['findings']} finding(s)")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("directories", nargs="*", help="extra corpora (one per directory)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per config (default 5)")
+    parser.add_argument("--quick", action="store_true", help="smaller corpora, 3 repeats")
+    parser.add_argument("--full", action="store_true", help="the whole standard library")
+    parser.add_argument("--only", action="append", help="run only these corpora")
+    parser.add_argument("--single-module", action="store_true",
+                        help="measure with --flask-ctx-single-module (no cross-module reach)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 5)
+    settings = Settings(cross_module=not args.single_module)
+    if args.single_module:
+        CONFIGS["with_fcx"].append("--flask-ctx-single-module")
+        CONFIGS["fcx_only"].append("--flask-ctx-single-module")
+    found = corpora(args.directories, args.quick, args.full)
+    if args.only:
+        found = {k: v for k, v in found.items() if k in args.only}
+    results: List[CorpusResult] = []
+    profiles: Dict[str, Profile] = {}
+    for name, files in found.items():
+        print(f"[{name}] {len(files)} files ...", file=sys.stderr, flush=True)
+        results.append(time_corpus(name, files, repeats, settings))
+        profiles[name] = profile_files(files, settings)
+    grown = growth()
+    info = machine()
+    print_report(results, profiles, grown, info, repeats)
+    if args.json:
+        payload = {
+            "machine": info,
+            "repeats": repeats,
+            "cross_module": settings.cross_module,
+            "corpora": [
+                {**asdict(r), "medians": {c: r.median(c) for c in CONFIGS},
+                 "ratio_with_fcx": r.ratio("with_fcx")}
+                for r in results
+            ],
+            "profiles": {k: {**asdict(v), "ratio": v.ratio} for k, v in profiles.items()},
+            "growth": grown,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
