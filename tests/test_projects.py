@@ -295,3 +295,27 @@ def test_prefilter_skips_projects_that_never_name_flask(tmp_path: Path) -> None:
     found = lint(tmp_path / "web" / "jobs.py")
     assert [(line, code) for line, code, _ in found] == [(4, "FCX100")]
     assert "via f() at web/a.py" not in found[0][2]  # a re-export, not a call
+
+
+def test_installed_code_is_its_own_project(tmp_path: Path) -> None:
+    """Linting a package inside site-packages must not treat every other installed
+    distribution as part of the project (third-party code is never followed)."""
+    from flake8_flask_ctx.project import project_of
+
+    site = tmp_path / "lib" / "site-packages"
+    write(site, {
+        "mypkg/__init__.py": "",
+        "mypkg/views.py": VIEW.replace(".work", "otherdist"),
+        "otherdist.py": "from flask import request\n\ndef job():\n    return request.args\n",
+    })
+    path = site / "mypkg" / "views.py"
+    project = project_of(str(path), DEFAULT_KNOWLEDGE)
+    assert project.top_level_names() == frozenset({"mypkg"})
+    assert lint(path) == []
+    # The same layout outside site-packages is one project: otherdist is followed.
+    write(tmp_path / "repo", {
+        "mypkg/__init__.py": "",
+        "mypkg/views.py": VIEW.replace(".work", "otherdist"),
+        "otherdist.py": "from flask import request\n\ndef job():\n    return request.args\n",
+    })
+    assert [c for _, c, _ in lint(tmp_path / "repo" / "mypkg" / "views.py")] == ["FCX100"]

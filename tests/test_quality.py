@@ -34,8 +34,12 @@ def test_readme_rule_table_matches_the_registry() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = dict(re.findall(r"^\| (FCX\d{3}) \| ([a-z-]+) \|", readme, re.MULTILINE))
     assert table == {code: c.slug for code, c in CODES.items()}
-    for code in CODES:
-        assert f"### {code} — {CODES[code].slug}" in readme
+    rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## (FCX\d{3}) — ([a-z-]+)$", rules, re.MULTILINE)
+    assert sections == [(code, c.slug) for code, c in CODES.items()]
+    for body in re.split(r"^## FCX\d{3} — [a-z-]+$", rules, flags=re.MULTILINE)[1:]:
+        for part in ("**What it flags.**", "**Why it fails.**", "**Use instead.**"):
+            assert part in body, (part, body[:80])
 
 
 def test_every_code_but_fcx999_has_a_fixture_and_no_fixture_uses_unknown_codes() -> None:

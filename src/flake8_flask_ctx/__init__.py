@@ -6,5 +6,5 @@ same analysis for other front ends.
 
 from .check import check_source
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["__version__", "check_source"]

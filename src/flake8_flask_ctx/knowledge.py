@@ -555,6 +555,19 @@ EXTENSION_ATTRIBUTES = frozenset(
 )
 
 
+#: ``--fix``: the dispatches where wrapping the callable in copy_current_request_context
+#: is safe -- another thread of this process (a process or task queue would have to
+#: pickle the copied context).  Calls by qualified name; ``.submit`` by receiver type.
+FIXABLE_THREAD_CALLS = _names("threading.Thread", "threading.Timer")
+FIXABLE_EXECUTOR_KEYS = frozenset({"thread-executor"})
+#: Request attributes that read the body: a worker that reads them may run after the
+#: response was sent, when a real server has already consumed or closed the body, so
+#: ``--fix`` does not wrap it (the data must be read in the view).
+REQUEST_BODY_ATTRIBUTES = frozenset(
+    {"json", "get_json", "data", "get_data", "form", "files", "values", "stream",
+     "input_stream"}
+)
+
 #: Request-lifetime objects (FCX210): closed or consumed when the request ends.
 #: Subscripting ``flask.request.files``; calling these; reading these attributes.
 LIFETIME_SUBSCRIPTS = _names("flask.request.files")

@@ -1,0 +1,7 @@
+"""``python -m flake8_flask_ctx``: the standalone command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

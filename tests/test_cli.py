@@ -1,0 +1,233 @@
+"""The standalone command, run as users run it: a subprocess, real files, real config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import jsonschema
+import pytest
+
+from expectations import expected_in, fixture_files
+from flake8_flask_ctx.codes import CODES
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+PROJECTS = FIXTURES / "projects"
+SARIF_SCHEMA = TESTS / "data" / "sarif-2.1.0-rtm.5.json"
+
+
+def cli(
+    args: Sequence[str], cwd: Optional[Path] = None, stdin: Optional[bytes] = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8_flask_ctx", *args],
+        cwd=cwd, input=stdin.decode() if stdin is not None else None,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def codes_of(stdout: str) -> List[str]:
+    return [line.split()[1] for line in stdout.splitlines() if line.strip()]
+
+
+VIEW = """\
+    import threading
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    def work():
+        return request.args
+
+
+    @app.route("/")
+    def index():
+        threading.Thread(target=work).start(){noqa}
+        return "ok"
+"""
+
+
+def view(tmp_path: Path, noqa: str = "", name: str = "views.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(VIEW.format(noqa=noqa)), encoding="utf-8")
+    return path
+
+
+def test_console_script_and_module_agree_with_flake8_on_the_projects() -> None:
+    script = Path(sys.executable).with_name("flake8-flask-ctx")
+    assert script.exists(), "the console script is installed with the package"
+    for project in sorted(p for p in PROJECTS.iterdir() if (p / "wsgi.py").exists()):
+        ours = cli(["."], cwd=project)
+        via_script = subprocess.run([str(script), "."], cwd=project, capture_output=True,
+                                    text=True, timeout=300)
+        flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=FCX",
+                                 "."], cwd=project, capture_output=True, text=True, timeout=300)
+        assert ours.stdout == via_script.stdout == flake8.stdout, project.name
+        expected = sum(len(expected_in(p.read_text())) for p in project.rglob("*.py"))
+        assert len(codes_of(ours.stdout)) == expected
+        assert ours.returncode == (1 if expected else 0)
+
+
+def test_exit_status_and_noqa(tmp_path: Path) -> None:
+    view(tmp_path)
+    found = cli(["views.py"], cwd=tmp_path)
+    assert (found.returncode, codes_of(found.stdout)) == (1, ["FCX100"])
+    assert found.stdout.startswith("views.py:13:")
+    for comment, silenced in [
+        ("  # noqa: FCX100", True), ("  # noqa:FCX1", True), ("  # noqa", True),
+        ("  # NOQA: E501,FCX100", True), ("  # noqa: E501", False), ("  # noqa: FCX110", False),
+    ]:
+        view(tmp_path, comment)
+        done = cli(["views.py"], cwd=tmp_path)
+        assert done.returncode == (0 if silenced else 1), comment
+    view(tmp_path)
+    assert cli(["--exit-zero", "views.py"], cwd=tmp_path).returncode == 0
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = cli(["nowhere.py"], cwd=tmp_path)
+    assert missing.returncode == 2 and "nowhere.py" in missing.stderr
+    bad = cli(["--flask-ctx-dispatchers=not a name", "."], cwd=tmp_path)
+    assert bad.returncode == 2 and "not a dotted name" in bad.stderr
+    assert cli(["--format=xml", "."], cwd=tmp_path).returncode == 2
+    (tmp_path / "pyproject.toml").write_text('[tool.flake8-flask-ctx]\nselect = 3\n')
+    config = cli(["."], cwd=tmp_path)
+    assert config.returncode == 2 and "expected a list of strings" in config.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.flake8-flask-ctx]\nunknown-key = true\n')
+    assert cli(["."], cwd=tmp_path).returncode == 2
+
+
+def test_select_ignore_from_the_command_line(tmp_path: Path) -> None:
+    view(tmp_path)
+    assert codes_of(cli(["--select=FCX1", "."], cwd=tmp_path).stdout) == ["FCX100"]
+    assert cli(["--select=FCX2", "."], cwd=tmp_path).returncode == 0
+    assert cli(["--ignore=FCX100", "."], cwd=tmp_path).returncode == 0
+
+
+def test_pyproject_table(tmp_path: Path) -> None:
+    """The option fixture needs a configured dispatcher; pyproject.toml gives it, as a
+    TOML list with the flake8 option's name; the command line overrides the file."""
+    fixture = FIXTURES / "opt_dispatcher_method_run_later.py"
+    shutil.copy(fixture, tmp_path / "jobs_view.py")
+    shutil.copytree(FIXTURES / "support", tmp_path / "support")
+    plain = cli(["--flask-ctx-single-module", "jobs_view.py"], cwd=tmp_path)
+    assert plain.returncode == 0
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""\
+        [project]
+        name = "demo"
+
+        [tool.flake8-flask-ctx]
+        flask-ctx-dispatchers = ["*.run_later:1"]  # the method's callable is argument 1
+        flask-ctx-single-module = true
+        ignore = []
+        format = "text"
+    """))
+    configured = cli(["jobs_view.py"], cwd=tmp_path)
+    want = sorted((e.line, e.code) for e in expected_in(fixture.read_text()))
+    got = sorted((int(line.split(":")[1]), line.split()[1])
+                 for line in configured.stdout.splitlines())
+    assert got == want and configured.returncode == 1
+    assert cli(["--ignore=FCX", "jobs_view.py"], cwd=tmp_path).returncode == 0
+    assert cli(["--isolated", "--flask-ctx-single-module", "jobs_view.py"],
+               cwd=tmp_path).returncode == 0
+
+
+def test_stdin(tmp_path: Path) -> None:
+    source = view(tmp_path).read_bytes()
+    done = cli(["-", "--stdin-filename=app/views.py"], cwd=tmp_path, stdin=source)
+    assert done.stdout.startswith("app/views.py:13:") and done.returncode == 1
+    anonymous = cli(["-"], cwd=tmp_path, stdin=source)
+    assert anonymous.stdout.startswith("stdin:13:")
+
+
+def test_json_github_and_sarif_formats(tmp_path: Path) -> None:
+    view(tmp_path)
+    rows = json.loads(cli(["--format=json", "."], cwd=tmp_path).stdout)
+    assert [(r["path"], r["line"], r["code"], r["rule"]) for r in rows] == [
+        ("./views.py", 13, "FCX100", "request-local-outside-request")
+    ]
+    annotations = cli(["--format=github", "."], cwd=tmp_path).stdout.splitlines()
+    assert len(annotations) == 1
+    assert annotations[0].startswith("::error file=./views.py,line=13,col=")
+    assert ",title=FCX100::flask.request is read outside the request" in annotations[0]
+
+    log = json.loads(cli(["--format=sarif", "."], cwd=tmp_path).stdout)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == list(CODES)
+    assert all(r["help"]["text"] and r["shortDescription"]["text"]
+               for r in run["tool"]["driver"]["rules"])
+    (result,) = run["results"]
+    assert result["ruleId"] == "FCX100"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "views.py"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 13
+    # An empty run is a valid log too.
+    clean = json.loads(cli(["--format=sarif", "--select=FCX9", "."], cwd=tmp_path).stdout)
+    jsonschema.validate(clean, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+
+
+def test_parallel_run_equals_serial_run_and_is_deterministic(tmp_path: Path) -> None:
+    files = fixture_files(FIXTURES)[:60]
+    for path in files:
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(FIXTURES / "support", tmp_path / "support")
+    serial = cli(["-j", "1", "."], cwd=tmp_path)
+    parallel = cli(["-j", "2", "."], cwd=tmp_path)
+    again = cli(["-j", "2", "."], cwd=tmp_path)
+    assert serial.stdout == parallel.stdout == again.stdout
+    assert serial.stdout.count("\n") >= 20
+    assert parallel.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from flake8_flask_ctx import cli as module
+
+    module._progress(False, 3, 10)
+    assert capsys.readouterr().err == ""
+    module._progress(True, 3, 10)
+    module._progress(True, 10, 10)
+    err = capsys.readouterr().err
+    assert "3/10 files" in err and "10/10 files" in err and err.endswith("\r")
+
+
+def test_pre_commit_hooks_run_against_a_repository(tmp_path: Path) -> None:
+    """Both hooks of .pre-commit-hooks.yaml, installed by pre-commit from this
+    checkout (``try-repo``: the working tree as it is), on a git repository with
+    one buggy view."""
+    if shutil.which("git") is None:
+        pytest.skip("git is needed for pre-commit")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    view(repo)
+    (repo / "clean.py").write_text("print('hello')\n")
+    env_cmd = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*env_cmd, "add", "."], cwd=repo, check=True)
+    subprocess.run([*env_cmd, "commit", "-qm", "init"], cwd=repo, check=True)
+    checkout = TESTS.parent
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    for hook in ("flake8-flask-ctx", "flake8-flask-ctx-flake8"):
+        done = subprocess.run(
+            [*pre_commit, "try-repo", str(checkout), hook, "--all-files", "--verbose"],
+            cwd=repo, capture_output=True, text=True, timeout=600,
+            env={**_env(), "PRE_COMMIT_HOME": str(tmp_path / "cache")},
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "views.py:13:" in done.stdout and "FCX100" in done.stdout, done.stdout
+        assert "clean.py:" not in done.stdout
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
