@@ -18,7 +18,8 @@ Corpora (built from code already on the machine):
 For each corpus, in the same run and alternating, ``flake8 -j1 --isolated`` is timed with
 ``--select=E,W,F`` *without this plugin loaded* (what users already pay: flake8 runs every
 installed plugin whatever ``--select`` says, so the baseline removes it from flake8's
-plugin list), ``--select=E,W,F,FCX`` and ``--select=FCX`` (with the plugin), each repeated; medians, ratios to the baseline, ms per file and per 1,000 lines, and the
+plugin list), ``--select=E,W,F,FCX`` and ``--select=FCX`` (with the plugin), each
+repeated; medians, ratios to the baseline, ms per file and per 1,000 lines, and the
 peak memory of the flake8 process are reported.  In process, the plugin's own time on the
 files its prefilter lets through is compared with LibCST's bare parse of the same files
 (budget: at most 1.5x), with the time split by phase.  Growth: a generated module of

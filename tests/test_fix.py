@@ -147,7 +147,8 @@ def test_cli_fix_and_diff(tmp_path: Path) -> None:
 
     diff = run("--fix", "--diff", name)
     assert diff.returncode == 1 and diff.stdout.startswith(f"--- a/{name}")
-    assert "+    export_pool.submit(copy_current_request_context(build_report_export))" in diff.stdout
+    wrapped = "+    export_pool.submit(copy_current_request_context(build_report_export))"
+    assert wrapped in diff.stdout
     assert target.read_text() == original  # --diff writes nothing
     assert run("--diff", name).returncode == 2  # --diff alone is a usage error
     fixed = run("--fix", name)

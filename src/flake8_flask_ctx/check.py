@@ -6,6 +6,7 @@ it never opens files, so stdin and editors work the same as paths.
 
 from __future__ import annotations
 
+import ast
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Iterator, List, Optional
 import libcst as cst
 
 from .analysis import Finding, ModuleAnalysis
+from .candidates import has_candidates, project_import_names
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .names import ModuleIndex
 from .prefilter import might_have_findings
@@ -32,11 +34,14 @@ def check_source(
     knowledge: Knowledge = DEFAULT_KNOWLEDGE,
     filename: Optional[str] = None,
     settings: Optional[Settings] = None,
+    tree: Optional[ast.AST] = None,
 ) -> List[Finding]:
     """All findings for one module's text.  Syntax errors give no findings.
 
     ``filename`` (a path, or the display name given for stdin) places the module in
     its project for cross-module reach; without it only this module is analysed.
+    ``tree``: the module's ``ast`` if the caller has it (flake8 does), for the cheap
+    second gate (``candidates.py``) before the LibCST parse.
     Other exceptions propagate: the front end turns them into FCX999.
     """
     settings = settings or Settings()
@@ -53,6 +58,17 @@ def check_source(
     if not might_have_findings(source, knowledge, project, name, is_package):
         return []
     with _recursion_limit(RECURSION_LIMIT):
+        if tree is None:
+            try:
+                tree = ast.parse(source[1:] if source.startswith("\ufeff") else source)
+            except (SyntaxError, ValueError):
+                return []  # flake8 reports E999 itself
+        names = (
+            project_import_names(tree, project.top_level_names())
+            if project is not None else frozenset()
+        )
+        if not has_candidates(tree, knowledge, names):
+            return []
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:

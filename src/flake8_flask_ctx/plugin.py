@@ -1,8 +1,9 @@
 """The flake8 adapter: thin on purpose.
 
-flake8 chooses a plugin's inputs by its ``__init__`` parameter names.  ``tree`` is
-taken only so flake8 treats this as an AST plugin (it is not used); the analysis
-parses ``lines`` with LibCST, because ``filename`` is only a label with stdin.
+flake8 chooses a plugin's inputs by its ``__init__`` parameter names.  ``tree`` (the
+``ast`` flake8 already parsed) serves the cheap gate that decides whether the module is
+worth a LibCST parse; the analysis parses ``lines`` with LibCST (the file is never
+opened: ``filename`` is only a label with stdin).
 Nothing may escape ``run()``: an exception there aborts the user's whole flake8
 run, so any internal failure becomes one FCX999 at line 1.
 """
@@ -45,6 +46,7 @@ class Plugin:
     settings: ClassVar[Settings] = Settings()
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "stdin") -> None:
+        self._tree = tree
         self._lines = lines
         self._filename = filename
 
@@ -100,8 +102,9 @@ class Plugin:
 
     def run(self) -> Iterator[Report]:
         try:
+            tree = self._tree if isinstance(self._tree, ast.AST) else None
             findings = check_source(
-                "".join(self._lines), self.knowledge, self._filename, self.settings
+                "".join(self._lines), self.knowledge, self._filename, self.settings, tree
             )
         except Exception as error:  # the FCX999 shield: never crash flake8
             yield (1, 0, failure_message(error), type(self))

@@ -1,0 +1,170 @@
+"""Second gate, on Python's own ``ast``: does the module contain a place a finding could
+be reported at?
+
+The text prefilter (``prefilter.py``) lets through every Flask module that merely
+contains a word like ``map``, ``task`` or ``yield``.  Parsing such a module with LibCST
+costs several times what flake8 spends on it, while flake8 has already parsed it with
+``ast`` (an order of magnitude faster), so this walk over the ``ast`` tree rejects the
+modules with no dispatch site, task decorator, thread subclass, streamed generator or
+``copy_current_request_context`` in them.  It is deliberately generous (names are
+matched by their last part, receivers are not resolved): it only has to be sound.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, FrozenSet, Iterable, Optional, Set
+
+from .knowledge import (
+    RESPONSE_CLASS_ATTRIBUTE,
+    RESPONSE_CLASSES,
+    TASK_DECORATORS,
+    THREAD_BASES,
+    Knowledge,
+)
+
+#: Names whose mere use makes a module a candidate (FCX400/FCX410 sites, stream wrappers).
+_ALWAYS = frozenset({"copy_current_request_context", "stream_with_context", "copy_context"})
+
+
+def _last(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Call):
+        return _last(node.func)
+    return None
+
+
+def _root(node: ast.AST) -> Optional[str]:
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class Vocabulary:
+    """The last-name sets the walk matches, built once per ``Knowledge``."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.calls: FrozenSet[str] = frozenset(
+            name.rsplit(".", 1)[-1]
+            for dispatcher in knowledge.call_dispatchers
+            for name in dispatcher.qualified_names
+        )
+        self.methods: FrozenSet[str] = frozenset(m.method for m in knowledge.method_dispatchers)
+        self.thread_bases: FrozenSet[str] = frozenset(
+            name.rsplit(".", 1)[-1] for base in THREAD_BASES for name in base.qualified_names
+        ) | {"Task"}
+        self.decorators: FrozenSet[str] = frozenset(
+            {t.method for t in TASK_DECORATORS if t.method}
+            | {n.rsplit(".", 1)[-1] for t in TASK_DECORATORS for n in t.qualified_names}
+        )
+        self.responses: FrozenSet[str] = frozenset(
+            {n.rsplit(".", 1)[-1] for n in RESPONSE_CLASSES} | {RESPONSE_CLASS_ATTRIBUTE}
+        ) | _ALWAYS
+
+
+_VOCABULARIES: Dict[int, Vocabulary] = {}
+
+
+def has_candidates(
+    tree: ast.AST, knowledge: Knowledge, project_names: FrozenSet[str] = frozenset()
+) -> bool:
+    """Whether ``tree`` has anything the engine reports at.
+
+    ``project_names``: local names bound by imports of the project's own modules; a call
+    of one with a callable argument may hand it to a thread there (a wrapper), and a
+    decorator named by one may start the function in a thread.
+    """
+    vocabulary = _VOCABULARIES.get(id(knowledge))
+    if vocabulary is None:
+        vocabulary = _VOCABULARIES[id(knowledge)] = Vocabulary(knowledge)
+    generator_functions = False
+    #: ``from threading import Thread as Job``: what each alias stands for, and the
+    #: names called / used as decorators or bases, checked against them at the end.
+    aliases: Dict[str, str] = {}
+    used: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            last = _last(node.func)
+            if last in vocabulary.calls or last in vocabulary.responses:
+                return True
+            if isinstance(node.func, ast.Attribute) and last in vocabulary.methods:
+                return True
+            if _root(node.func) in project_names and _passes_callable(node):
+                return True
+            if isinstance(node.func, ast.Name):
+                used.add(node.func.id)
+        elif isinstance(node, (ast.ImportFrom, ast.Import)):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name.rsplit(".", 1)[-1]
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            if _last(node) in _ALWAYS:
+                return True
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                last = _last(decorator)
+                if last in vocabulary.decorators or _root(decorator) in project_names:
+                    return True
+                used.add(last or "")
+            if not generator_functions and _is_generator(node):
+                generator_functions = True
+        elif isinstance(node, ast.ClassDef):
+            if any(_last(base) in vocabulary.thread_bases for base in node.bases):
+                return True
+            used.update(_last(base) or "" for base in node.bases)
+        elif isinstance(node, ast.GeneratorExp):
+            generator_functions = True
+    wanted = (
+        vocabulary.calls | vocabulary.responses | vocabulary.decorators
+        | vocabulary.thread_bases
+    )
+    if any(aliases.get(name) in wanted for name in used):
+        return True
+    # A view returning a generator (``return gen(), 200``) streams it.  A local function
+    # that dispatches its parameter is caught by its own dispatch call above.
+    return generator_functions and _returns_from_routes(tree)
+
+
+def _passes_callable(call: ast.Call) -> bool:
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return any(isinstance(v, (ast.Name, ast.Attribute, ast.Lambda)) for v in values)
+
+
+def _is_generator(function: ast.AST) -> bool:
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _returns_from_routes(tree: ast.AST) -> bool:
+    """Any decorated function with a ``return`` (a view, as far as a cheap test goes)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
+            if any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)):
+                return True
+    return False
+
+
+def project_import_names(tree: ast.AST, top_level_names: Iterable[str]) -> FrozenSet[str]:
+    """Local names bound by imports of the project's own modules (relative imports, or
+    absolute ones of a top-level name under the project roots)."""
+    tops = frozenset(top_level_names)
+    bound: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] in tops:
+                bound.update(a.asname or a.name for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in tops:
+                    bound.add(alias.asname or alias.name.split(".")[0])
+    return frozenset(bound)
