@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from .knowledge import Knowledge
 from .project import Project, source_text
@@ -51,6 +51,8 @@ def might_have_findings(
     if dispatch and watched:
         return True
     if project is None:
+        return False
+    if not watched and not project.mentions_anywhere(knowledge.watched_packages):
         return False
     imported = project_imports(source, project, module, is_package)
     if not imported:
@@ -111,6 +113,13 @@ def _relative(module: Optional[str], is_package: bool, dots: int, base: str) -> 
     return ".".join([*kept, base] if base else kept)
 
 
+#: Memo of ``_mentions``: (project, path, words, depth) -> answer, for this process.
+#: Without it every checked file would re-scan the import graph around it.
+_MENTIONS: Dict[Tuple[int, Path, Tuple[str, ...], int], bool] = {}
+#: Memo of the project files a project file imports (its text is read once anyway).
+_IMPORTS: Dict[Tuple[int, Path], List[Path]] = {}
+
+
 def _mentions(
     project: Project,
     path: Path,
@@ -119,17 +128,38 @@ def _mentions(
     seen: Set[Path],
 ) -> bool:
     """Whether a project module's text (or, within ``depth``, the text of a project
-    module it imports) contains one of ``words``."""
+    module it imports) contains one of ``words``.  Memoised per process; a module met
+    again on the current import path (a cycle) counts as not mentioning them there."""
+    key = (id(project), path, words, depth)
+    known = _MENTIONS.get(key)
+    if known is not None:
+        return known
     if path in seen:
         return False
     seen.add(path)
     source = source_text(path)
-    if source is None:
-        return False
-    if any(word in source for word in words):
-        return True
-    if depth <= 0:
-        return False
-    module, _ = project.module_name(path)
-    deeper = project_imports(source, project, module, path.name == "__init__.py")
-    return any(_mentions(project, p, words, depth - 1, seen) for p in deeper)
+    found = False
+    if source is not None:
+        found = any(word in source for word in words)
+        if not found and depth > 0:
+            found = any(
+                _mentions(project, p, words, depth - 1, seen)
+                for p in _imports_of(project, path, source)
+            )
+    seen.discard(path)
+    if len(_MENTIONS) > 200_000:
+        _MENTIONS.clear()
+    _MENTIONS[key] = found
+    return found
+
+
+def _imports_of(project: Project, path: Path, source: str) -> List[Path]:
+    key = (id(project), path)
+    cached = _IMPORTS.get(key)
+    if cached is None:
+        module, _ = project.module_name(path)
+        cached = project_imports(source, project, module, path.name == "__init__.py")
+        if len(_IMPORTS) > 100_000:
+            _IMPORTS.clear()
+        _IMPORTS[key] = cached
+    return cached

@@ -314,9 +314,34 @@ class Project:
         #: The checked file's own unit (built from the text flake8 gave, which may be
         #: unsaved editor content): an import cycle back to it lands here, not on disk.
         self._pinned: Dict[Path, ModuleUnit] = {}
+        self._mentions: Dict[Tuple[str, ...], bool] = {}
 
     def pin(self, path: Path, unit: ModuleUnit) -> None:
         self._pinned = {_real(path): unit}
+
+    def mentions_anywhere(self, words: Tuple[str, ...]) -> bool:
+        """Whether any module of the project (the packages and modules under the roots,
+        at most ``MAX_SCANNED_FILES`` of them) contains one of ``words``.  Read once per
+        process: a project that never names Flask cannot reach a context-local through
+        its imports, whatever a file imports."""
+        cached = self._mentions.get(words)
+        if cached is not None:
+            return cached
+        found, scanned = False, 0
+        for name in sorted(self.top_level_names()):
+            for root in self.roots:
+                for path in _python_files(root / name, root / f"{name}.py"):
+                    scanned += 1
+                    text = source_text(path) if scanned <= MAX_SCANNED_FILES else None
+                    if text is None or any(word in text for word in words):
+                        found = True  # unreadable or too many files: assume it may
+                        break
+                if found:
+                    break
+            if found:
+                break
+        self._mentions[words] = found
+        return found
 
     def top_level_names(self) -> frozenset[str]:
         """Top-level module and package names under the roots (for the prefilter and
@@ -431,6 +456,29 @@ class Project:
         return None, None
 
 
+#: Directories skipped when reading a whole project (virtualenvs, build output).
+_SKIPPED_DIRS = frozenset(
+    {".git", ".venv", "venv", ".ci-venv", ".tox", ".nox", "node_modules", "build", "dist",
+     "__pycache__", "site-packages", ".mypy_cache", ".pytest_cache"}
+)
+#: ``mentions_anywhere`` reads at most this many files, then assumes "yes".
+MAX_SCANNED_FILES = 5000
+
+
+def _python_files(package: Path, module: Path) -> List[Path]:
+    if module.is_file():
+        return [module]
+    found: List[Path] = []
+    if not package.is_dir():
+        return found
+    for directory, dirs, files in os.walk(package):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
+        found.extend(Path(directory) / f for f in files if f.endswith(".py"))
+        if len(found) > MAX_SCANNED_FILES:
+            break
+    return found
+
+
 def _is_dir(entry: "os.DirEntry[str]") -> bool:
     try:
         return entry.is_dir()
@@ -499,14 +547,31 @@ def project_for(
     return project
 
 
-def project_of(filename: Optional[str], knowledge: Knowledge, override: Optional[str] = None
-               ) -> Project:
-    """The project the checked file belongs to (see ``project_roots``)."""
-    roots = project_roots(filename, override)
-    return project_for(roots, knowledge, None if override else installed_package(filename))
+_Scope = Tuple[Tuple[Path, ...], Optional[frozenset[str]]]
+_SCOPES: Dict[Tuple[str, str, Optional[str]], _Scope] = {}
+
+
+def project_of(
+    filename: Optional[str], knowledge: Knowledge, override: Optional[str] = None
+) -> Project:
+    """The project the checked file belongs to (see ``project_roots``), worked out once
+    per directory (and working directory) in this process."""
+    directory = os.path.dirname(os.path.abspath(filename)) if filename else ""
+    key = (directory, os.getcwd(), override)
+    scope = _SCOPES.get(key)
+    if scope is None or scope[1] is not None:
+        scope = (
+            project_roots(filename, override),
+            None if override else installed_package(filename),
+        )
+        if scope[1] is None:  # installed code's scope depends on the file's package
+            _SCOPES[key] = scope
+    return project_for(scope[0], knowledge, scope[1])
 
 
 def clear_cache() -> None:
     """Forget every parsed module and lookup (tests; long-lived editor processes)."""
     _UNITS.clear()
     _PROJECTS.clear()
+    _SCOPES.clear()
+    _TEXT_CACHE.clear()
