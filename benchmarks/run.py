@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from flake8_flask_ctx import project as project_module  # noqa: E402
+from flake8_flask_ctx import units as units_module  # noqa: E402
 from flake8_flask_ctx.check import check_source  # noqa: E402
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
 from flake8_flask_ctx.prefilter import might_have_findings  # noqa: E402
@@ -296,7 +297,7 @@ def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     timers.wrap(names.MetadataWrapper, "resolve", "LibCST metadata (scopes, positions)")
     timers.wrap(names.ModuleIndex, "__init__", "index = metadata + own pass")
     timers.wrap(analysis.ModuleAnalysis, "findings", "analysis (dispatch, reach, codes)")
-    timers.wrap(project_module, "_load", "  of which other modules (parse+index)")
+    timers.wrap(units_module, "_load", "  of which other modules (parse+index)")
     try:
         for path, source in chosen:
             project_module.clear_cache()

@@ -21,6 +21,7 @@ import pytest
 from expectations import compare, project_dirs, project_markers
 from flake8_runner import flake8
 from flake8_flask_ctx import project as project_module
+from flake8_flask_ctx import units as units_module
 from flake8_flask_ctx.check import check_source
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.settings import Settings
@@ -140,16 +141,16 @@ def test_each_module_is_parsed_once_per_process(
     })
     project_module.clear_cache()
     parsed: List[str] = []
-    real_load = project_module._load
+    real_load = units_module._load
 
     def counting_load(project, path, root, module):  # type: ignore[no-untyped-def]
-        key_count = len(project_module._UNITS)
+        key_count = len(units_module._UNITS)
         unit = real_load(project, path, root, module)
-        if len(project_module._UNITS) > key_count:
+        if len(units_module._UNITS) > key_count:
             parsed.append(path.name)
         return unit
 
-    monkeypatch.setattr(project_module, "_load", counting_load)
+    monkeypatch.setattr(units_module, "_load", counting_load)
     assert [c for _, c, _ in lint(tmp_path / "app" / "views.py")] == ["FCX100"]
     assert [c for _, c, _ in lint(tmp_path / "app" / "other_views.py")] == ["FCX100"]
     assert parsed == ["work.py"]

@@ -18,7 +18,8 @@ from . import codes
 from .dispatch import DispatchFinder, DispatchSite
 from .knowledge import Knowledge, Tier
 from .names import ModuleIndex
-from .project import ModuleUnit, Project
+from .project import Project
+from .units import ModuleUnit
 from .reach import Chain, Reached
 from .context_helpers import CopyContextChecks
 from .crossing import CrossingFinder

@@ -1,7 +1,8 @@
 """Source text in, findings out: the cheap skip, the parse, the analysis.
 
-Front ends (the flake8 plugin today, a standalone CLI later) call ``check_source``;
-it never opens files, so stdin and editors work the same as paths.
+Front ends (the flake8 plugin, the standalone command) call ``check_source``; it never
+opens the checked file, so stdin and editors work the same as paths.  LibCST and the
+engine are imported only when a file passes both cheap gates.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ import ast
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
-import libcst as cst
-
-from .analysis import Finding, ModuleAnalysis
 from .candidates import has_candidates, project_import_names
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
-from .names import ModuleIndex
 from .prefilter import might_have_findings
 from .project import Project, project_of
 from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import Finding
 
 __all__ = ["check_source", "might_have_findings"]
 
@@ -69,6 +69,13 @@ def check_source(
         )
         if not has_candidates(tree, knowledge, names):
             return []
+        # Only now: importing LibCST and the engine costs more than most files' checks,
+        # and flake8 imports this plugin in every run, for every file.
+        import libcst as cst
+
+        from .analysis import ModuleAnalysis
+        from .names import ModuleIndex
+
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:

@@ -32,7 +32,7 @@ from .names import ModuleIndex, root_name
 from .resolution import CallableNode, Resolver, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .project import ModuleUnit
+    from .units import ModuleUnit
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()

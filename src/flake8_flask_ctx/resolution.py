@@ -38,7 +38,7 @@ from .knowledge import (
 from .names import ModuleIndex, dotted_name, project_import_identifiers, root_name, walk
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .project import ModuleUnit, Symbol
+    from .units import ModuleUnit, Symbol
 
 #: Code that can run later: a function, a lambda, or a generator expression's body.
 CallableNode = Union[cst.FunctionDef, cst.Lambda, cst.GeneratorExp]
