@@ -268,7 +268,7 @@ class _Timers:
 def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     """Plugin time (prefilter to findings) vs LibCST's bare parse, on the files the
     prefilter lets through, best of 3 each; and the plugin's time by phase."""
-    from flake8_flask_ctx import analysis, check, names
+    from flake8_flask_ctx import analysis, names
 
     profile = Profile()
     knowledge = DEFAULT_KNOWLEDGE
@@ -293,7 +293,7 @@ def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     # One more pass with timers on the phases (their own overhead is small: a few calls
     # per file).  Phases nest: "other modules" is part of "analysis".
     timers = _Timers()
-    timers.wrap(check.cst, "parse_module", "parse (LibCST), this file")
+    timers.wrap(cst, "parse_module", "parse (LibCST, incl. other modules)")
     timers.wrap(names.MetadataWrapper, "resolve", "LibCST metadata (scopes, positions)")
     timers.wrap(names.ModuleIndex, "__init__", "index = metadata + own pass")
     timers.wrap(analysis.ModuleAnalysis, "findings", "analysis (dispatch, reach, codes)")
