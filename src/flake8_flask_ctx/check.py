@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
@@ -20,7 +21,9 @@ from .project import Project, project_of
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import Finding
+    import libcst as cst
+
+    from .analysis import Finding, ModuleAnalysis
 
 __all__ = ["check_source", "might_have_findings"]
 
@@ -45,17 +48,9 @@ def check_source(
     Other exceptions propagate: the front end turns them into FCX999.
     """
     settings = settings or Settings()
-    project: Optional[Project] = None
-    if settings.cross_module and (filename or settings.project_root):
-        project = project_of(filename, knowledge, settings.project_root)
-    name, display, is_package = None, Path(filename or "stdin").name, False
-    if project is not None and filename:
-        path = Path(filename)
-        found, root = project.module_name(path)
-        if found is not None and root is not None:
-            name, display = found, project.display(path, root)
-        is_package = path.name == "__init__.py"
-    if not might_have_findings(source, knowledge, project, name, is_package):
+    where = place(filename, knowledge, settings)
+    project = where.project
+    if not might_have_findings(source, knowledge, project, where.name, where.is_package):
         return []
     with _recursion_limit(RECURSION_LIMIT):
         if tree is None:
@@ -73,19 +68,53 @@ def check_source(
         # and flake8 imports this plugin in every run, for every file.
         import libcst as cst
 
-        from .analysis import ModuleAnalysis
-        from .names import ModuleIndex
-
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
-        index = ModuleIndex(module, knowledge)
-        analysis = ModuleAnalysis(index, knowledge, project, name, display, is_package)
-        if project is not None and filename:
-            project.pin(Path(filename), analysis.unit)
-        findings = analysis.findings()
+        findings = analyse(module, knowledge, where).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a checked module sits: its project (None: single-module analysis), its
+    dotted name there, the name shown in messages, and whether it is a package."""
+
+    filename: Optional[str]
+    project: Optional[Project]
+    name: Optional[str]
+    display: str
+    is_package: bool
+
+
+def place(filename: Optional[str], knowledge: Knowledge, settings: Settings) -> Placement:
+    project: Optional[Project] = None
+    if settings.cross_module and (filename or settings.project_root):
+        project = project_of(filename, knowledge, settings.project_root)
+    name, display, is_package = None, Path(filename or "stdin").name, False
+    if project is not None and filename:
+        path = Path(filename)
+        found, root = project.module_name(path)
+        if found is not None and root is not None:
+            name, display = found, project.display(path, root)
+        is_package = path.name == "__init__.py"
+    return Placement(filename, project, name, display, is_package)
+
+
+def analyse(module: "cst.Module", knowledge: Knowledge, where: Placement) -> "ModuleAnalysis":
+    """The analysis of a parsed module, registered with its project (so an import
+    cycle back to it lands on this text, not on the file on disk)."""
+    from .analysis import ModuleAnalysis
+    from .names import ModuleIndex
+
+    index = ModuleIndex(module, knowledge)
+    analysis = ModuleAnalysis(
+        index, knowledge, where.project, where.name, where.display, where.is_package
+    )
+    if where.project is not None and where.filename:
+        where.project.pin(Path(where.filename), analysis.unit)
+    return analysis
 
 
 @contextmanager

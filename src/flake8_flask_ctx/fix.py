@@ -30,8 +30,9 @@ from typing import Callable, Counter, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from .analysis import ModuleAnalysis
-from .check import RECURSION_LIMIT, _recursion_limit, check_source
+from .check import (
+    RECURSION_LIMIT, Placement, _recursion_limit, analyse, check_source, place,
+)
 from .crossing import CrossingFinder
 from .dispatch import DispatchFinder, DispatchSite
 from .knowledge import (
@@ -39,16 +40,14 @@ from .knowledge import (
     ReceiverType,
     FIXABLE_THREAD_CALLS,
     REQUEST_BODY_ATTRIBUTES,
-    VIEW_DECORATOR_METHODS,
     Knowledge,
     Tier,
 )
 from .names import ModuleIndex
-from .project import Project, project_of
 from .reach import Reached
 from .resolution import Resolver
 from .settings import Settings
-from .streaming import StreamFinder
+from .streaming import StreamFinder, is_view
 
 Rewrite = Callable[[cst.BaseExpression], cst.BaseExpression]
 
@@ -73,10 +72,7 @@ def fix_source(
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return source
-        project = project_of(filename, knowledge, settings.project_root) if (
-            settings.cross_module and filename
-        ) else None
-        plan = _plan(module, knowledge, project, filename)
+        plan = _plan(module, knowledge, place(filename, knowledge, settings))
         if not plan.edits:
             return source
         fixed = _apply(module, plan)
@@ -92,19 +88,9 @@ def _improves(before: Sequence[object], after: Sequence[object]) -> bool:
     return sum(new.values()) < sum(old.values()) and all(new[c] <= old[c] for c in new)
 
 
-def _plan(
-    module: cst.Module, knowledge: Knowledge, project: Optional[Project], filename: Optional[str]
-) -> Plan:
-    index = ModuleIndex(module, knowledge)
-    name, display, is_package = None, Path(filename or "stdin").name, False
-    if project is not None and filename:
-        dotted, root = project.module_name(Path(filename))
-        if dotted is not None and root is not None:
-            name, display = dotted, project.display(Path(filename), root)
-        is_package = Path(filename).name == "__init__.py"
-    analysis = ModuleAnalysis(index, knowledge, project, name, display, is_package)
-    if project is not None and filename:
-        project.pin(Path(filename), analysis.unit)
+def _plan(module: cst.Module, knowledge: Knowledge, where: Placement) -> Plan:
+    analysis = analyse(module, knowledge, where)
+    index = analysis.index
     resolver, reach = analysis.resolver, analysis.reach
     plan = Plan()
     bound = _module_bindings(module)
@@ -144,7 +130,7 @@ def _wrappable(
     if "copy_current_request_context" in bound or site.report_at is not _argument(site):
         return False
     function = index.enclosing(site.call, (cst.FunctionDef,))
-    if function is None or not _is_view(function):
+    if function is None or not is_view(function):
         return False
     if index.enclosing(site.call, (cst.For, cst.While)) is not None:
         return False
@@ -165,7 +151,7 @@ def _same_process_from_view(site: DispatchSite, index: ModuleIndex, resolver: Re
     function = index.enclosing(site.call, (cst.FunctionDef,))
     return (
         function is not None
-        and _is_view(function)
+        and is_view(function)
         and _thread_dispatch(site.call, index, resolver)
     )
 
@@ -188,16 +174,6 @@ def _thread_dispatch(call: cst.Call, index: ModuleIndex, resolver: Resolver) -> 
     if isinstance(func, cst.Attribute) and func.attr.value == "submit":
         kind = resolver.receiver_kind(func.value)
         return isinstance(kind, ReceiverType) and kind.key in FIXABLE_EXECUTOR_KEYS
-    return False
-
-
-def _is_view(function: cst.FunctionDef) -> bool:
-    for decorator in function.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if isinstance(expr, cst.Attribute) and expr.attr.value in VIEW_DECORATOR_METHODS:
-            return True
     return False
 
 

@@ -51,7 +51,7 @@ class StreamFinder:
                 if body is not None:
                     bodies.append(body)
         for function in self.index.functions:
-            if not self._is_view(function):
+            if not is_view(function):
                 continue
             for node in _own_nodes(function):
                 if isinstance(node, cst.Return) and node.value is not None:
@@ -67,15 +67,6 @@ class StreamFinder:
         return is_name_like(func) and bool(
             self.index.qualified_names_any(func) & RESPONSE_CLASSES
         )
-
-    def _is_view(self, function: cst.FunctionDef) -> bool:
-        for decorator in function.decorators:
-            expr = decorator.decorator
-            if isinstance(expr, cst.Call):
-                expr = expr.func
-            if isinstance(expr, cst.Attribute) and expr.attr.value in VIEW_DECORATOR_METHODS:
-                return True
-        return False
 
     def _generator_site(self, body: cst.BaseExpression, depth: int) -> Optional[DispatchSite]:
         if depth > MAX_RESOLUTION_DEPTH:
@@ -127,3 +118,14 @@ def _own_nodes(function: cst.FunctionDef) -> List[cst.CSTNode]:
             continue
         stack.extend(node.children)
     return out
+
+
+def is_view(function: cst.FunctionDef) -> bool:
+    """Decorated with ``@<app or blueprint>.route/get/post/...``: runs in a request."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Attribute) and expr.attr.value in VIEW_DECORATOR_METHODS:
+            return True
+    return False
