@@ -75,6 +75,12 @@ def test_each_kind_of_site_is_a_candidate(name: str) -> None:
 
 
 def test_a_call_of_a_project_function_with_a_callable_is_a_candidate() -> None:
-    tree = ast.parse("from .utils import run_async\n\ndef v():\n    run_async(print)\n")
+    tree = ast.parse(
+        "from .utils import run_async\n\ndef work():\n    pass\n\n"
+        "def v(user):\n    run_async(work)\n    job = work\n    run_async(job)\n"
+    )
     assert not has_candidates(tree, DEFAULT_KNOWLEDGE)
     assert has_candidates(tree, DEFAULT_KNOWLEDGE, frozenset({"run_async"}))
+    # A project function called with a plain value (``db.session.add(user)``) is not.
+    plain = ast.parse("from .ext import db\n\ndef v(user):\n    db.session.add(user)\n")
+    assert not has_candidates(plain, DEFAULT_KNOWLEDGE, frozenset({"db"}))

@@ -13,7 +13,7 @@ matched by their last part, receivers are not resolved): it only has to be sound
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Iterable, Optional, Set
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set
 
 from .knowledge import (
     RESPONSE_CLASS_ATTRIBUTE,
@@ -85,6 +85,10 @@ def has_candidates(
     #: names called / used as decorators or bases, checked against them at the end.
     aliases: Dict[str, str] = {}
     used: Set[str] = set()
+    #: Calls of project functions (maybe wrappers that start their argument in a
+    #: thread), judged once every function name of the module is known.
+    pending: List[ast.Call] = []
+    functions: Set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             last = _last(node.func)
@@ -92,10 +96,15 @@ def has_candidates(
                 return True
             if isinstance(node.func, ast.Attribute) and last in vocabulary.methods:
                 return True
-            if _root(node.func) in project_names and _passes_callable(node):
-                return True
+            if _root(node.func) in project_names:
+                pending.append(node)
             if isinstance(node.func, ast.Name):
                 used.add(node.func.id)
+        elif isinstance(node, ast.Assign) and isinstance(
+            node.value, (ast.Name, ast.Attribute, ast.IfExp, ast.Lambda, ast.Call)
+        ):
+            # ``job = work if fast else other``: a name that may hold a function.
+            functions.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, (ast.ImportFrom, ast.Import)):
             for alias in node.names:
                 if alias.asname:
@@ -104,6 +113,7 @@ def has_candidates(
             if _last(node) in _ALWAYS:
                 return True
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.add(node.name)
             for decorator in node.decorator_list:
                 last = _last(decorator)
                 if last in vocabulary.decorators or _root(decorator) in project_names:
@@ -123,14 +133,27 @@ def has_candidates(
     )
     if any(aliases.get(name) in wanted for name in used):
         return True
+    callables = functions | project_names
+    if any(_passes_callable(call, callables) for call in pending):
+        return True
     # A view returning a generator (``return gen(), 200``) streams it.  A local function
     # that dispatches its parameter is caught by its own dispatch call above.
     return generator_functions and _returns_from_routes(tree)
 
 
-def _passes_callable(call: ast.Call) -> bool:
-    values = [*call.args, *(k.value for k in call.keywords)]
-    return any(isinstance(v, (ast.Name, ast.Attribute, ast.Lambda)) for v in values)
+def _passes_callable(call: ast.Call, callables: Set[str]) -> bool:
+    """An argument that can be a function: a lambda, a function of this module (also as
+    ``self.method``), or a name imported from the project -- not any local variable."""
+    for value in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(value, ast.Lambda):
+            return True
+        if isinstance(value, (ast.Name, ast.Attribute)) and (
+            _last(value) in callables or _root(value) in callables
+        ):
+            return True
+        if isinstance(value, ast.Call) and _last(value.func) == "partial":
+            return True
+    return False
 
 
 def _is_generator(function: ast.AST) -> bool:
