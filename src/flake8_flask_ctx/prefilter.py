@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 from .knowledge import Knowledge
-from .project import Project, source_text
+from .project import Project, resolve_relative, source_text
 
 #: ``from .a.b import c, d`` / ``from pkg.mod import x`` / ``import pkg.mod``.
 _FROM_IMPORT = re.compile(
@@ -79,7 +79,7 @@ def project_imports(
     candidates: List[str] = []
     for dots, base, imported in _FROM_IMPORT.findall(source):
         if dots:
-            absolute = _relative(module, is_package, len(dots), base)
+            absolute = resolve_relative(module, is_package, len(dots), base)
             if absolute is None:
                 continue
         elif base.split(".")[0] in names:
@@ -100,17 +100,6 @@ def project_imports(
         if located is not None and located[0] not in files:
             files.append(located[0])
     return files
-
-
-def _relative(module: Optional[str], is_package: bool, dots: int, base: str) -> Optional[str]:
-    if module is None:
-        return None
-    package = module if is_package else module.rpartition(".")[0]
-    parts = package.split(".") if package else []
-    if dots - 1 > len(parts):
-        return None
-    kept = parts[: len(parts) - (dots - 1)]
-    return ".".join([*kept, base] if base else kept)
 
 
 #: Memo of ``_mentions``: (project, path, words, depth) -> answer, for this process.

@@ -46,6 +46,21 @@ def source_text(path: Path) -> Optional[str]:
         return None
 
 
+def resolve_relative(
+    module: Optional[str], is_package: bool, dots: int, rest: str
+) -> Optional[str]:
+    """``from ..a import b`` in module ``module``: the absolute ``pkg.a`` (``rest`` is the
+    part after the dots; ``None`` when the dots climb above the top package)."""
+    if module is None:
+        return None
+    package = module if is_package else module.rpartition(".")[0]
+    parts = package.split(".") if package else []
+    if dots - 1 > len(parts):
+        return None
+    kept = parts[: len(parts) - (dots - 1)]
+    return ".".join([*kept, rest] if rest else kept) or None
+
+
 def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tuple[Path, ...]:
     """The directories that absolute imports of the project are resolved against.
 

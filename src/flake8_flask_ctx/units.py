@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from .names import ModuleIndex, dotted_name
+from .project import resolve_relative
 
 if TYPE_CHECKING:  # pragma: no cover
     from .dispatch import Wrapper
@@ -90,16 +91,7 @@ class ModuleUnit:
         if not qualified.startswith("."):
             return qualified
         dots = len(qualified) - len(qualified.lstrip("."))
-        if self.name is None:
-            return None
-        package = self.name if self.is_package else self.name.rpartition(".")[0]
-        parts = package.split(".") if package else []
-        if dots - 1 > len(parts):
-            return None
-        base = parts[: len(parts) - (dots - 1)]
-        rest = qualified[dots:]
-        joined = ".".join([*base, rest] if rest else base)
-        return joined or None
+        return resolve_relative(self.name, self.is_package, dots, qualified[dots:])
 
     def top_level(self) -> Dict[str, cst.CSTNode]:
         """Module-level definitions by name: the ``def``/``class`` node, the assigned
