@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -10,8 +11,11 @@ from typing import List
 import libcst as cst
 import pytest
 
+from flake8_flask_ctx import __version__
+from flake8_flask_ctx import check as check_module
 from flake8_flask_ctx.analysis import ModuleAnalysis
 from flake8_flask_ctx.check import check_source
+from flake8_flask_ctx.codes import failure_message
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.names import ModuleIndex
 from flake8_flask_ctx.plugin import Plugin
@@ -114,7 +118,44 @@ def test_internal_failure_becomes_fcx999(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(ModuleAnalysis, "findings", explode)
     reports = list(Plugin(None, WORKER.splitlines(True), "t.py").run())  # type: ignore[arg-type]
     assert [(r[0], r[1], r[2].split()[0]) for r in reports] == [(1, 0, "FCX999")]
-    assert "KeyError" in reports[0][2]
+    # Enough to reproduce without the user's code: type, text, the innermost frame of
+    # this package (here the caller of the patched method), and the version.
+    check_py = Path(check_module.__file__).read_text(encoding="utf-8").splitlines()
+    call_line = next(
+        number for number, text in enumerate(check_py, 1) if ".findings()" in text
+    )
+    assert f"(KeyError: 'boom' at flake8_flask_ctx/check.py:{call_line} in check_source)" in (
+        reports[0][2]
+    )
+    assert f"flake8-flask-ctx {__version__} failed" in reports[0][2]
+    assert "Reporting a crash" in reports[0][2]
+
+
+def test_fcx999_names_the_innermost_frame_of_the_package() -> None:
+    """A failure deep in the engine names that frame, not the front end's."""
+    try:
+        ModuleIndex(cst.parse_module("x = 1\n"), None)  # type: ignore[arg-type]
+    except AttributeError as error:
+        message = failure_message(error)
+    else:  # pragma: no cover - the engine accepted a missing Knowledge
+        pytest.fail("ModuleIndex accepted knowledge=None")
+    assert re.search(
+        r"\(AttributeError: .* at flake8_flask_ctx/names\.py:\d+ in \w+\)", message
+    ), message
+
+
+def test_fcx999_survives_a_huge_recursion_traceback() -> None:
+    """A RecursionError's traceback is walked, not formatted: the message stays short."""
+
+    def dive(depth: int) -> int:
+        return dive(depth + 1)
+
+    try:
+        dive(0)
+    except RecursionError as error:
+        message = failure_message(error)
+    assert message.startswith("FCX999 ") and "RecursionError" in message
+    assert len(message) < 400
 
 
 def test_check_source_on_real_code_never_fails() -> None:

@@ -6,8 +6,11 @@ The README's rule table and the fixtures are checked against ``CODES`` by a test
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Optional
+
+from . import __version__
 
 
 @dataclass(frozen=True)
@@ -133,13 +136,36 @@ def reach_message(
 
 
 def failure_message(error: BaseException) -> str:
-    """FCX999: name the failure so the user can report it, never hide it."""
-    detail = str(error).splitlines()[0][:200] if str(error) else ""
-    name = type(error).__name__
+    """FCX999: name the failure so the user can report it, never hide it.
+
+    The message carries what a maintainer needs to reproduce it without the user's
+    code: the exception type and text, the innermost frame inside this package (where
+    the engine gave up), and the plugin version.
+    """
+    text = str(error).splitlines()[0][:200] if str(error) else ""
+    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    where = innermost_own_frame(error)
+    at = f" at {where}" if where else ""
     return (
-        f"FCX999 flake8-flask-ctx failed on this file ({name}: {detail}); "
-        "please report it with the file if you can"
+        f"FCX999 flake8-flask-ctx {__version__} failed on this file ({detail}{at}); "
+        "please report it (see the README, 'Reporting a crash')"
     )
+
+
+def innermost_own_frame(error: BaseException) -> Optional[str]:
+    """``flake8_flask_ctx/reach.py:120 in follow`` for the deepest traceback frame in
+    this package: a RecursionError's traceback can be thousands of frames long, so it
+    is walked, never formatted."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    found: Optional[str] = None
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = os.path.abspath(code.co_filename)
+        if os.path.dirname(path) == package_dir:
+            found = f"flake8_flask_ctx/{os.path.basename(path)}:{tb.tb_lineno} in {code.co_name}"
+        tb = tb.tb_next
+    return found
 
 
 def crossing_message(

@@ -511,6 +511,22 @@ STREAM_WRAPPERS = _names("flask.stream_with_context", "flask.helpers.stream_with
 #: Decorator methods that register a view (the view's return value is the response).
 VIEW_DECORATOR_METHODS = _names("route", "get", "post", "put", "patch", "delete")
 
+#: Methods of a Flask app or blueprint that register a callable Flask calls later,
+#: inside a request or app context (``app.before_request(load_user)``,
+#: ``app.add_url_rule("/", view_func=index)``): passing the function there is not a
+#: call, so the analysis does not follow it from the registering body.
+CONTEXT_REGISTRATION_METHODS = _names(
+    "add_url_rule", "before_request", "after_request", "teardown_request",
+    "teardown_appcontext", "context_processor", "url_value_preprocessor", "url_defaults",
+    "errorhandler", "register_error_handler", "before_app_request", "after_app_request",
+    "teardown_app_request", "app_context_processor", "app_errorhandler",
+    "app_url_value_preprocessor", "app_url_defaults", "template_filter",
+    "add_template_filter", "template_global", "add_template_global", "template_test",
+    "add_template_test", "app_template_filter", "add_app_template_filter",
+    "app_template_global", "add_app_template_global", "app_template_test",
+    "add_app_template_test", "shell_context_processor",
+)
+
 #: Words one of which a file must contain to hold anything reportable: a dispatch
 #: site, a task decorator or a streamed response.  Checked before parsing.
 DISPATCH_WORDS: Tuple[str, ...] = (

@@ -20,6 +20,7 @@ from typing import (
 import libcst as cst
 
 from .knowledge import (
+    CONTEXT_REGISTRATION_METHODS,
     CONTEXT_MANAGER_METHODS,
     FAKE_REQUEST_METHODS,
     GUARD_CALLS,
@@ -317,6 +318,12 @@ class BodyScanner:
             self._push(node.expression, guarded, True)
         elif isinstance(node, cst.Call) and _is_bool_call(node):
             self._push(node.args[0].value, guarded, True)
+        elif isinstance(node, cst.Call) and _registers_for_flask(node):
+            # ``app.before_request(load_user)``: Flask calls it later, in a context.
+            self._push(node.func, guarded)
+            for arg in node.args:
+                if not isinstance(arg.value, (cst.Name, cst.Attribute)):
+                    self._push(arg.value, guarded)
         elif isinstance(node, cst.With):
             self._visit_with(node, guarded)
         elif isinstance(node, cst.Try) and _catches_runtime_error(node):
@@ -508,6 +515,13 @@ def _catches_runtime_error(node: cst.Try) -> bool:
         if any(isinstance(n, cst.Name) and n.value == "RuntimeError" for n in names):
             return True
     return False
+
+
+def _registers_for_flask(call: cst.Call) -> bool:
+    return (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in CONTEXT_REGISTRATION_METHODS
+    )
 
 
 def _is_bool_call(call: cst.Call) -> bool:
