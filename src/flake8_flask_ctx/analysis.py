@@ -133,7 +133,19 @@ class ModuleAnalysis:
         ]
 
     def _here(self, unit: Optional[ModuleUnit]) -> bool:
-        return unit is None or unit is self.unit
+        """Whether ``unit`` is this module.  Not only by identity: another module's
+        cached unit may have loaded this file from disk before this check (its own
+        twin); what was reached there is on this file's lines all the same, and the
+        result must not depend on the order files are checked in."""
+        if unit is None or unit is self.unit:
+            return True
+        mine = self.unit
+        return (
+            mine.name is not None
+            and unit.name == mine.name
+            and unit.project is mine.project
+            and unit.display == mine.display
+        )
 
     def _owns(self, node: cst.CSTNode) -> bool:
         """Whether ``node`` is in this module (not reached in another one)."""

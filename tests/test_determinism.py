@@ -1,0 +1,98 @@
+"""The same input gives the same output, byte for byte and in the same order: however
+many jobs flake8 or the standalone command uses, whether the file comes from a path or
+from stdin, and whatever the process checked before (its caches)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from expectations import fixture_files, project_dirs
+from flake8_flask_ctx import project as project_module
+from flake8_flask_ctx.check import check_source
+from flake8_runner import flake8
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+PROJECTS = FIXTURES / "projects"
+Result = List[Tuple[int, int, str]]
+
+
+def project_modules() -> List[Path]:
+    return [
+        path
+        for project in project_dirs(PROJECTS)
+        for path in sorted(project.rglob("*.py"))
+    ]
+
+
+def test_flake8_output_is_identical_with_one_and_four_jobs() -> None:
+    """Raw stdout, order included, over the fixtures and every project, twice."""
+    targets = ["fixtures"]
+    runs = [
+        flake8(["--select=FCX", "-j", jobs, *targets], cwd=TESTS).stdout
+        for jobs in ("1", "4", "4")
+    ]
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0].count("\n") > 150  # the fixtures' positives are in it
+
+
+def test_standalone_output_is_identical_with_one_and_four_jobs() -> None:
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "flake8_flask_ctx", "-j", jobs, "fixtures"],
+            cwd=TESTS, capture_output=True, text=True, timeout=300,
+        )
+        for jobs in ("1", "4")
+    ]
+    assert runs[0].stderr == runs[1].stderr == ""
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stdout.count("\n") > 150
+
+
+@pytest.mark.parametrize(
+    "module", project_modules(), ids=lambda p: str(p.relative_to(PROJECTS))
+)
+def test_stdin_equals_path_in_cross_module_projects(module: Path) -> None:
+    """An editor pipes the buffer with its path as the display name: the module is
+    placed in its project exactly as when flake8 reads the file."""
+    project = next(p for p in project_dirs(PROJECTS) if p in module.parents)
+    relative = module.relative_to(project).as_posix()
+    by_path = flake8(["--select=FCX", relative], cwd=project)
+    by_stdin = flake8(
+        ["--select=FCX", f"--stdin-display-name={relative}", "-"],
+        cwd=project, stdin=module.read_bytes(),
+    )
+    assert by_stdin.stdout == by_path.stdout
+
+
+def _check_all(paths: List[Path]) -> Dict[Path, Result]:
+    return {
+        path: [
+            (f.line, f.column, f.message)
+            for f in check_source(path.read_text(encoding="utf-8"), filename=str(path))
+        ]
+        for path in paths
+    }
+
+
+def test_results_do_not_depend_on_what_the_process_checked_before() -> None:
+    """The per-process caches (projects, parsed units) never change a result: every
+    fixture and project module, checked in three different orders in one process."""
+    paths = fixture_files(FIXTURES) + project_modules()
+    project_module.clear_cache()
+    forward = _check_all(paths)
+    backward = _check_all(list(reversed(paths)))
+    shuffled_paths = list(paths)
+    random.Random(20261126).shuffle(shuffled_paths)
+    shuffled = _check_all(shuffled_paths)
+    project_module.clear_cache()
+    fresh = {path: _check_all([path])[path] for path in paths[::7]}
+    assert forward == backward == shuffled
+    assert fresh == {path: forward[path] for path in fresh}
+    assert sum(1 for found in forward.values() if found) > 100
