@@ -85,6 +85,24 @@ def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
     return current if isinstance(current, cst.Name) else None
 
 
+#: Attribute/call chains (``q.filter().order_by().limit()``) longer than this are not
+#: resolved: LibCST's lookup is quadratic in the chain, and no hand-written chain is
+#: this long.
+MAX_RESOLVED_CHAIN = 64
+
+
+def _longer_than(node: cst.BaseExpression, limit: int) -> bool:
+    current: cst.BaseExpression = node
+    for _ in range(limit):
+        if isinstance(current, (cst.Attribute, cst.Subscript)):
+            current = current.value
+        elif isinstance(current, cst.Call):
+            current = current.func
+        else:
+            return False
+    return True
+
+
 class ModuleIndex:
     """A parsed module with the metadata the engine needs, resolved once.
 
@@ -102,6 +120,7 @@ class ModuleIndex:
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes = self._wrapper.resolve(ScopeProvider)
         self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
+        self._root_names: Dict[cst.Name, Set[str]] = {}
         indexer = _Indexer()
         module.visit(indexer)
         self._parents = indexer.parents
@@ -208,7 +227,30 @@ class ModuleIndex:
             return False
 
     def qualified_names_any(self, node: cst.BaseExpression) -> Set[str]:
-        """Qualified names of any Name/Attribute, whatever bound it."""
+        """Qualified names of any Name/Attribute, whatever bound it.
+
+        An attribute chain is its root Name's qualified names plus the attributes:
+        LibCST's own lookup re-derives the whole dotted text for every prefix of a
+        chain, which made a 1,000-link chain (generated code) cost seconds."""
+        if isinstance(node, cst.Attribute):
+            root = root_name(node)
+            dotted = dotted_name(node)
+            if root is not None and dotted is not None:
+                suffix = dotted[len(root.value):]
+                roots = self._root_qualified_names(root)
+                if roots:  # else e.g. ``import a.b``: only ``a.b...`` resolves
+                    return {f"{name}{suffix}" for name in roots}
+        if _longer_than(node, MAX_RESOLVED_CHAIN):
+            return set()  # ``x.f().g().h()...`` hundreds deep: generated, unknown
+        return self._qualified_names_of(node)
+
+    def _root_qualified_names(self, root: cst.Name) -> Set[str]:
+        found = self._root_names.get(root)
+        if found is None:
+            found = self._root_names[root] = self._qualified_names_of(root)
+        return found
+
+    def _qualified_names_of(self, node: cst.BaseExpression) -> Set[str]:
         scope = self._scopes.get(node)
         if scope is None:
             return set()

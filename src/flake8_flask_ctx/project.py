@@ -148,7 +148,7 @@ class Project:
         found, scanned = False, 0
         for name in sorted(self.top_level_names()):
             for root in self.roots:
-                for path in _python_files(root / name, root / f"{name}.py"):
+                for path in _python_files(root, name):
                     scanned += 1
                     text = source_text(path) if scanned <= MAX_SCANNED_FILES else None
                     if text is None or any(word in text for word in words):
@@ -289,15 +289,22 @@ _SKIPPED_DIRS = frozenset(
 MAX_SCANNED_FILES = 5000
 
 
-def _python_files(package: Path, module: Path) -> List[Path]:
+def _python_files(root: Path, name: str) -> List[Path]:
+    """The files of top-level module or package ``name`` under ``root``; a file or
+    package that is a symlink out of the root is not read."""
+    module, package = root / f"{name}.py", root / name
     if module.is_file():
-        return [module]
+        return [module] if _inside(module, root) else []
     found: List[Path] = []
-    if not package.is_dir():
+    if not package.is_dir() or not _inside(package, root):
         return found
     for directory, dirs, files in os.walk(package):
         dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
-        found.extend(Path(directory) / f for f in files if f.endswith(".py"))
+        found.extend(
+            Path(directory) / f
+            for f in files
+            if f.endswith(".py") and _inside(Path(directory) / f, root)
+        )
         if len(found) > MAX_SCANNED_FILES:
             break
     return found

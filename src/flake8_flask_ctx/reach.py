@@ -261,6 +261,10 @@ class BodyScanner:
         #: The innermost ``with ....test_request_context():`` around the node being
         #: visited (FCX420), inherited by everything pushed while visiting it.
         self._fake: Optional[cst.With] = None
+        #: ``_guard``/``_negated_guard`` by (node, negated): ``a and b and c ...`` asks
+        #: for the guard of every left operand, which contains all the earlier ones --
+        #: quadratic without the memo (1,000 operands took half a minute).
+        self._guards: Dict[Tuple[cst.CSTNode, bool], Tiers] = {}
 
     def scan(self) -> Facts:
         node = self.function
@@ -476,6 +480,21 @@ class BodyScanner:
 
     def _guard(self, test: cst.BaseExpression) -> Tiers:
         """Tiers that are bound whenever ``test`` is true."""
+        key = (test, False)
+        found = self._guards.get(key)
+        if found is None:
+            found = self._guards[key] = self._compute_guard(test)
+        return found
+
+    def _negated_guard(self, test: cst.BaseExpression) -> Tiers:
+        """Tiers that are bound whenever ``test`` is false."""
+        key = (test, True)
+        found = self._guards.get(key)
+        if found is None:
+            found = self._guards[key] = self._compute_negated_guard(test)
+        return found
+
+    def _compute_guard(self, test: cst.BaseExpression) -> Tiers:
         if isinstance(test, cst.BooleanOperation):
             left, right = self._guard(test.left), self._guard(test.right)
             return left | right if isinstance(test.operator, cst.And) else left & right
@@ -497,8 +516,7 @@ class BodyScanner:
                     return GUARD_IMPLIES[tier]
         return NO_TIERS
 
-    def _negated_guard(self, test: cst.BaseExpression) -> Tiers:
-        """Tiers that are bound whenever ``test`` is false."""
+    def _compute_negated_guard(self, test: cst.BaseExpression) -> Tiers:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return self._guard(test.expression)
         if isinstance(test, cst.BooleanOperation):
