@@ -164,12 +164,11 @@ class RenameImports(ast.NodeTransformer):
 
 def rename_imports(tree: ast.Module, rng: random.Random) -> ast.Module:
     renamer = RenameImports()
-    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    for node in imports:
-        renamer.visit(node)
-    for node in tree.body:
-        if node not in imports:
-            renamer.visit(node)
+    imports: List[ast.stmt] = [
+        n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+    ]
+    for statement in imports + [n for n in tree.body if n not in imports]:
+        renamer.visit(statement)
     return tree
 
 
@@ -286,7 +285,8 @@ def test_random_bytes(data: bytes, encoding: str, gated_in: bool) -> None:
     analyse_twice(source)
     # The flake8 adapter on the same text, as lines, without flake8's tree (it could
     # not parse it either): nothing escapes, and no FCX999.
-    reports = list(Plugin(None, source.splitlines(keepends=True), "fuzz.py").run())  # type: ignore[arg-type]
+    plugin = Plugin(None, source.splitlines(keepends=True), "fuzz.py")  # type: ignore[arg-type]
+    reports = list(plugin.run())
     assert not [r for r in reports if r[2].startswith("FCX999")]
 
 
