@@ -175,3 +175,31 @@ def test_check_source_on_real_code_never_fails() -> None:
         checked += 1
     assert checked == len(roots)
     assert sys.getrecursionlimit() < 20_000  # the raised limit was restored
+
+
+SELF_REFERENCES = {
+    # Found by fuzzing: the receiver search restarted its depth count through
+    # ``pool.submit`` and recursed until RecursionError (FCX999).
+    "rebound through its own method": "pool = ThreadPoolExecutor()\npool = pool.submit()\n",
+    "attribute of itself": "pool = ThreadPoolExecutor()\npool = pool.executor\n",
+    "two names bound to each other": "a = b\nb = a\npool = a\npool = ThreadPoolExecutor()\n",
+    "factory of itself": "pool = ThreadPoolExecutor()\npool = pool.Pool(2)\n",
+    "call of itself": "pool = ThreadPoolExecutor()\npool = pool()\n",
+    "class deriving from itself": "class Pool(Pool):\n    pass\npool = ThreadPoolExecutor()\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SELF_REFERENCES))
+def test_self_referential_bindings_terminate(shape: str) -> None:
+    source = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from flask import request\n"
+        "\n" + SELF_REFERENCES[shape] + "\n\n"
+        "def worker():\n"
+        "    return request.args\n"
+        "\n\n"
+        "pool.submit(worker)\n"
+    )
+    reports = plugin_reports(source)
+    assert codes(reports) == ["FCX100"]
+    assert reports[0].startswith("FCX100") and "worker()" in reports[0]

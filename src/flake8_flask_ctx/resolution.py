@@ -467,7 +467,7 @@ class Resolver:
         if depth > MAX_RESOLUTION_DEPTH:
             return None
         if isinstance(expr, cst.Call):
-            return self._constructed_kind(expr)
+            return self._constructed_kind(expr, depth)
         values: Sequence[cst.CSTNode] = ()
         if isinstance(expr, cst.Name):
             values = self.index.bindings(expr)
@@ -488,7 +488,7 @@ class Resolver:
                     return found
         return None
 
-    def _constructed_kind(self, call: cst.Call) -> ReceiverKind:
+    def _constructed_kind(self, call: cst.Call, depth: int = 0) -> ReceiverKind:
         local = self.local_class(call.func)
         if local is not None:
             return self.receiver_base(local) or local
@@ -497,7 +497,8 @@ class Resolver:
         found = receiver_type(self.index.qualified_names_any(call.func))
         if found is None and isinstance(call.func, cst.Attribute):
             # ``ctx.Pool(2)`` where ``ctx = multiprocessing.get_context(...)``
-            factory = self.receiver_kind(call.func.value)
+            # (depth carried on: ``pool = pool.submit()`` must not loop forever)
+            factory = self.receiver_kind(call.func.value, depth + 1)
             if isinstance(factory, ReceiverType):
                 key = RECEIVER_FACTORIES.get((factory.key, call.func.attr.value))
                 found = RECEIVERS_BY_KEY.get(key) if key else None
