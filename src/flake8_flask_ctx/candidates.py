@@ -13,7 +13,7 @@ matched by their last part, receivers are not resolved): it only has to be sound
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set
+from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .knowledge import (
     RESPONSE_CLASS_ATTRIBUTE,
@@ -22,6 +22,7 @@ from .knowledge import (
     THREAD_BASES,
     Knowledge,
 )
+from .project import Project, resolve_relative, source_text
 
 #: Names whose mere use makes a module a candidate (FCX400/FCX410 sites, stream wrappers).
 _ALWAYS = frozenset({"copy_current_request_context", "stream_with_context", "copy_context"})
@@ -69,14 +70,19 @@ _VOCABULARIES: Dict[int, Vocabulary] = {}
 
 
 def has_candidates(
-    tree: ast.AST, knowledge: Knowledge, project_names: FrozenSet[str] = frozenset()
+    tree: ast.AST,
+    knowledge: Knowledge,
+    project_names: FrozenSet[str] = frozenset(),
+    wrapper_names: Optional[FrozenSet[str]] = None,
 ) -> bool:
     """Whether ``tree`` has anything the engine reports at.
 
-    ``project_names``: local names bound by imports of the project's own modules; a call
-    of one with a callable argument may hand it to a thread there (a wrapper), and a
-    decorator named by one may start the function in a thread.
+    ``project_names``: local names bound by imports of the project's own modules (each
+    may be a function passed along).  ``wrapper_names`` (default: all of them): those
+    that may be wrappers -- a call of one with a callable argument may hand it to a
+    thread there, and a decorator named by one may start the function in a thread.
     """
+    wrappers = project_names if wrapper_names is None else wrapper_names
     vocabulary = _VOCABULARIES.get(id(knowledge))
     if vocabulary is None:
         vocabulary = _VOCABULARIES[id(knowledge)] = Vocabulary(knowledge)
@@ -96,7 +102,7 @@ def has_candidates(
                 return True
             if isinstance(node.func, ast.Attribute) and last in vocabulary.methods:
                 return True
-            if _root(node.func) in project_names:
+            if _root(node.func) in wrappers:
                 pending.append(node)
             if isinstance(node.func, ast.Name):
                 used.add(node.func.id)
@@ -116,7 +122,7 @@ def has_candidates(
             functions.add(node.name)
             for decorator in node.decorator_list:
                 last = _last(decorator)
-                if last in vocabulary.decorators or _root(decorator) in project_names:
+                if last in vocabulary.decorators or _root(decorator) in wrappers:
                     return True
                 used.add(last or "")
             if not generator_functions and _is_generator(node):
@@ -180,14 +186,160 @@ def _returns_from_routes(tree: ast.AST) -> bool:
 def project_import_names(tree: ast.AST, top_level_names: Iterable[str]) -> FrozenSet[str]:
     """Local names bound by imports of the project's own modules (relative imports, or
     absolute ones of a top-level name under the project roots)."""
+    return frozenset(project_imports(tree, top_level_names, None, False))
+
+
+class ImportSource(NamedTuple):
+    """Where an imported local name comes from: ``from shop.jobs import defer`` is
+    (``("shop.jobs",)``, ``"defer"``); ``import shop.jobs`` (binding ``shop``) is
+    (``("shop.jobs", "shop")``, ``None``).  No modules: a relative import that cannot be
+    placed."""
+
+    modules: Tuple[str, ...]
+    name: Optional[str]
+
+
+def project_imports(
+    tree: ast.AST, top_level_names: Iterable[str], module: Optional[str], is_package: bool
+) -> Dict[str, ImportSource]:
+    """Local names bound by imports of the project's own modules, with their source
+    (``module``/``is_package``: the importing module, to place relative imports)."""
     tops = frozenset(top_level_names)
-    bound: Set[str] = set()
+    bound: Dict[str, ImportSource] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level or (node.module or "").split(".")[0] in tops:
-                bound.update(a.asname or a.name for a in node.names if a.name != "*")
+            if node.level:
+                base = resolve_relative(module, is_package, node.level, node.module or "")
+            elif (node.module or "").split(".")[0] in tops:
+                base = node.module
+            else:
+                continue
+            for alias in node.names:
+                if alias.name != "*":
+                    modules: Tuple[str, ...] = (base,) if base else ()
+                    bound[alias.asname or alias.name] = ImportSource(modules, alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.split(".")[0] in tops:
-                    bound.add(alias.asname or alias.name.split(".")[0])
-    return frozenset(bound)
+                top = alias.name.split(".")[0]
+                if top in tops:
+                    modules = (alias.name,) if alias.asname else (alias.name, top)
+                    bound[alias.asname or top] = ImportSource(modules, None)
+    return bound
+
+
+def _star_sources(
+    tree: ast.AST, top_level_names: Iterable[str], module: str, is_package: bool
+) -> Tuple[str, ...]:
+    """Project modules ``from ... import *``-ed at the top of a module."""
+    tops = frozenset(top_level_names)
+    found: List[str] = []
+    for node in getattr(tree, "body", ()):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            if node.level:
+                base = resolve_relative(module, is_package, node.level, node.module or "")
+            else:
+                base = node.module if (node.module or "").split(".")[0] in tops else None
+            if base:
+                found.append(base)
+    return tuple(found)
+
+
+#: Re-export hops the wrapper search follows (as the engine does: ``units.py``).
+MAX_WRAPPER_HOPS = 8
+
+
+class _ModuleSites(NamedTuple):
+    """One project module as the wrapper search sees it."""
+
+    #: It has a dispatch site of its own (so a function of it may be a wrapper).
+    direct: bool
+    #: Names it imports from other project modules (re-exports, followed).
+    imports: Dict[str, ImportSource]
+    #: Project modules it star-imports.
+    stars: Tuple[str, ...]
+
+
+_SITES: Dict[Tuple[str, int, int, int], Optional[_ModuleSites]] = {}
+
+
+def may_be_wrapper(project: Project, knowledge: Knowledge, source: ImportSource) -> bool:
+    """Whether the imported name can start a function it is given in another thread
+    (a wrapper, or a decorator that does).  The engine recognises a project wrapper
+    only in the module that defines it, when that module dispatches the parameter
+    itself (``units.ModuleUnit.wrappers``), so the name is followed through re-exports
+    to its defining module and that module must have a dispatch site.  Without this,
+    every module calling a project function with a function argument (or decorated
+    with ``@cache.memoize`` from ``extensions.py``) cost a LibCST parse for nothing.
+    Unknown or unreadable: yes."""
+    return may_be_wrapper_at(project, knowledge, source, 0)
+
+
+def _defines_wrapper(
+    project: Project, knowledge: Knowledge, module: str, name: str, hops: int
+) -> bool:
+    if hops > MAX_WRAPPER_HOPS:
+        return True
+    submodule = f"{module}.{name}"
+    if project.file_of(submodule) is not None:  # ``from shop import jobs``
+        return _direct(project, knowledge, submodule)
+    sites = _module_sites(project, knowledge, module)
+    if sites is None:
+        return project.file_of(module) is not None  # unreadable: assume; missing: no
+    source = sites.imports.get(name)
+    if source is not None:
+        return may_be_wrapper_at(project, knowledge, source, hops + 1)
+    if sites.direct:
+        return True
+    return any(
+        _defines_wrapper(project, knowledge, star, name, hops + 1) for star in sites.stars
+    )
+
+
+def may_be_wrapper_at(
+    project: Project, knowledge: Knowledge, source: ImportSource, hops: int
+) -> bool:
+    if not source.modules:
+        return True
+    if source.name is None:  # ``import shop.jobs``: any module on the path
+        return any(_direct(project, knowledge, module) for module in source.modules)
+    return _defines_wrapper(project, knowledge, source.modules[0], source.name, hops)
+
+
+def _direct(project: Project, knowledge: Knowledge, module: str) -> bool:
+    located = project.file_of(module)
+    if located is None:
+        return False
+    sites = _module_sites(project, knowledge, module)
+    return sites is None or sites.direct
+
+
+def _module_sites(
+    project: Project, knowledge: Knowledge, module: str
+) -> Optional[_ModuleSites]:
+    """``None``: not a project module, or unreadable."""
+    located = project.file_of(module)
+    if located is None:
+        return None
+    path = located[0]
+    text = source_text(path)
+    if text is None:
+        return None
+    key = (str(path), len(text), hash(text), id(knowledge))
+    if key in _SITES:
+        return _SITES[key]
+    is_package = path.name == "__init__.py"
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        sites = _ModuleSites(False, {}, ())  # the engine cannot follow it either
+    else:
+        tops = project.top_level_names()
+        sites = _ModuleSites(
+            has_candidates(tree, knowledge),
+            project_imports(tree, tops, module, is_package),
+            _star_sources(tree, tops, module, is_package),
+        )
+    if len(_SITES) > 4096:
+        _SITES.clear()
+    _SITES[key] = sites
+    return sites

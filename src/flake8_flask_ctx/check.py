@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from .candidates import has_candidates, project_import_names
+from .candidates import has_candidates, may_be_wrapper, project_imports
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .prefilter import might_have_findings
 from .project import Project, project_of
@@ -58,11 +58,7 @@ def check_source(
                 tree = ast.parse(source[1:] if source.startswith("\ufeff") else source)
             except (SyntaxError, ValueError):
                 return []  # flake8 reports E999 itself
-        names = (
-            project_import_names(tree, project.top_level_names())
-            if project is not None else frozenset()
-        )
-        if not has_candidates(tree, knowledge, names):
+        if not passes_ast_gate(tree, knowledge, where):
             return []
         # Only now: importing LibCST and the engine costs more than most files' checks,
         # and flake8 imports this plugin in every run, for every file.
@@ -74,6 +70,20 @@ def check_source(
             return []  # flake8 reports E999 itself
         findings = analyse(module, knowledge, where).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+
+
+def passes_ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> bool:
+    """The second gate (``candidates.py``) with the module's project imports: all of
+    them may be functions handed along; only those whose modules can dispatch (see
+    ``may_be_wrapper``) may be wrappers or decorators that start a thread."""
+    project = where.project
+    if project is None:
+        return has_candidates(tree, knowledge)
+    imports = project_imports(tree, project.top_level_names(), where.name, where.is_package)
+    wrappers = frozenset(
+        name for name, source in imports.items() if may_be_wrapper(project, knowledge, source)
+    )
+    return has_candidates(tree, knowledge, frozenset(imports), wrappers)
 
 
 @dataclass(frozen=True)
