@@ -121,7 +121,6 @@ WRAPPER_PROJECT = {
     "shop/relay.py": "from .extensions import memoize\nfrom .utils import run_async as go\n",
 }
 
-ENGINE_MISSES = {"from shop import later", "from .relay import go"}
 CALLER = (
     "from flask import request\n{imports}\n\n\ndef work():\n    return request.args\n"
     "\n\n{use}\n"
@@ -133,10 +132,8 @@ CALLER = (
     [
         ("from .utils import run_async", "run_async(work)", True),
         ("from . import run_async", "run_async(work)", True),  # re-exported by __init__
-        # Through two star imports, and re-exported under another name: the gate lets
-        # them through; the engine does not follow these yet (README, limits).
-        ("from shop import later", "later(work)", True),
-        ("from .relay import go", "go(work)", True),
+        ("from shop import later", "later(work)", True),  # through two star imports
+        ("from .relay import go", "go(work)", True),  # re-exported, renamed
         ("import shop.utils", "shop.utils.run_async(work)", True),
         ("from . import utils", "utils.run_async(work)", True),
         ("from .missing import run", "run(work)", False),  # nothing to follow
@@ -161,7 +158,7 @@ def test_only_project_names_that_can_dispatch_are_wrappers(
     settings = Settings(project_root=str(tmp_path))
     where = place(str(views), DEFAULT_KNOWLEDGE, settings)
     assert passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where) is wrapper
-    if wrapper and "@" not in use and imports not in ENGINE_MISSES:
+    if wrapper and "@" not in use:
         # ...and the engine agrees that it is one (the gate is only a shortcut).
         found = check_source(source, filename=str(views), settings=settings)
         assert [f.code for f in found] == ["FCX100"]

@@ -14,6 +14,7 @@ only files under the roots are.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -59,6 +60,24 @@ def resolve_relative(
         return None
     kept = parts[: len(parts) - (dots - 1)]
     return ".".join([*kept, rest] if rest else kept) or None
+
+
+_IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(\([^)]*\)|[^\n]*)|import[ \t]+[^\n]*)",
+    re.MULTILINE,
+)
+
+
+def may_reexport(text: str, name: Optional[str]) -> bool:
+    """Whether a module's import statements may bind ``name`` (by name or ``*``)."""
+    if not name or "import" not in text:
+        return False
+    word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    for statement in _IMPORT_STATEMENT.finditer(text):
+        imported = statement.group(0)
+        if "*" in imported or word.search(imported.split("import", 1)[1]):
+            return True
+    return False
 
 
 def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tuple[Path, ...]:
@@ -202,11 +221,15 @@ class Project:
             self._files[module] = found
         return found
 
-    def unit_for(self, module: str, words: Words = None) -> Optional[ModuleUnit]:
+    def unit_for(
+        self, module: str, words: Words = None, name: Optional[str] = None
+    ) -> Optional[ModuleUnit]:
         """The parsed module, or None.  With ``words``, a module (not a package's
         ``__init__.py``, which may re-export) whose text contains none of them is not
         parsed: the caller knows what it looks for cannot be there.  This keeps a
-        lookup from parsing half the project."""
+        lookup from parsing half the project.  Unless the module may re-export the
+        ``name`` looked up in it (an import naming it, or a star import): then what is
+        looked for may be elsewhere."""
         located = self.file_of(module)
         if located is None:
             return None
@@ -216,7 +239,9 @@ class Project:
             return pinned
         if words and path.name != "__init__.py":
             text = source_text(path)
-            if text is None or not any(word in text for word in words):
+            if text is None or not (
+                any(word in text for word in words) or may_reexport(text, name)
+            ):
                 return None
         from . import units  # LibCST is loaded only when a module is really parsed
 
@@ -233,7 +258,8 @@ class Project:
         for cut in range(len(parts), 0, -1):
             if self.file_of(".".join(parts[:cut])) is None:
                 continue
-            unit = self.unit_for(".".join(parts[:cut]), words)
+            name = parts[cut] if cut < len(parts) else None
+            unit = self.unit_for(".".join(parts[:cut]), words, name)
             return unit.lookup(parts[cut:], hops, words) if unit is not None else None
         return None
 

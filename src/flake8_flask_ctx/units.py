@@ -126,9 +126,17 @@ class ModuleUnit:
         first, rest = attributes[0], list(attributes[1:])
         node = self.top_level().get(first)
         if node is None:
-            if self.is_package and self.project is not None and self.name:
+            if self.project is None:
+                return None
+            if self.is_package and self.name:
                 dotted = f"{self.name}.{'.'.join(attributes)}"
-                return self.project.symbol(dotted, hops + 1, words)
+                found = self.project.symbol(dotted, hops + 1, words)
+                if found is not None:
+                    return found
+            for star in self.star_modules():  # ``from .jobs import *``
+                found = self.project.symbol(f"{star}.{'.'.join(attributes)}", hops + 1, words)
+                if found is not None:
+                    return found
             return None
         if isinstance(node, cst.ImportAlias):
             target = self._imported_name(node)
@@ -151,6 +159,23 @@ class ModuleUnit:
             if alias is not None:
                 return alias
         return Symbol(self, node)
+
+    def star_modules(self) -> List[str]:
+        """Absolute names of the modules this one star-imports at module level."""
+        found: List[str] = []
+        for statement in self.index.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    module = dotted_name(small.module) if small.module is not None else ""
+                    if module is None:
+                        continue
+                    dots = "." * len(small.relative)
+                    absolute = self.absolute(f"{dots}{module}")
+                    if absolute:
+                        found.append(absolute)
+        return found
 
     def _imported_name(self, alias: cst.ImportAlias) -> Optional[str]:
         statement = self.index.parent(alias)
