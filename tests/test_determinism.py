@@ -106,3 +106,33 @@ def test_results_do_not_depend_on_what_the_process_checked_before() -> None:
     random.Random(20261126).shuffle(shuffled_paths)
     assert _check_all(shuffled_paths) == {path: forward[path] for path in shuffled_paths}
     assert sum(1 for found in forward.values() if found) > 100
+
+
+def test_an_unsaved_edit_is_not_answered_from_the_previous_text(tmp_path: Path) -> None:
+    """An editor lints a buffer through stdin while other modules' parsed units are
+    cached: those units followed an import back into the previous text of this file.
+    Removing the read in the buffer must remove the finding, and the next check of
+    the saved text must find it again."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "workers.py").write_text(
+        "def audit():\n    from .views import label\n    label()\n", "utf-8"
+    )
+    saved = (
+        "import threading\nfrom flask import request\n\n\n"
+        "def label():\n    return request.path\n\n\n"
+        "def view():\n    from .workers import audit\n    threading.Thread(target=audit).start()\n"
+    )
+    views = package / "views.py"
+    views.write_text(saved, "utf-8")
+    edited = saved.replace("return request.path", "return 'fixed'")
+    project_module.clear_cache()
+
+    def lint(text: str) -> List[Tuple[int, str]]:
+        return [(f.line, f.code) for f in check_source(text, filename=str(views))]
+
+    assert lint(saved) == [(11, "FCX100")]
+    assert lint(saved) == [(11, "FCX100")]
+    assert lint(edited) == []
+    assert lint(saved) == [(11, "FCX100")]

@@ -385,6 +385,54 @@ def test_mutually_recursive_modules(tmp_path: Path) -> None:
     assert "ring/c.py" in found[0][2]
 
 
+#: Found by the crash hunt (each hung for minutes before the fix): names with many
+#: bindings that refer to each other, followed once per path instead of once.
+TANGLED = "a = b; b = a\n" * 8
+BINDING_TANGLES = {
+    "thread target": TANGLED + "threading.Thread(target=a).start()\n",
+    "receiver": TANGLED + "a.submit(worker)\n",
+    "copied-context run": TANGLED + "threading.Thread(target=a.run).start()\n",
+    "2,000 rebindings": "".join(f"x = f{i}\n" for i in range(2000))
+    + "x = worker\nthreading.Thread(target=x).start()\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(BINDING_TANGLES))
+def test_tangled_bindings_terminate(shape: str) -> None:
+    source = (
+        "import threading\nfrom flask import request\n\n\n"
+        "def worker():\n    return request.args\n\n\n" + BINDING_TANGLES[shape]
+    )
+    found = analyse_twice(source)
+    expected = ["FCX100"] if shape in ("2,000 rebindings", "receiver") else []
+    assert [message.split()[0] for _, _, message in found] == expected
+
+
+def test_a_class_with_hundreds_of_dispatching_methods() -> None:
+    """Every method hands itself to ``self.pool``: the class's ``self.*`` assignments
+    are collected once, not once per method (was quadratic: minutes at 400)."""
+    lines = [
+        "from concurrent.futures import ThreadPoolExecutor",
+        "from flask import request",
+        "",
+        "",
+        "class Jobs:",
+        "    def __init__(self):",
+        "        self.pool = ThreadPoolExecutor()",
+        "        self.args = None",
+    ]
+    for i in range(300):
+        lines += [
+            f"    def m{i}(self):",
+            f"        self.pool.submit(self.m{i})",
+            f"        self.value{i} = self.args",
+        ]
+    lines += ["    def reader(self):", "        return request.args"]
+    lines += ["    def start(self):", "        self.pool.submit(self.reader)"]
+    found = analyse_twice("\n".join(lines) + "\n")
+    assert [(line, message.split()[0]) for line, _, message in found] == [(len(lines), "FCX100")]
+
+
 def test_the_hang_bound_works() -> None:
     """``time_limit`` really interrupts (else the tests above would prove nothing)."""
     started = time.monotonic()

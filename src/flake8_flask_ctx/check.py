@@ -68,7 +68,7 @@ def check_source(
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
-        findings = analyse(module, knowledge, where).findings()
+        findings = analyse(module, knowledge, where, source).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 
 
@@ -112,9 +112,12 @@ def place(filename: Optional[str], knowledge: Knowledge, settings: Settings) -> 
     return Placement(filename, project, name, display, is_package)
 
 
-def analyse(module: "cst.Module", knowledge: Knowledge, where: Placement) -> "ModuleAnalysis":
-    """The analysis of a parsed module, registered with its project (so an import
-    cycle back to it lands on this text, not on the file on disk)."""
+def analyse(
+    module: "cst.Module", knowledge: Knowledge, where: Placement, source: str
+) -> "ModuleAnalysis":
+    """The analysis of a parsed module (``source``: its text), registered with its
+    project (so an import cycle back to it lands on this text, not on the file on
+    disk)."""
     from .analysis import ModuleAnalysis
     from .names import ModuleIndex
 
@@ -123,7 +126,7 @@ def analyse(module: "cst.Module", knowledge: Knowledge, where: Placement) -> "Mo
         index, knowledge, where.project, where.name, where.display, where.is_package
     )
     if where.project is not None and where.filename:
-        where.project.pin(Path(where.filename), analysis.unit)
+        where.project.pin(Path(where.filename), analysis.unit, source)
     return analysis
 
 

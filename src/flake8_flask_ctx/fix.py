@@ -72,7 +72,7 @@ def fix_source(
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return source
-        plan = _plan(module, knowledge, place(filename, knowledge, settings))
+        plan = _plan(module, knowledge, place(filename, knowledge, settings), source)
         if not plan.edits:
             return source
         fixed = _apply(module, plan)
@@ -88,8 +88,8 @@ def _improves(before: Sequence[object], after: Sequence[object]) -> bool:
     return sum(new.values()) < sum(old.values()) and all(new[c] <= old[c] for c in new)
 
 
-def _plan(module: cst.Module, knowledge: Knowledge, where: Placement) -> Plan:
-    analysis = analyse(module, knowledge, where)
+def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: str) -> Plan:
+    analysis = analyse(module, knowledge, where, source)
     index = analysis.index
     resolver, reach = analysis.resolver, analysis.reach
     plan = Plan()

@@ -121,6 +121,7 @@ class ModuleIndex:
         self._scopes = self._wrapper.resolve(ScopeProvider)
         self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
         self._root_names: Dict[cst.Name, Set[str]] = {}
+        self._bindings: Dict[Tuple[Scope, str], List[cst.CSTNode]] = {}
         indexer = _Indexer()
         module.visit(indexer)
         self._parents = indexer.parents
@@ -297,30 +298,40 @@ class ModuleIndex:
 
     def binding_nodes(self, name: cst.Name) -> List[cst.CSTNode]:
         """The nodes LibCST records as binding ``name`` where it is used (the target
-        Name of an assignment or loop, a Param, a def...); empty when unknown."""
+        Name of an assignment or loop, a Param, a def...); empty when unknown.
+        Memoised per scope and identifier: every use of a name in a scope sees the same
+        bindings (2,000 rebindings of one name used to cost seconds)."""
         scope = self._scopes.get(name)
         if scope is None:
             return []
+        key = (scope, name.value)
+        cached = self._bindings.get(key)
+        if cached is not None:
+            return cached
         try:
             assignments = list(scope[name.value])
         except Exception:  # LibCST gives up on odd shapes; that is "unknown"
-            return []
+            assignments = []
         nodes = [a.node for a in assignments if isinstance(a, Assignment)]
-        return [node for node in nodes if not self._rewrapped(node, nodes, name.value)]
+        latest_rewrap = self._latest_rewrap(nodes, name.value)
+        found = [node for node in nodes if self.order(node) >= latest_rewrap]
+        self._bindings[key] = found
+        return found
 
-    def _rewrapped(self, node: cst.CSTNode, nodes: List[cst.CSTNode], identifier: str) -> bool:
-        """A later ``x = wrap(x)`` (``fn = copy_current_request_context(fn)``,
-        ``gen = stream_with_context(gen)``) supersedes this binding of ``x``."""
-        here = self.order(node)
-        for other in nodes:
-            if other is node or not isinstance(other, cst.Name) or self.order(other) <= here:
+    def _latest_rewrap(self, nodes: List[cst.CSTNode], identifier: str) -> int:
+        """Where the last ``x = wrap(x)`` (``fn = copy_current_request_context(fn)``,
+        ``gen = stream_with_context(gen)``) binds ``x``: it supersedes every earlier
+        binding of ``x`` (-1: there is none)."""
+        latest = -1
+        for node in nodes:
+            if not isinstance(node, cst.Name):
                 continue
-            value = self.bound_value(other)
+            value = self.bound_value(node)
             if value is not None and any(
                 isinstance(n, cst.Name) and n.value == identifier for n in walk(value)
             ):
-                return True
-        return False
+                latest = max(latest, self.order(node))
+        return latest
 
     def parameter_binding(
         self, name: cst.Name

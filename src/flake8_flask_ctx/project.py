@@ -151,10 +151,25 @@ class Project:
         #: The checked file's own unit (built from the text flake8 gave, which may be
         #: unsaved editor content): an import cycle back to it lands here, not on disk.
         self._pinned: Dict[Path, ModuleUnit] = {}
+        self._unsaved_text_seen = False
         self._mentions: Dict[Tuple[str, ...], bool] = {}
 
-    def pin(self, path: Path, unit: ModuleUnit) -> None:
-        self._pinned = {_real(path): unit}
+    def pin(self, path: Path, unit: ModuleUnit, text: str) -> None:
+        """Make ``unit`` (built from ``text``) the module at ``path`` for this check.
+
+        Other modules' cached units may have followed imports into the previous text
+        of this file (or of the file pinned before): harmless while every pinned text
+        equals the file on disk (a flake8 run), stale when an editor passes unsaved
+        content.  Then, and on the check after it, the parsed-module cache is dropped,
+        so no finding outlives the text it came from."""
+        real = _real(path)
+        differs = text != source_text(real)
+        if differs or self._unsaved_text_seen:
+            units = sys.modules.get(f"{__package__}.units")
+            if units is not None:
+                getattr(units, "_UNITS").clear()
+        self._unsaved_text_seen = differs
+        self._pinned = {real: unit}
 
     def mentions_anywhere(self, words: Tuple[str, ...]) -> bool:
         """Whether any module of the project (the packages and modules under the roots,

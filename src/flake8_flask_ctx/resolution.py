@@ -105,6 +105,7 @@ class Resolver:
         self._project_names: Optional[Set[str]] = None
         self._extension_names: Optional[Set[str]] = None
         self._extension_values: Dict[int, Optional[ExtensionLocal]] = {}
+        self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
 
     def target(self, node: CallableNode, label: str) -> Target:
         return Target(node, label, self.unit)
@@ -154,20 +155,30 @@ class Resolver:
 
     # -- callables ------------------------------------------------------------------
 
-    def callable(self, expr: cst.BaseExpression, depth: int = 0) -> Resolution:
-        """The functions/lambdas ``expr`` can be, or that it carries the context."""
+    def callable(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> Resolution:
+        """The functions/lambdas ``expr`` can be, or that it carries the context.
+
+        ``seen``: the values already expanded in this search.  Each is expanded once:
+        ``a = b; b = a`` repeated gives every name many bindings, and following each
+        of them again on every path was exponential in the depth."""
         result = Resolution()
         if depth > MAX_RESOLUTION_DEPTH:
             return result
+        seen = set() if seen is None else seen
         if isinstance(expr, cst.Lambda):
             result.targets.append(self.target(expr, "the lambda"))
         elif isinstance(expr, cst.Name):
             values = self.index.bindings(expr)
             for value in values:
+                if value in seen:
+                    continue
+                seen.add(value)
                 if isinstance(value, cst.FunctionDef):
                     result.extend(self._function(value))
                 elif isinstance(value, cst.BaseExpression):
-                    result.extend(self.callable(value, depth + 1))
+                    result.extend(self.callable(value, depth + 1, seen))
             if not values:
                 result.extend(self._foreign_callable(expr, depth))
         elif isinstance(expr, cst.Attribute):
@@ -187,14 +198,14 @@ class Resolver:
                 result.carries_context = True
                 result.wrappers.append(expr)
                 if expr.args:
-                    inner = self.callable(expr.args[0].value, depth + 1)
+                    inner = self.callable(expr.args[0].value, depth + 1, seen)
                     result.wrapped_targets.extend(inner.targets)
             elif qualified & PARTIAL_FACTORIES and expr.args:
-                result.extend(self.callable(expr.args[0].value, depth + 1))
+                result.extend(self.callable(expr.args[0].value, depth + 1, seen))
                 result.bound_arguments.extend(arg.value for arg in expr.args[1:])
         elif isinstance(expr, cst.IfExp):
-            result.extend(self.callable(expr.body, depth + 1))
-            result.extend(self.callable(expr.orelse, depth + 1))
+            result.extend(self.callable(expr.body, depth + 1, seen))
+            result.extend(self.callable(expr.orelse, depth + 1, seen))
         return result
 
     def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
@@ -256,7 +267,9 @@ class Resolver:
                 return decorator
         return None
 
-    def context_copy(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
+    def context_copy(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> Optional[bool]:
         """Is ``expr`` a ``contextvars.copy_context()`` (or a name bound to one)?
 
         ``True``: copied while a function (the view) ran, so it carries the request;
@@ -271,9 +284,11 @@ class Resolver:
                 return self.index.enclosing(expr, (cst.FunctionDef,)) is not None
             return None
         if isinstance(expr, cst.Name):
+            seen = set() if seen is None else seen  # each binding once (see ``callable``)
             for value in self.index.bindings(expr):
-                if isinstance(value, cst.BaseExpression):
-                    found = self.context_copy(value, depth + 1)
+                if isinstance(value, cst.BaseExpression) and value not in seen:
+                    seen.add(value)
+                    found = self.context_copy(value, depth + 1, seen)
                     if found is not None:
                         return found
         return None
@@ -462,12 +477,16 @@ class Resolver:
 
     # -- receivers ------------------------------------------------------------------
 
-    def receiver_kind(self, expr: cst.BaseExpression, depth: int = 0) -> ReceiverKind:
-        """What ``expr`` was built from: an executor type, a local class, or unknown."""
+    def receiver_kind(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> ReceiverKind:
+        """What ``expr`` was built from: an executor type, a local class, or unknown.
+        (``seen``: each binding followed once, see ``callable``.)"""
         if depth > MAX_RESOLUTION_DEPTH:
             return None
+        seen = set() if seen is None else seen
         if isinstance(expr, cst.Call):
-            return self._constructed_kind(expr, depth)
+            return self._constructed_kind(expr, depth, seen)
         values: Sequence[cst.CSTNode] = ()
         if isinstance(expr, cst.Name):
             values = self.index.bindings(expr)
@@ -482,13 +501,16 @@ class Resolver:
             if owner is not None:
                 values = self.instance_attribute_values(owner, expr.attr.value)
         for value in values:
-            if isinstance(value, cst.BaseExpression):
-                found = self.receiver_kind(value, depth + 1)
+            if isinstance(value, cst.BaseExpression) and value not in seen:
+                seen.add(value)
+                found = self.receiver_kind(value, depth + 1, seen)
                 if found is not None:
                     return found
         return None
 
-    def _constructed_kind(self, call: cst.Call, depth: int = 0) -> ReceiverKind:
+    def _constructed_kind(
+        self, call: cst.Call, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> ReceiverKind:
         local = self.local_class(call.func)
         if local is not None:
             return self.receiver_base(local) or local
@@ -498,7 +520,7 @@ class Resolver:
         if found is None and isinstance(call.func, cst.Attribute):
             # ``ctx.Pool(2)`` where ``ctx = multiprocessing.get_context(...)``
             # (depth carried on: ``pool = pool.submit()`` must not loop forever)
-            factory = self.receiver_kind(call.func.value, depth + 1)
+            factory = self.receiver_kind(call.func.value, depth + 1, seen)
             if isinstance(factory, ReceiverType):
                 key = RECEIVER_FACTORIES.get((factory.key, call.func.attr.value))
                 found = RECEIVERS_BY_KEY.get(key) if key else None
@@ -526,8 +548,16 @@ class Resolver:
     def instance_attribute_values(
         self, owner: cst.ClassDef, attribute: str
     ) -> List[cst.BaseExpression]:
-        """Values assigned to ``self.<attribute>`` in the methods of ``owner``."""
-        values: List[cst.BaseExpression] = []
+        """Values assigned to ``self.<attribute>`` in the methods of ``owner``.  The class
+        is walked once for all its attributes (a 400-method class asked about
+        ``self.x`` in every method was walked 400 times)."""
+        table = self._instance_attributes.get(owner)
+        if table is None:
+            table = self._instance_attributes[owner] = self._assigned_attributes(owner)
+        return table.get(attribute, [])
+
+    def _assigned_attributes(self, owner: cst.ClassDef) -> Dict[str, List[cst.BaseExpression]]:
+        table: Dict[str, List[cst.BaseExpression]] = {}
         for statement in owner.body.body:
             if not isinstance(statement, cst.FunctionDef):
                 continue
@@ -541,12 +571,11 @@ class Resolver:
                     t = target.target
                     if (
                         isinstance(t, cst.Attribute)
-                        and t.attr.value == attribute
                         and isinstance(t.value, cst.Name)
                         and t.value.value == instance
                     ):
-                        values.append(node.value)
-        return values
+                        table.setdefault(t.attr.value, []).append(node.value)
+        return table
 
     # -- classes --------------------------------------------------------------------
 
