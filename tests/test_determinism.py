@@ -14,6 +14,7 @@ import pytest
 
 from expectations import fixture_files, project_dirs, project_markers
 from flake8_flask_ctx import project as project_module
+from flake8_flask_ctx import units as units_module
 from flake8_flask_ctx.check import check_source
 from flake8_runner import flake8
 
@@ -136,3 +137,30 @@ def test_an_unsaved_edit_is_not_answered_from_the_previous_text(tmp_path: Path) 
     assert lint(saved) == [(11, "FCX100")]
     assert lint(edited) == []
     assert lint(saved) == [(11, "FCX100")]
+
+
+@pytest.mark.parametrize("encoding, newline", [("utf-8", "\r\n"), ("latin-1", "\n")])
+def test_saved_files_are_not_unsaved_edits(tmp_path: Path, encoding: str, newline: str) -> None:
+    """flake8 hands over the text decoded by the file's coding cookie, newlines
+    translated: a CRLF or latin-1 file is the saved file, so the parsed-module cache
+    stays (dropping it on every check would re-parse the project for each file)."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "workers.py").write_text(
+        "from flask import request\n\n\ndef audit():\n    return request.path\n", "utf-8"
+    )
+    text = (
+        "# -*- coding: latin-1 -*-\n" if encoding == "latin-1" else ""
+    ) + (
+        "import threading\n\nfrom .workers import audit\n\n# caf\u00e9\n"
+        "threading.Thread(target=audit).start()\n"
+    )
+    views = package / "views.py"
+    views.write_bytes(text.replace("\n", newline).encode(encoding))
+    project_module.clear_cache()
+    first = check_source(text, filename=str(views))
+    cached = dict(units_module._UNITS)
+    assert check_source(text, filename=str(views)) == first
+    assert [f.code for f in first] == ["FCX100"]
+    assert cached and all(units_module._UNITS.get(key) is unit for key, unit in cached.items())

@@ -13,10 +13,12 @@ only files under the roots are.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
 import sysconfig
+import tokenize
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
@@ -60,6 +62,23 @@ def resolve_relative(
         return None
     kept = parts[: len(parts) - (dots - 1)]
     return ".".join([*kept, rest] if rest else kept) or None
+
+
+def _same_as_on_disk(text: str, path: Path) -> bool:
+    """Whether ``text`` is the file's content as flake8 reads it: decoded by its PEP 263
+    cookie, newlines translated (a CRLF file is not "unsaved" for differing in bytes)."""
+    try:
+        data = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        disk = data.decode(encoding, "replace")
+    except (OSError, SyntaxError, LookupError):
+        return False
+    return _normalised(text) == _normalised(disk)
+
+
+def _normalised(text: str) -> str:
+    text = text[1:] if text.startswith("\ufeff") else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 _IMPORT_STATEMENT = re.compile(
@@ -163,7 +182,7 @@ class Project:
         content.  Then, and on the check after it, the parsed-module cache is dropped,
         so no finding outlives the text it came from."""
         real = _real(path)
-        differs = text != source_text(real)
+        differs = not _same_as_on_disk(text, real)
         if differs or self._unsaved_text_seen:
             units = sys.modules.get(f"{__package__}.units")
             if units is not None:
