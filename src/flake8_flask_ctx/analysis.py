@@ -10,7 +10,7 @@ those functions read.  This module only turns the answers into ``Finding``s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple
+from typing import FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -49,16 +49,21 @@ class ModuleAnalysis:
         name: Optional[str] = None,
         display: str = "",
         is_package: bool = False,
+        possible_wrappers: Optional[FrozenSet[str]] = None,
     ) -> None:
         self.index = index
         self.knowledge = knowledge
+        self.possible_wrappers = possible_wrappers
         self.unit = ModuleUnit(project, index, name, display, is_package)
         self.resolver = self.unit.resolver
         self.reach = self.unit.reach
 
     def findings(self) -> List[Finding]:
         results: List[Finding] = []
-        sites = DispatchFinder(self.index, self.resolver, self.knowledge).sites()
+        sites = DispatchFinder(
+            self.index, self.resolver, self.knowledge,
+            possible_wrappers=self.possible_wrappers,
+        ).sites()
         for site in sites:
             found = self.reach.first_reads(site.targets, site.carried)
             for tier, code in TIER_CODES.items():

@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, Optional
+from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from .candidates import has_candidates, may_be_wrapper, project_imports
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
@@ -58,7 +58,8 @@ def check_source(
                 tree = ast.parse(source[1:] if source.startswith("\ufeff") else source)
             except (SyntaxError, ValueError):
                 return []  # flake8 reports E999 itself
-        if not passes_ast_gate(tree, knowledge, where):
+        possible_wrappers = ast_gate(tree, knowledge, where)
+        if possible_wrappers is None:
             return []
         # Only now: importing LibCST and the engine costs more than most files' checks,
         # and flake8 imports this plugin in every run, for every file.
@@ -68,22 +69,30 @@ def check_source(
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
-        findings = analyse(module, knowledge, where, source).findings()
+        findings = analyse(module, knowledge, where, source, possible_wrappers).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 
 
 def passes_ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> bool:
+    return ast_gate(tree, knowledge, where) is not None
+
+
+def ast_gate(
+    tree: ast.AST, knowledge: Knowledge, where: "Placement"
+) -> Optional[FrozenSet[str]]:
     """The second gate (``candidates.py``) with the module's project imports: all of
     them may be functions handed along; only those whose modules can dispatch (see
-    ``may_be_wrapper``) may be wrappers or decorators that start a thread."""
+    ``may_be_wrapper``) may be wrappers or decorators that start a thread.  None: the
+    module has no candidate site; else the imported names that may be wrappers (the
+    analysis looks up no other), empty without a project."""
     project = where.project
     if project is None:
-        return has_candidates(tree, knowledge)
+        return frozenset() if has_candidates(tree, knowledge) else None
     imports = project_imports(tree, project.top_level_names(), where.name, where.is_package)
     wrappers = frozenset(
         name for name, source in imports.items() if may_be_wrapper(project, knowledge, source)
     )
-    return has_candidates(tree, knowledge, frozenset(imports), wrappers)
+    return wrappers if has_candidates(tree, knowledge, frozenset(imports), wrappers) else None
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,11 @@ def place(filename: Optional[str], knowledge: Knowledge, settings: Settings) -> 
 
 
 def analyse(
-    module: "cst.Module", knowledge: Knowledge, where: Placement, source: str
+    module: "cst.Module",
+    knowledge: Knowledge,
+    where: Placement,
+    source: str,
+    possible_wrappers: Optional[FrozenSet[str]] = None,
 ) -> "ModuleAnalysis":
     """The analysis of a parsed module (``source``: its text), registered with its
     project (so an import cycle back to it lands on this text, not on the file on
@@ -123,7 +136,8 @@ def analyse(
 
     index = ModuleIndex(module, knowledge)
     analysis = ModuleAnalysis(
-        index, knowledge, where.project, where.name, where.display, where.is_package
+        index, knowledge, where.project, where.name, where.display, where.is_package,
+        possible_wrappers,
     )
     if where.project is not None and where.filename:
         where.project.pin(Path(where.filename), analysis.unit, source)

@@ -99,11 +99,16 @@ class DispatchFinder:
         resolver: Resolver,
         knowledge: Knowledge,
         follow_imports: bool = True,
+        possible_wrappers: Optional[FrozenSet[str]] = None,
     ) -> None:
         #: Whether wrappers imported from other modules are looked up.  Off when this
         #: finder only computes another module's own wrappers: one level, no cascade
         #: through the project's import graph.
         self.follow_imports = follow_imports
+        #: The imported names the ``ast`` gate found may be wrappers (their defining
+        #: modules have a dispatch site; ``candidates.may_be_wrapper``); None: any.
+        #: Saves parsing a big module that defines a decorator used everywhere.
+        self.possible_wrappers = possible_wrappers
         self.index = index
         self.resolver = resolver
         self.knowledge = knowledge
@@ -157,6 +162,10 @@ class DispatchFinder:
         run_async``), with its label there."""
         if not self.follow_imports or not isinstance(func, (cst.Name, cst.Attribute)):
             return None
+        if self.possible_wrappers is not None:
+            root = root_name(func)
+            if root is None or root.value not in self.possible_wrappers:
+                return None
         symbol = self.resolver.foreign(func, self.knowledge.wrapper_words)
         if symbol is None or not isinstance(symbol.node, cst.FunctionDef):
             return None

@@ -258,12 +258,12 @@ class Project:
     def unit_for(
         self, module: str, words: Words = None, name: Optional[str] = None
     ) -> Optional[ModuleUnit]:
-        """The parsed module, or None.  With ``words``, a module (not a package's
-        ``__init__.py``, which may re-export) whose text contains none of them is not
-        parsed: the caller knows what it looks for cannot be there.  This keeps a
-        lookup from parsing half the project.  Unless the module may re-export the
-        ``name`` looked up in it (an import naming it, or a star import): then what is
-        looked for may be elsewhere."""
+        """The parsed module, or None.  With ``words``, a module whose text contains
+        none of them is not parsed: the caller knows what it looks for cannot be
+        there.  This keeps a lookup from parsing half the project.  Unless the module
+        may re-export the ``name`` looked up in it (an import naming it, or a star
+        import; a package ``__init__.py`` usually does): then what is looked for may
+        be elsewhere."""
         located = self.file_of(module)
         if located is None:
             return None
@@ -271,7 +271,7 @@ class Project:
         pinned = self._pinned.get(_real(path))
         if pinned is not None:
             return pinned
-        if words and path.name != "__init__.py":
+        if words:
             text = source_text(path)
             if text is None or not (
                 any(word in text for word in words) or may_reexport(text, name)
