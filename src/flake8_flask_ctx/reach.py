@@ -480,18 +480,17 @@ class BodyScanner:
 
     def _guard(self, test: cst.BaseExpression) -> Tiers:
         """Tiers that are bound whenever ``test`` is true."""
-        key = (test, False)
-        found = self._guards.get(key)
-        if found is None:
-            found = self._guards[key] = self._compute_guard(test)
-        return found
+        return self._memoised_guard(test, False)
 
     def _negated_guard(self, test: cst.BaseExpression) -> Tiers:
         """Tiers that are bound whenever ``test`` is false."""
-        key = (test, True)
-        found = self._guards.get(key)
+        return self._memoised_guard(test, True)
+
+    def _memoised_guard(self, test: cst.BaseExpression, negated: bool) -> Tiers:
+        found = self._guards.get((test, negated))
         if found is None:
-            found = self._guards[key] = self._compute_negated_guard(test)
+            compute = self._compute_negated_guard if negated else self._compute_guard
+            found = self._guards[(test, negated)] = compute(test)
         return found
 
     def _compute_guard(self, test: cst.BaseExpression) -> Tiers:
