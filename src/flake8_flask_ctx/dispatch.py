@@ -298,11 +298,23 @@ class DispatchFinder:
                     return self._library_call(call, dispatcher)
         if isinstance(func, cst.Attribute) and last in self._methods:
             return self._method_call(call, func, self._methods[last])
+        bound = self._bound_dispatch_method(func)
+        if bound is not None:
+            return self._method_call(call, bound, self._methods[bound.attr.value])
         thread_class = self.resolver.local_class(func)
         if thread_class is not None:
             base = self.resolver.thread_base(thread_class)
             if base is not None:
                 return self._thread_subclass(call, thread_class, base)
+        return None
+
+    def _bound_dispatch_method(self, func: cst.BaseExpression) -> Optional[cst.Attribute]:
+        """``run_later`` where ``run_later = pool.submit``: the bound method it holds."""
+        if not isinstance(func, cst.Name):
+            return None
+        for value in self.index.bindings(func):
+            if isinstance(value, cst.Attribute) and value.attr.value in self._methods:
+                return value
         return None
 
     def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
