@@ -41,6 +41,12 @@ PROJECTS = project_dirs(FIXTURES / "projects") if (FIXTURES / "projects").is_dir
 RecordProperty = Callable[[str, object], None]
 
 
+#: Codes whose run-time evidence depends on thread timing (FCX400: a copied context
+#: entered twice at once), retried up to ``TIMING_ATTEMPTS`` runs in all.
+TIMING_CODES = frozenset({"FCX400"})
+TIMING_ATTEMPTS = 3
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> None:
     source = path.read_text(encoding="utf-8")
@@ -52,6 +58,14 @@ def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> N
     run = run_isolated(path)
     verdict = judge(path.name, expected_in(source), run)
     codes = {e.code for e in verdict.expected}
+    attempts = 1
+    while not verdict.ok and codes & TIMING_CODES and attempts < TIMING_ATTEMPTS:
+        # The evidence needs two workers to overlap (the same copied context entered
+        # concurrently); on a busy machine they may run one after the other.  A bug is
+        # proven by one run that shows it; a run that shows something else still fails.
+        run = run_isolated(path)
+        verdict = judge(path.name, expected_in(source), run)
+        attempts += 1
     unchecked = sorted(codes - set(kinds.CODE_KINDS))
     if not verdict.ok:
         status, note = DISAGREES, verdict.problems[0]
