@@ -45,6 +45,9 @@ RecordProperty = Callable[[str, object], None]
 #: entered twice at once), retried up to ``TIMING_ATTEMPTS`` runs in all.
 TIMING_CODES = frozenset({"FCX400"})
 TIMING_ATTEMPTS = 3
+#: How ``verdict.judge`` words an expected failure that did not happen (the only kind of
+#: disagreement a retry may clear; an unexpected failure is never retried away).
+MISSING_EVIDENCE = "but Flask raised none"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -59,7 +62,10 @@ def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> N
     verdict = judge(path.name, expected_in(source), run)
     codes = {e.code for e in verdict.expected}
     attempts = 1
-    while not verdict.ok and codes & TIMING_CODES and attempts < TIMING_ATTEMPTS:
+    while (
+        not verdict.ok and codes & TIMING_CODES and attempts < TIMING_ATTEMPTS
+        and all(MISSING_EVIDENCE in problem for problem in verdict.problems)
+    ):
         # The evidence needs two workers to overlap (the same copied context entered
         # concurrently); on a busy machine they may run one after the other.  A bug is
         # proven by one run that shows it; a run that shows something else still fails.
