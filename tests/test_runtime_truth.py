@@ -230,3 +230,11 @@ def test_a_first_chunk_failure_is_the_body_not_the_view() -> None:
         with pytest.raises(RuntimeError) as caught:
             client.get(url)
         assert raised_by_body(caught.value) is from_body
+
+
+def test_rule_only_a_missing_observation_is_worded_as_retryable() -> None:
+    """The FCX400 retry clears only "expected a failure, Flask raised none"."""
+    missing = _verdict([(5, "FCX400")], [])
+    assert missing.problems and all(MISSING_EVIDENCE in p for p in missing.problems)
+    unexpected = _verdict([(5, "FCX400")], [kinds.REQUEST])
+    assert any(MISSING_EVIDENCE not in p for p in unexpected.problems)
