@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,21 @@ def test_a_broken_project_module_is_not_a_wrapper(tmp_path: Path) -> None:
     assert not passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where)
     (tmp_path / "shop" / "utils.py").write_text(WRAPPER_PROJECT["shop/utils.py"], "utf-8")
     assert passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where)  # fixed: re-read
+
+
+def test_star_imports_importing_each_other_are_walked_once(tmp_path: Path) -> None:
+    """Twelve modules that all star-import each other: looking up a name none defines
+    visits each (module, name) once (it used to branch 12-fold per hop)."""
+    names = [f"m{i}" for i in range(12)]
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", "utf-8")
+    for name in names:
+        text = "".join(f"from .{other} import *\n" for other in names if other != name)
+        (tmp_path / "shop" / f"{name}.py").write_text(text, "utf-8")
+    views = tmp_path / "shop" / "views.py"
+    source = CALLER.format(imports="from .m0 import nowhere", use="nowhere(work)")
+    views.write_text(source, encoding="utf-8")
+    where = place(str(views), DEFAULT_KNOWLEDGE, Settings(project_root=str(tmp_path)))
+    started = time.monotonic()
+    assert not passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where)
+    assert time.monotonic() - started < 30

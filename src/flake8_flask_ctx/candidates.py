@@ -264,7 +264,13 @@ class _ModuleSites(NamedTuple):
 _SITES: Dict[Tuple[str, int, int, int], Optional[_ModuleSites]] = {}
 
 
-def may_be_wrapper(project: Project, knowledge: Knowledge, source: ImportSource) -> bool:
+def may_be_wrapper(
+    project: Project,
+    knowledge: Knowledge,
+    source: ImportSource,
+    hops: int = 0,
+    seen: Optional[Set[Tuple[str, str]]] = None,
+) -> bool:
     """Whether the imported name can start a function it is given in another thread
     (a wrapper, or a decorator that does).  The engine recognises a project wrapper
     only in the module that defines it, when that module dispatches the parameter
@@ -272,15 +278,29 @@ def may_be_wrapper(project: Project, knowledge: Knowledge, source: ImportSource)
     to its defining module and that module must have a dispatch site.  Without this,
     every module calling a project function with a function argument (or decorated
     with ``@cache.memoize`` from ``extensions.py``) cost a LibCST parse for nothing.
-    Unknown or unreadable: yes."""
-    return may_be_wrapper_at(project, knowledge, source, 0)
+    Unknown or unreadable: yes.  ``seen``: (module, name) pairs already followed, so
+    star imports that import each other are walked once."""
+    if not source.modules:
+        return True
+    if source.name is None:  # ``import shop.jobs``: any module on the path
+        return any(_direct(project, knowledge, module) for module in source.modules)
+    seen = set() if seen is None else seen
+    return _defines_wrapper(project, knowledge, source.modules[0], source.name, hops, seen)
 
 
 def _defines_wrapper(
-    project: Project, knowledge: Knowledge, module: str, name: str, hops: int
+    project: Project,
+    knowledge: Knowledge,
+    module: str,
+    name: str,
+    hops: int,
+    seen: Set[Tuple[str, str]],
 ) -> bool:
     if hops > MAX_WRAPPER_HOPS:
         return True
+    if (module, name) in seen:
+        return False  # already followed from here: a cycle adds nothing
+    seen.add((module, name))
     submodule = f"{module}.{name}"
     if project.file_of(submodule) is not None:  # ``from shop import jobs``
         return _direct(project, knowledge, submodule)
@@ -289,22 +309,13 @@ def _defines_wrapper(
         return project.file_of(module) is not None  # unreadable: assume; missing: no
     source = sites.imports.get(name)
     if source is not None:
-        return may_be_wrapper_at(project, knowledge, source, hops + 1)
+        return may_be_wrapper(project, knowledge, source, hops + 1, seen)
     if sites.direct:
         return True
     return any(
-        _defines_wrapper(project, knowledge, star, name, hops + 1) for star in sites.stars
+        _defines_wrapper(project, knowledge, star, name, hops + 1, seen)
+        for star in sites.stars
     )
-
-
-def may_be_wrapper_at(
-    project: Project, knowledge: Knowledge, source: ImportSource, hops: int
-) -> bool:
-    if not source.modules:
-        return True
-    if source.name is None:  # ``import shop.jobs``: any module on the path
-        return any(_direct(project, knowledge, module) for module in source.modules)
-    return _defines_wrapper(project, knowledge, source.modules[0], source.name, hops)
 
 
 def _direct(project: Project, knowledge: Knowledge, module: str) -> bool:
