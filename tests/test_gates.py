@@ -8,15 +8,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import libcst
 import pytest
 
 from expectations import expected_in, fixture_files, options_in
 from expectations import project_dirs, project_markers
 from flake8_flask_ctx.candidates import has_candidates, project_import_names
-from flake8_flask_ctx.check import passes_ast_gate, place
+from flake8_flask_ctx.check import analyse, passes_ast_gate, place
 from flake8_flask_ctx.settings import Settings
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE, Knowledge
-from flake8_flask_ctx.check import check_source
 from flake8_flask_ctx.prefilter import might_have_findings
 from flake8_flask_ctx.project import project_of
 from test_fixtures import settings_from
@@ -120,6 +120,15 @@ WRAPPER_PROJECT = {
         "\n\ndef register(fn):\n    return fn\n"
     ),
     "shop/relay.py": "from .extensions import memoize\nfrom .utils import run_async as go\n",
+    "shop/mixed.py": (
+        "from concurrent.futures import ThreadPoolExecutor\n\npool = ThreadPoolExecutor()\n"
+        "run_later = pool.submit\n\n\n"
+        "def defer(fn):\n    run_later(fn)\n\n\n"
+        "def later(fn):\n    return defer(fn)\n\n\n"
+        "def timed(fn):\n    return fn\n\n\n"
+        "soon = later\n\n\n"
+        "class Job:\n    def __init__(self, fn):\n        pool.submit(fn)\n"
+    ),
 }
 
 CALLER = (
@@ -142,6 +151,12 @@ CALLER = (
         ("from .relay import memoize", "memoize(work)", False),
         ("from .extensions import register", "@register\ndef view():\n    pass", False),
         ("from .utils import run_async", "@run_async\ndef view():\n    pass", True),
+        # Per function of a module that has a dispatch site: only those that dispatch.
+        ("from .mixed import defer", "defer(work)", True),  # through a bound method
+        ("from .mixed import later", "later(work)", True),  # a wrapper of a wrapper
+        ("from .mixed import soon", "soon(work)", True),  # an alias of one
+        ("from .mixed import timed", "timed(work)", False),
+        ("from .mixed import Job", "Job(work)", False),  # a class is never a wrapper
     ],
 )
 def test_only_project_names_that_can_dispatch_are_wrappers(
@@ -159,10 +174,12 @@ def test_only_project_names_that_can_dispatch_are_wrappers(
     settings = Settings(project_root=str(tmp_path))
     where = place(str(views), DEFAULT_KNOWLEDGE, settings)
     assert passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where) is wrapper
-    if wrapper and "@" not in use:
-        # ...and the engine agrees that it is one (the gate is only a shortcut).
-        found = check_source(source, filename=str(views), settings=settings)
-        assert [f.code for f in found] == ["FCX100"]
+    if "@" not in use:
+        # ...and the engine, without the gate, agrees (the gate is only a shortcut: a
+        # name it rejects must be one the analysis would not follow either).
+        module = libcst.parse_module(source)
+        found = analyse(module, DEFAULT_KNOWLEDGE, where, source).findings()
+        assert [f.code for f in found] == (["FCX100"] if wrapper else [])
 
 
 def test_a_broken_project_module_is_not_a_wrapper(tmp_path: Path) -> None:

@@ -83,9 +83,7 @@ def has_candidates(
     thread there, and a decorator named by one may start the function in a thread.
     """
     wrappers = project_names if wrapper_names is None else wrapper_names
-    vocabulary = _VOCABULARIES.get(id(knowledge))
-    if vocabulary is None:
-        vocabulary = _VOCABULARIES[id(knowledge)] = Vocabulary(knowledge)
+    vocabulary = _vocabulary(knowledge)
     generator_functions = False
     #: ``from threading import Thread as Job``: what each alias stands for, and the
     #: names called / used as decorators or bases, checked against them at the end.
@@ -259,6 +257,12 @@ class _ModuleSites(NamedTuple):
     imports: Dict[str, ImportSource]
     #: Project modules it star-imports.
     stars: Tuple[str, ...]
+    #: How each module-level name is bound: ``def``, ``=<name>`` (an alias of another
+    #: module-level name), or ``other`` (a class, any other value).
+    bindings: Dict[str, str]
+    #: The module's functions that may hand a parameter to a thread: those whose body
+    #: has a dispatch call, and those calling one of them (as ``ModuleUnit.wrappers``).
+    wrapper_functions: FrozenSet[str]
 
 
 _SITES: Dict[Tuple[str, int, int, int], Optional[_ModuleSites]] = {}
@@ -310,12 +314,19 @@ def _defines_wrapper(
     source = sites.imports.get(name)
     if source is not None:
         return may_be_wrapper(project, knowledge, source, hops + 1, seen)
-    if sites.direct:
-        return True
-    return any(
+    binding = sites.bindings.get(name)
+    if binding == "def":
+        return name in sites.wrapper_functions
+    if binding is not None and binding.startswith("="):  # ``run = _run``
+        return _defines_wrapper(project, knowledge, module, binding[1:], hops + 1, seen)
+    if binding is not None:
+        return False  # a class or another value: the engine takes only a ``def``
+    if any(
         _defines_wrapper(project, knowledge, star, name, hops + 1, seen)
         for star in sites.stars
-    )
+    ):
+        return True
+    return sites.direct and not sites.stars  # bound some other way: assume the module
 
 
 def _direct(project: Project, knowledge: Knowledge, module: str) -> bool:
@@ -344,15 +355,105 @@ def _module_sites(
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        sites = _ModuleSites(False, {}, ())  # the engine cannot follow it either
+        sites = _ModuleSites(False, {}, (), {}, frozenset())  # the engine cannot follow it
     else:
         tops = project.top_level_names()
+        bindings, wrapper_functions = _module_functions(tree, _vocabulary(knowledge))
         sites = _ModuleSites(
             has_candidates(tree, knowledge),
             project_imports(tree, tops, module, is_package),
             _star_sources(tree, tops, module, is_package),
+            bindings,
+            wrapper_functions,
         )
     if len(_SITES) > 4096:
         _SITES.clear()
     _SITES[key] = sites
     return sites
+
+
+def _module_statements(tree: ast.Module) -> List[ast.stmt]:
+    """Module-level statements, including those in module-level ``if``/``try`` blocks
+    (``try: from .fast import run except ImportError: def run(...)``)."""
+    found: List[ast.stmt] = []
+    pending: List[ast.stmt] = list(tree.body)
+    while pending:
+        statement = pending.pop(0)
+        found.append(statement)
+        if isinstance(statement, ast.If):
+            pending[0:0] = [*statement.body, *statement.orelse]
+        elif isinstance(statement, ast.Try):
+            blocks = [*statement.body, *statement.orelse, *statement.finalbody]
+            for handler in statement.handlers:
+                blocks += handler.body
+            pending[0:0] = blocks
+    return found
+
+
+def _module_functions(
+    tree: ast.Module, vocabulary: "Vocabulary"
+) -> Tuple[Dict[str, str], FrozenSet[str]]:
+    """How module-level names are bound, and which functions may dispatch a parameter
+    (see ``_ModuleSites``).  A module with a thread subclass: every function may."""
+    bindings: Dict[str, str] = {}
+    bodies: Dict[str, ast.AST] = {}
+    bound_methods: Set[str] = set()
+    dispatch_aliases: Set[str] = set()
+    thread_class = False
+    for statement in _module_statements(tree):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bindings[statement.name] = "def"
+            bodies[statement.name] = statement
+        elif isinstance(statement, ast.ClassDef):
+            bindings[statement.name] = "other"
+            thread_class = thread_class or any(
+                _last(base) in vocabulary.thread_bases for base in statement.bases
+            )
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            value = statement.value
+            for target in targets:
+                if not isinstance(target, ast.Name):
+                    continue
+                if isinstance(value, ast.Name):
+                    bindings[target.id] = f"={value.id}"
+                else:
+                    bindings[target.id] = "other"
+                    if isinstance(value, ast.Attribute) and value.attr in vocabulary.methods:
+                        bound_methods.add(target.id)  # ``run_later = pool.submit``
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                if alias.asname and alias.name.rsplit(".", 1)[-1] in vocabulary.calls:
+                    dispatch_aliases.add(alias.asname)  # ``Thread as Job``
+    if thread_class:
+        return bindings, frozenset(bodies)
+    dispatching: Set[str] = set()
+    callers: Dict[str, Set[str]] = {}
+    for name, body in bodies.items():
+        for node in ast.walk(body):
+            if not isinstance(node, ast.Call):
+                continue
+            last = _last(node.func)
+            if (
+                last in vocabulary.calls
+                or (isinstance(node.func, ast.Attribute) and last in vocabulary.methods)
+                or (isinstance(node.func, ast.Name) and node.func.id in bound_methods)
+                or (isinstance(node.func, ast.Name) and node.func.id in dispatch_aliases)
+            ):
+                dispatching.add(name)
+            elif isinstance(node.func, ast.Name) and node.func.id in bodies:
+                callers.setdefault(node.func.id, set()).add(name)
+    pending = list(dispatching)
+    while pending:  # wrappers of wrappers, within the module
+        for caller in callers.get(pending.pop(), ()):
+            if caller not in dispatching:
+                dispatching.add(caller)
+                pending.append(caller)
+    return bindings, frozenset(dispatching)
+
+
+def _vocabulary(knowledge: Knowledge) -> "Vocabulary":
+    vocabulary = _VOCABULARIES.get(id(knowledge))
+    if vocabulary is None:
+        vocabulary = _VOCABULARIES[id(knowledge)] = Vocabulary(knowledge)
+    return vocabulary
