@@ -74,6 +74,7 @@ def has_candidates(
     knowledge: Knowledge,
     project_names: FrozenSet[str] = frozenset(),
     wrapper_names: Optional[FrozenSet[str]] = None,
+    generator_names: FrozenSet[str] = frozenset(),
 ) -> bool:
     """Whether ``tree`` has anything the engine reports at.
 
@@ -81,6 +82,8 @@ def has_candidates(
     may be a function passed along).  ``wrapper_names`` (default: all of them): those
     that may be wrappers -- a call of one with a callable argument may hand it to a
     thread there, and a decorator named by one may start the function in a thread.
+    ``generator_names``: those that may be generator functions (a view returning
+    ``rows()`` streams one).
     """
     wrappers = project_names if wrapper_names is None else wrapper_names
     vocabulary = _vocabulary(knowledge)
@@ -131,7 +134,12 @@ def has_candidates(
             if any(_last(base) in vocabulary.thread_bases for base in node.bases):
                 return True
             used.update(_last(base) or "" for base in node.bases)
-        elif isinstance(node, ast.GeneratorExp):
+        elif isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
+            node.value, generator_names
+        ):
+            # ``return (row for row in rows)`` / ``body = (...)``: a body that may be
+            # streamed; a generator expression consumed on the spot (``", ".join(...)``)
+            # is not (``Response(gen_exp)`` is caught as a response call above).
             generator_functions = True
     wanted = (
         vocabulary.calls | vocabulary.responses | vocabulary.decorators
@@ -160,6 +168,15 @@ def _passes_callable(call: ast.Call, callables: Set[str]) -> bool:
         if isinstance(value, ast.Call) and _last(value.func) == "partial":
             return True
     return False
+
+
+def _holds_generator(value: Optional[ast.AST], generator_names: FrozenSet[str]) -> bool:
+    """A generator expression, or a call of a project generator function."""
+    if isinstance(value, ast.Tuple) and value.elts:
+        value = value.elts[0]  # ``return gen, 200``
+    if isinstance(value, ast.Call):
+        return _root(value.func) in generator_names
+    return isinstance(value, ast.GeneratorExp)
 
 
 def _is_generator(function: ast.AST) -> bool:
@@ -263,6 +280,8 @@ class _ModuleSites(NamedTuple):
     #: The module's functions that may hand a parameter to a thread: those whose body
     #: has a dispatch call, and those calling one of them (as ``ModuleUnit.wrappers``).
     wrapper_functions: FrozenSet[str]
+    #: The module's generator functions (a view returning ``rows()`` streams them).
+    generator_functions: FrozenSet[str]
 
 
 _SITES: Dict[Tuple[str, int, int, int], Optional[_ModuleSites]] = {}
@@ -279,24 +298,46 @@ def may_be_wrapper(
     (a wrapper, or a decorator that does).  The engine recognises a project wrapper
     only in the module that defines it, when that module dispatches the parameter
     itself (``units.ModuleUnit.wrappers``), so the name is followed through re-exports
-    to its defining module and that module must have a dispatch site.  Without this,
+    to its defining module and must be a ``def`` there that dispatches.  Without this,
     every module calling a project function with a function argument (or decorated
     with ``@cache.memoize`` from ``extensions.py``) cost a LibCST parse for nothing.
     Unknown or unreadable: yes.  ``seen``: (module, name) pairs already followed, so
     star imports that import each other are walked once."""
+    return _may_be(project, knowledge, source, _WRAPPERS, hops, seen)
+
+
+def may_be_generator(project: Project, knowledge: Knowledge, source: ImportSource) -> bool:
+    """Whether the imported name can be a generator function (found as for
+    ``may_be_wrapper``): a view returning its call streams it (FCX300)."""
+    return _may_be(project, knowledge, source, _GENERATORS, 0, None)
+
+
+#: What a search looks for in the defining module: its wrappers or its generators.
+_WRAPPERS, _GENERATORS = "wrapper_functions", "generator_functions"
+
+
+def _may_be(
+    project: Project,
+    knowledge: Knowledge,
+    source: ImportSource,
+    kind: str,
+    hops: int,
+    seen: Optional[Set[Tuple[str, str]]],
+) -> bool:
     if not source.modules:
         return True
     if source.name is None:  # ``import shop.jobs``: any module on the path
-        return any(_direct(project, knowledge, module) for module in source.modules)
+        return any(_module_has(project, knowledge, module, kind) for module in source.modules)
     seen = set() if seen is None else seen
-    return _defines_wrapper(project, knowledge, source.modules[0], source.name, hops, seen)
+    return _defines(project, knowledge, source.modules[0], source.name, kind, hops, seen)
 
 
-def _defines_wrapper(
+def _defines(
     project: Project,
     knowledge: Knowledge,
     module: str,
     name: str,
+    kind: str,
     hops: int,
     seen: Set[Tuple[str, str]],
 ) -> bool:
@@ -307,34 +348,35 @@ def _defines_wrapper(
     seen.add((module, name))
     submodule = f"{module}.{name}"
     if project.file_of(submodule) is not None:  # ``from shop import jobs``
-        return _direct(project, knowledge, submodule)
+        return _module_has(project, knowledge, submodule, kind)
     sites = _module_sites(project, knowledge, module)
     if sites is None:
         return project.file_of(module) is not None  # unreadable: assume; missing: no
     source = sites.imports.get(name)
     if source is not None:
-        return may_be_wrapper(project, knowledge, source, hops + 1, seen)
+        return _may_be(project, knowledge, source, kind, hops + 1, seen)
     binding = sites.bindings.get(name)
     if binding == "def":
-        return name in sites.wrapper_functions
+        found: FrozenSet[str] = getattr(sites, kind)
+        return name in found
     if binding is not None and binding.startswith("="):  # ``run = _run``
-        return _defines_wrapper(project, knowledge, module, binding[1:], hops + 1, seen)
+        return _defines(project, knowledge, module, binding[1:], kind, hops + 1, seen)
     if binding is not None:
         return False  # a class or another value: the engine takes only a ``def``
     if any(
-        _defines_wrapper(project, knowledge, star, name, hops + 1, seen)
-        for star in sites.stars
+        _defines(project, knowledge, star, name, kind, hops + 1, seen) for star in sites.stars
     ):
         return True
     return sites.direct and not sites.stars  # bound some other way: assume the module
 
 
-def _direct(project: Project, knowledge: Knowledge, module: str) -> bool:
-    located = project.file_of(module)
-    if located is None:
+def _module_has(project: Project, knowledge: Knowledge, module: str, kind: str) -> bool:
+    """A module used as a name (``from shop import jobs``; ``jobs.defer(work)``): only
+    if one of its functions is what the search looks for."""
+    if project.file_of(module) is None:
         return False
     sites = _module_sites(project, knowledge, module)
-    return sites is None or sites.direct
+    return sites is None or bool(getattr(sites, kind))
 
 
 def _module_sites(
@@ -355,7 +397,7 @@ def _module_sites(
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        sites = _ModuleSites(False, {}, (), {}, frozenset())  # the engine cannot follow it
+        sites = _ModuleSites(False, {}, (), {}, frozenset(), frozenset())  # unfollowable
     else:
         tops = project.top_level_names()
         bindings, wrapper_functions = _module_functions(tree, _vocabulary(knowledge))
@@ -365,6 +407,12 @@ def _module_sites(
             _star_sources(tree, tops, module, is_package),
             bindings,
             wrapper_functions,
+            frozenset(
+                statement.name
+                for statement in _module_statements(tree)
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and _is_generator(statement)
+            ),
         )
     if len(_SITES) > 4096:
         _SITES.clear()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
-from .candidates import has_candidates, may_be_wrapper, project_imports
+from .candidates import has_candidates, may_be_generator, may_be_wrapper, project_imports
 from .knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from .prefilter import might_have_findings
 from .project import Project, project_of
@@ -92,7 +92,11 @@ def ast_gate(
     wrappers = frozenset(
         name for name, source in imports.items() if may_be_wrapper(project, knowledge, source)
     )
-    return wrappers if has_candidates(tree, knowledge, frozenset(imports), wrappers) else None
+    generators = frozenset(
+        name for name, source in imports.items() if may_be_generator(project, knowledge, source)
+    )
+    found = has_candidates(tree, knowledge, frozenset(imports), wrappers, generators)
+    return wrappers if found else None
 
 
 @dataclass(frozen=True)
