@@ -217,3 +217,42 @@ def test_star_imports_importing_each_other_are_walked_once(
     started = time.monotonic()
     assert passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where) is may_be
     assert time.monotonic() - started < 30
+
+
+STREAMS = (
+    "from flask import request\n\n\ndef rows():\n    yield request.args.get('q', '')\n"
+    "\n\ndef listing():\n    return [request.args.get('q', '')]\n"
+)
+VIEW = (
+    "from flask import Flask\n{imports}\n\napp = Flask(__name__)\n\n\n"
+    "@app.route('/export')\ndef export():\n{body}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "imports, body, streams",
+    [
+        ("from .streams import rows", "    return rows(), 200", True),
+        ("from .streams import rows", "    body = rows()\n    return body", True),
+        ("from . import streams", "    return streams.rows()", True),
+        ("from .streams import listing", "    return listing(), 200", False),
+        ("", "    return ', '.join(str(i) for i in range(3))", False),
+        ("", "    return (str(i) for i in range(3))", True),
+    ],
+)
+def test_a_view_returning_a_project_generator_is_a_candidate(
+    tmp_path: Path, imports: str, body: str, streams: bool
+) -> None:
+    """FCX300 through another module: the gate follows the returned call's name to
+    its defining module; the engine (without the gate) agrees."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", "utf-8")
+    (tmp_path / "shop" / "streams.py").write_text(STREAMS, "utf-8")
+    views = tmp_path / "shop" / "views.py"
+    source = VIEW.format(imports=imports, body=body)
+    views.write_text(source, encoding="utf-8")
+    where = place(str(views), DEFAULT_KNOWLEDGE, Settings(project_root=str(tmp_path)))
+    assert passes_ast_gate(ast.parse(source), DEFAULT_KNOWLEDGE, where) is streams
+    found = analyse(libcst.parse_module(source), DEFAULT_KNOWLEDGE, where, source).findings()
+    generator_reads_request = streams and "range" not in body
+    assert [f.code for f in found] == (["FCX300"] if generator_reads_request else [])

@@ -97,6 +97,13 @@ def has_candidates(
     pending: List[ast.Call] = []
     functions: Set[str] = set()
     for node in ast.walk(tree):
+        if isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
+            node.value, generator_names
+        ):
+            # ``return (row for row in rows)``, ``body = rows()``: a body that may be
+            # streamed; a generator expression consumed on the spot (``", ".join(...)``)
+            # is not (``Response(gen_exp)`` is caught as a response call below).
+            generator_functions = True
         if isinstance(node, ast.Call):
             last = _last(node.func)
             if last in vocabulary.calls or last in vocabulary.responses:
@@ -134,13 +141,6 @@ def has_candidates(
             if any(_last(base) in vocabulary.thread_bases for base in node.bases):
                 return True
             used.update(_last(base) or "" for base in node.bases)
-        elif isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
-            node.value, generator_names
-        ):
-            # ``return (row for row in rows)`` / ``body = (...)``: a body that may be
-            # streamed; a generator expression consumed on the spot (``", ".join(...)``)
-            # is not (``Response(gen_exp)`` is caught as a response call above).
-            generator_functions = True
     wanted = (
         vocabulary.calls | vocabulary.responses | vocabulary.decorators
         | vocabulary.thread_bases
