@@ -348,18 +348,6 @@ def test_recursive_and_mutually_recursive_helpers() -> None:
     assert [(line, message.split()[0]) for line, _, message in found] == [(len(lines), "FCX100")]
 
 
-def test_a_chain_of_a_thousand_helpers() -> None:
-    """The reach is a breadth-first search over memoised facts, not recursion."""
-    lines = ["import threading", "from flask import request", ""]
-    for i in range(1000):
-        lines += [f"def h{i}():", f"    return h{i + 1}()", ""]
-    lines += ["def h1000():", "    return request.args", ""]
-    lines.append("threading.Thread(target=h0).start()")
-    found = analyse_twice("\n".join(lines) + "\n")
-    assert [(line, message.split()[0]) for line, _, message in found] == [(len(lines), "FCX100")]
-    assert "h999() at line" in found[0][2]
-
-
 def test_mutually_recursive_modules(tmp_path: Path) -> None:
     """Three modules importing each other in a cycle, helpers calling round the ring
     forever, one of them reading ``request``: terminates, finds the read."""
