@@ -109,17 +109,21 @@ def test_results_do_not_depend_on_what_the_process_checked_before() -> None:
     assert sum(1 for found in forward.values() if found) > 100
 
 
+def make_package(root: Path, workers: str) -> Path:
+    """``pkg/`` under ``root`` with an empty ``__init__.py`` and ``workers.py``."""
+    package = root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "workers.py").write_text(workers, "utf-8")
+    return package
+
+
 def test_an_unsaved_edit_is_not_answered_from_the_previous_text(tmp_path: Path) -> None:
     """An editor lints a buffer through stdin while other modules' parsed units are
     cached: those units followed an import back into the previous text of this file.
     Removing the read in the buffer must remove the finding, and the next check of
     the saved text must find it again."""
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("", "utf-8")
-    (package / "workers.py").write_text(
-        "def audit():\n    from .views import label\n    label()\n", "utf-8"
-    )
+    package = make_package(tmp_path, "def audit():\n    from .views import label\n    label()\n")
     saved = (
         "import threading\nfrom flask import request\n\n\n"
         "def label():\n    return request.path\n\n\n"
@@ -144,11 +148,8 @@ def test_saved_files_are_not_unsaved_edits(tmp_path: Path, encoding: str, newlin
     """flake8 hands over the text decoded by the file's coding cookie, newlines
     translated: a CRLF or latin-1 file is the saved file, so the parsed-module cache
     stays (dropping it on every check would re-parse the project for each file)."""
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("", "utf-8")
-    (package / "workers.py").write_text(
-        "from flask import request\n\n\ndef audit():\n    return request.path\n", "utf-8"
+    package = make_package(
+        tmp_path, "from flask import request\n\n\ndef audit():\n    return request.path\n"
     )
     text = (
         "# -*- coding: latin-1 -*-\n" if encoding == "latin-1" else ""

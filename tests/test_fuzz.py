@@ -35,6 +35,7 @@ from expectations import fixture_files
 from flake8_flask_ctx import project as project_module
 from flake8_flask_ctx.check import check_source
 from flake8_flask_ctx.plugin import Plugin
+from test_robustness import WORKER as ROBUSTNESS_WORKER
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_PATHS = fixture_files(FIXTURES)
@@ -298,17 +299,8 @@ def test_random_text(text: str) -> None:
 
 # -- the shapes that break naive recursion --------------------------------------------
 
-WORKER = (
-    "import threading\n"
-    "from flask import request\n"
-    "\n"
-    "\n"
-    "def worker():\n"
-    "    return {expression}\n"
-    "\n"
-    "\n"
-    "threading.Thread(target=worker).start()\n"
-)
+#: The worker module of ``test_robustness`` with its read replaced by ``{expression}``.
+WORKER = ROBUSTNESS_WORKER.replace("return request.args", "return {expression}")
 DEEP = 1000
 DEEP_EXPRESSIONS = {
     "binary operators": " + ".join(["request.args"] * DEEP),
