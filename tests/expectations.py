@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import shlex
+import shutil
 import tokenize
 from collections import Counter
 from dataclasses import dataclass
@@ -78,6 +79,24 @@ def compare(
                 f"message  line {e.line:4d} {e.code}: wanted {e.fragment!r} in {messages[0]!r}"
             )
     return problems
+
+
+def isolated_fixture(path: Path, where: Path) -> Path:
+    """A copy of the single-module fixture ``path`` alone in ``where/<stem>/``, with the
+    shared ``support`` package beside it (some fixtures import it).
+
+    Each single-module fixture models an application of its own, but the fixtures
+    directory is one project to the linter, and project-wide facts (``SERVER_NAME``,
+    an installed Celery task base, a CLI-started worker: SPEC section 3) found in one
+    module apply to all the others.  Checked alone, a fixture sees only its own."""
+    home = where / path.stem
+    home.mkdir(parents=True, exist_ok=True)
+    copy = home / path.name
+    shutil.copy(path, copy)
+    support = path.parent / "support"
+    if support.is_dir() and not (home / "support").exists():
+        shutil.copytree(support, home / "support")
+    return copy
 
 
 def fixture_files(root: Path) -> List[Path]:

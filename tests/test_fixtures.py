@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations import compare, expected_in, fixture_files, options_in
+from expectations import compare, expected_in, fixture_files, isolated_fixture, options_in
 from flake8_flask_ctx.knowledge import Knowledge
 from flake8_flask_ctx.plugin import Plugin
 from flake8_flask_ctx.settings import Settings
@@ -46,7 +46,8 @@ def test_there_are_enough_fixtures() -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_fixture(path: Path) -> None:
+def test_fixture(path: Path, tmp_path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    problems = compare(expected_in(source), run_plugin(source, str(path), options_in(source)))
+    alone = isolated_fixture(path, tmp_path)
+    problems = compare(expected_in(source), run_plugin(source, str(alone), options_in(source)))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)

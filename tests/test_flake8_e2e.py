@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations import MARKER, expected_in, fixture_files, options_in
+from expectations import MARKER, expected_in, fixture_files, isolated_fixture, options_in
 from flake8_runner import flake8
 
 TESTS = Path(__file__).resolve().parent
@@ -48,22 +48,26 @@ def _option_fixtures() -> list[Path]:
 
 
 def test_whole_fixture_tree_in_parallel_matches_markers(tmp_path: Path) -> None:
-    """``-j 2`` over every fixture gives exactly the markers, and equals ``-j 1``."""
+    """``-j 2`` over every fixture gives exactly the markers, and equals ``-j 1``.
+    Each fixture sits in a folder of its own: it models an application of its own
+    (``expectations.isolated_fixture``)."""
     paths = _default_option_fixtures()
-    names = [f"fixtures/{p.name}" for p in paths]
-    parallel = flake8(["--select=FCX", "-j", "2", *names], cwd=TESTS)
-    serial = flake8(["--select=FCX", "-j", "1", *names], cwd=TESTS)
+    shown = {
+        p: isolated_fixture(p, tmp_path).relative_to(tmp_path).as_posix() for p in paths
+    }
+    names = [shown[p] for p in paths]
+    parallel = flake8(["--select=FCX", "-j", "2", *names], cwd=tmp_path)
+    serial = flake8(["--select=FCX", "-j", "1", *names], cwd=tmp_path)
     assert parallel.reports == serial.reports
-    shown = {p: f"fixtures/{p.name}" for p in paths}
     assert parsed(parallel.reports) == expected_reports(paths, shown)
 
 
 @pytest.mark.parametrize("path", _option_fixtures(), ids=lambda p: p.stem)
-def test_fixture_options_on_the_command_line(path: Path) -> None:
+def test_fixture_options_on_the_command_line(path: Path, tmp_path: Path) -> None:
     """Fixtures with ``# options:`` through real flake8's option parsing, with -j 2."""
-    relative = f"fixtures/{path.name}"
+    relative = isolated_fixture(path, tmp_path).relative_to(tmp_path).as_posix()
     options = options_in(path.read_text(encoding="utf-8"))
-    result = flake8(["--select=FCX", "-j", "2", *options, relative, relative], cwd=TESTS)
+    result = flake8(["--select=FCX", "-j", "2", *options, relative, relative], cwd=tmp_path)
     want = expected_reports([path], {path: relative})
     assert sorted(set(parsed(result.reports))) == want
 

@@ -15,7 +15,8 @@ from typing import FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from . import codes
-from .dispatch import DispatchFinder, DispatchSite
+from .dispatch import DispatchFinder
+from .sites import DispatchSite
 from .knowledge import Knowledge, Tier
 from .names import ModuleIndex
 from .project import Project

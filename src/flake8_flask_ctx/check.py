@@ -69,6 +69,9 @@ def check_source(
             module = cst.parse_module(source)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
+        if project is not None:
+            # What the whole project configures (``SERVER_NAME``) changes the tiers.
+            knowledge = project.effective_knowledge(where.name)
         findings = analyse(module, knowledge, where, source, possible_wrappers).findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 

@@ -17,7 +17,7 @@ from typing import Dict, List
 
 import libcst as cst
 
-from .dispatch import DispatchSite
+from .sites import DispatchSite
 from .knowledge import SAFE_WRAPPERS
 from .names import ModuleIndex
 from .resolution import is_name_like

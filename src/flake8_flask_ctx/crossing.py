@@ -21,7 +21,7 @@ from typing import Iterator, List, Optional, Set
 
 import libcst as cst
 
-from .dispatch import DispatchSite
+from .sites import DispatchSite
 from .knowledge import (
     LIFETIME_ATTRIBUTES,
     LIFETIME_CALLS,

@@ -17,21 +17,20 @@ import libcst as cst
 
 from .knowledge import (
     CALL_DISPATCHERS,
-    TASK_DECORATORS,
-    CELERY_TASK_BASES,
     MANY_INVOCATION_METHODS,
-    NOT_TASK_PACKAGES,
     CallDispatcher,
     Forwards,
     Knowledge,
     MethodDispatcher,
     ReceiverType,
-    TaskDecorator,
     ThreadBase,
     Tier,
 )
-from .names import ModuleIndex, root_name, walk
-from .resolution import Resolver, Target, is_name_like
+from .names import ModuleIndex, root_name
+from .resolution import Resolver
+from .project_index import PushedContext
+from .sites import DispatchSite
+from .task_sites import TaskSites
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
@@ -42,31 +41,6 @@ _EVERYTHING = Forwards(rest_from=0, other_keywords=True)
 MAX_WRAPPER_ROUNDS = 5
 #: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
 NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
-
-
-@dataclass(frozen=True)
-class DispatchSite:
-    """``targets`` are handed over here to run ``mechanism`` ("in a ... worker").
-
-    ``carried``: tiers the dispatcher provides (Flask-Threads' app context).
-    ``report_inside``: a task body, which no request ever runs: reported at the read
-    (or the body's call leading to it) instead of at ``report_at``.
-    """
-
-    report_at: cst.CSTNode
-    targets: Tuple[Target, ...]
-    mechanism: str
-    carried: Tiers = NO_TIERS
-    report_inside: bool = False
-    #: The dispatch call and which of its arguments travel with the callable.
-    call: Optional[cst.Call] = None
-    forwards: Forwards = Forwards()
-    #: ``functools.partial`` arguments, ``copy_current_request_context`` wrappers
-    #: and the functions they wrap, and whether one callable runs many times (map).
-    bound_arguments: Tuple[cst.BaseExpression, ...] = ()
-    wrappers: Tuple[cst.CSTNode, ...] = ()
-    wrapped_targets: Tuple[Target, ...] = ()
-    runs_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +107,7 @@ class DispatchFinder:
                 self._add(found, sites, wrappers)
         self._follow_wrappers(sites, wrappers)
         sites.extend(self._decorated_by_wrappers(wrappers))
-        sites.extend(self._task_sites())
+        sites.extend(TaskSites(self.index, self.resolver).sites())
         return sites
 
     #: The functions of this module that dispatch their own parameter (filled by
@@ -201,88 +175,6 @@ class DispatchFinder:
                     target = self.resolver.target(function, self.resolver.label(function))
                     sites.append(DispatchSite(expr, (target,), mechanism, wrapper.carried))
         return sites
-
-    # -- task bodies ----------------------------------------------------------------
-
-    def _task_sites(self) -> List[DispatchSite]:
-        """Functions registered as tasks: they only ever run in a worker."""
-        sites: List[DispatchSite] = []
-        celery_carries: Optional[Tiers] = None
-        for function in self.index.functions:
-            for decorator in function.decorators:
-                task = self._task_decorator(decorator.decorator)
-                if task is None:
-                    continue
-                carried = NO_TIERS
-                mechanism = task.mechanism
-                if task.celery:
-                    if celery_carries is None:
-                        celery_carries = self._celery_base_carries()
-                    carried = celery_carries
-                    if carried:
-                        mechanism += " (its Task base pushes an app context, no request)"
-                target = self.resolver.target(function, self.resolver.label(function))
-                sites.append(
-                    DispatchSite(function, (target,), mechanism, carried, report_inside=True)
-                )
-                break
-        return sites
-
-    def _celery_base_carries(self) -> Tiers:
-        """The Flask docs' pattern: a ``celery.Task`` subclass whose ``__call__`` runs
-        the task inside ``app.app_context()`` gives the app's tasks an app context.
-
-        It is looked for in this module and, with cross-module reach, where the
-        project sets Celery up: the modules this one imports from the project (the
-        ``celery`` receiver's ``extensions.py``) and the top-level package's
-        ``__init__.py`` (where the docs' ``celery_init_app`` lives).
-        """
-        found = celery_base_carries(self.index, self.resolver)
-        unit = self.resolver.unit
-        if found or unit is None or unit.project is None:
-            return found
-        for other in unit.project.setup_modules(unit):
-            found = celery_base_carries(other.index, other.resolver)
-            if found:
-                return found
-        return NO_TIERS
-
-    def _task_decorator(self, expr: cst.BaseExpression) -> Optional[TaskDecorator]:
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if not is_name_like(expr):
-            return None
-        last = _last_name(expr)
-        candidates = [
-            t for t in TASK_DECORATORS
-            if t.method == last or any(n.endswith("." + str(last)) for n in t.qualified_names)
-        ]
-        if not candidates:
-            return None
-        qualified = self.index.qualified_names_any(expr)
-        for task in candidates:
-            if qualified & task.qualified_names:
-                return task
-        if not isinstance(expr, cst.Attribute):
-            return None
-        kind = self.resolver.receiver_kind(expr.value)
-        for task in candidates:
-            if not task.method:
-                continue
-            if isinstance(kind, ReceiverType) and kind.key in task.receivers:
-                return task
-            if kind is None and task.on_unknown_receiver and self._plain_receiver(expr.value):
-                return task
-        return None
-
-    def _plain_receiver(self, expr: cst.BaseExpression) -> bool:
-        """A receiver that may be a task app: any name (``celery`` from the project's
-        ``extensions`` module, ``huey = RedisHuey()``...) except one imported from a
-        library whose ``.task`` is not a worker task (``invoke``, ``pytest.mark``)."""
-        if not isinstance(expr, (cst.Name, cst.Attribute)):
-            return False
-        qualified = self.index.qualified_names_any(expr)
-        return not any(name.split(".")[0] in NOT_TASK_PACKAGES for name in qualified)
 
     # -- library dispatchers --------------------------------------------------------
 
@@ -361,9 +253,22 @@ class DispatchFinder:
             argument = argument_at(call, dispatcher.position, dispatcher.keyword)
             if argument is None:
                 return None
+            pushed = self._queue_context(dispatcher.queue)
+            if pushed is not None:
+                carried = carried | pushed.always
+                mechanism += f" ({pushed.name} pushes an app context, not a request)"
             many = dispatcher.method in MANY_INVOCATION_METHODS
             return Handoff(argument, mechanism, carried, call, dispatcher.forwards, many)
         return None
+
+    def _queue_context(self, queue: str) -> Optional[PushedContext]:
+        """What the project pushes around every job of ``queue`` (its middleware, job
+        class, or the Flask CLI command that starts its workers), if anything."""
+        unit = self.resolver.unit
+        if not queue or unit is None or unit.project is None:
+            return None
+        pushed = unit.project.facts(unit.name).queue_contexts.get(queue)
+        return pushed if pushed is not None and pushed.always else None
 
     def _thread_subclass(
         self, call: cst.Call, thread_class: cst.ClassDef, base: ThreadBase
@@ -522,40 +427,6 @@ class DispatchFinder:
             )
             return wrappers[method], 0 if unbound else 1
         return None
-
-
-def celery_base_carries(index: ModuleIndex, resolver: Resolver) -> Tiers:
-    """Tiers a Flask-aware Celery ``Task`` base class of this module pushes: one whose
-    ``__call__`` enters ``app.app_context()`` (or ``test_request_context()``)."""
-    for cls in index.classes:
-        if not any(_is_celery_task_base(index, b.value) for b in cls.bases):
-            continue
-        call = resolver.find_method(cls, "__call__")
-        if call is None:
-            continue
-        methods = {
-            node.attr.value for node in walk(call.body) if isinstance(node, cst.Attribute)
-        }
-        if "test_request_context" in methods:
-            return frozenset({Tier.APP, Tier.REQUEST})
-        if "app_context" in methods:
-            return frozenset({Tier.APP})
-    return NO_TIERS
-
-
-def _is_celery_task_base(index: ModuleIndex, base: cst.BaseExpression, depth: int = 0) -> bool:
-    """``celery.Task``, ``Task`` imported from celery, ``celery_app.Task``, or a name
-    bound to one of those (``TaskBase = celery.Task``)."""
-    if not is_name_like(base) or depth > 3:
-        return False
-    if index.qualified_names_any(base) & CELERY_TASK_BASES:
-        return True
-    if not isinstance(base, cst.Name):
-        return isinstance(base, cst.Attribute) and base.attr.value == "Task"
-    return any(
-        isinstance(value, cst.BaseExpression) and _is_celery_task_base(index, value, depth + 1)
-        for value in index.bindings(base)
-    )
 
 
 def argument_at(

@@ -34,7 +34,8 @@ from .check import (
     RECURSION_LIMIT, Placement, _recursion_limit, analyse, check_source, place,
 )
 from .crossing import CrossingFinder
-from .dispatch import DispatchFinder, DispatchSite
+from .dispatch import DispatchFinder
+from .sites import DispatchSite
 from .knowledge import (
     FIXABLE_EXECUTOR_KEYS,
     ReceiverType,

@@ -13,8 +13,8 @@ spelling that resolves to the same object is listed and mapped to one canonical 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 from .settings import Settings
 
@@ -414,6 +414,9 @@ class MethodDispatcher:
     mechanism: str = "in a {label} worker"
     needs_start: bool = False
     forwards: Forwards = _REST_1
+    #: The task queue whose worker runs it (a key of ``QUEUE_LABELS``), if any: the
+    #: project may push a context around that queue's jobs (``project_index.py``).
+    queue: str = ""
 
 
 _POOL_ARGS = Forwards(containers=((1, "args"), (2, "kwds")))
@@ -444,13 +447,14 @@ METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("add_job", _names("scheduler"), 0, "func", True,
                      "as an APScheduler job",
                      forwards=Forwards(containers=((2, "args"), (3, "kwargs")))),
-    MethodDispatcher("enqueue", _names("rq-queue"), 0, "f", True, "in an RQ worker"),
+    MethodDispatcher("enqueue", _names("rq-queue"), 0, "f", True, "in an RQ worker",
+                     queue="rq"),
     MethodDispatcher("enqueue_call", _names("rq-queue"), 0, "func", True, "in an RQ worker",
-                     forwards=Forwards(containers=((1, "args"), (2, "kwargs")))),
+                     queue="rq", forwards=Forwards(containers=((1, "args"), (2, "kwargs")))),
     MethodDispatcher("enqueue_at", _names("rq-queue"), 1, "f", True, "in an RQ worker",
-                     forwards=_REST_2),
+                     queue="rq", forwards=_REST_2),
     MethodDispatcher("enqueue_in", _names("rq-queue"), 1, "f", True, "in an RQ worker",
-                     forwards=_REST_2),
+                     queue="rq", forwards=_REST_2),
     MethodDispatcher("spawn", _names("gevent-pool", "eventlet-pool"), 0, "func", False),
     MethodDispatcher("spawn_n", _names("eventlet-pool"), 0, "func", False),
     MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
@@ -465,30 +469,37 @@ class TaskDecorator:
 
     Matched by qualified name (``celery.shared_task``) or as ``<receiver>.<method>``
     on receivers of ``receivers`` (or of unknown type when ``on_unknown_receiver``).
+    ``library``: the task queue (a key of ``QUEUE_LABELS``); empty when the receiver
+    says which (``@celery.task`` and ``@huey.task`` share the method name).
     """
 
-    mechanism: str
+    kind: str
+    library: str = ""
     qualified_names: frozenset[str] = frozenset()
     method: str = ""
     receivers: frozenset[str] = frozenset()
     on_unknown_receiver: bool = False
-    #: Celery tasks get an app context from a ``FlaskTask`` base (see CELERY_TASK_BASES).
-    celery: bool = False
 
 
 TASK_DECORATORS: Tuple[TaskDecorator, ...] = (
-    TaskDecorator("as a Celery task in a worker", _names("celery.shared_task"), celery=True),
-    TaskDecorator("as a task in a worker", method="task",
-                  receivers=_names("celery", "huey"), on_unknown_receiver=True, celery=True),
-    TaskDecorator("as a huey task in a worker", method="periodic_task",
-                  receivers=_names("huey"), on_unknown_receiver=True),
-    TaskDecorator("as a huey task in a worker", method="db_task", receivers=_names("huey")),
-    TaskDecorator("as a dramatiq actor in a worker",
-                  _names("dramatiq.actor", "dramatiq.actor.actor")),
-    TaskDecorator("as an RQ job in a worker", _names("rq.decorators.job", "rq.job")),
-    TaskDecorator("as an APScheduler job", method="scheduled_job",
-                  receivers=_names("scheduler"), on_unknown_receiver=True),
+    TaskDecorator("task", "celery", _names("celery.shared_task")),
+    TaskDecorator("task", method="task", receivers=_names("celery", "huey"),
+                  on_unknown_receiver=True),
+    TaskDecorator("periodic task", method="periodic_task", receivers=_names("celery", "huey"),
+                  on_unknown_receiver=True),
+    TaskDecorator("task", "huey", method="db_task", receivers=_names("huey")),
+    TaskDecorator("actor", "dramatiq", _names("dramatiq.actor", "dramatiq.actor.actor")),
+    TaskDecorator("job", "rq", _names("rq.decorators.job", "rq.job")),
+    TaskDecorator("job", "apscheduler", method="scheduled_job", receivers=_names("scheduler"),
+                  on_unknown_receiver=True),
 )
+
+#: Task queues by key (``TaskDecorator.library``, ``MethodDispatcher.queue``, receiver
+#: type keys that are task apps), with the article and name messages use.
+QUEUE_LABELS: Mapping[str, str] = {
+    "celery": "a Celery", "huey": "a huey", "dramatiq": "a dramatiq", "rq": "an RQ",
+    "apscheduler": "an APScheduler", "": "a",
+}
 
 #: Libraries whose ``.task`` decorator registers something that is not a worker task.
 NOT_TASK_PACKAGES = frozenset({"pytest", "invoke", "fabric", "nox", "doit", "luigi"})
@@ -645,6 +656,19 @@ class Knowledge:
             if name.startswith(prefix) and "." not in name[len(prefix):]
         )
 
+    def with_server_name(self) -> "Knowledge":
+        """The same knowledge for an app that sets ``SERVER_NAME``: ``url_for`` then
+        needs only an application context (SPEC section 1).  Memoised, so the units
+        cached per knowledge are shared by every file of the project."""
+        if self.context_locals.get("flask.url_for") is Tier.APP:
+            return self
+        cached = _SERVER_NAME_VARIANTS.get(id(self))
+        if cached is None or cached[0] is not self:
+            locals_ = dict(self.context_locals)
+            locals_["flask.url_for"] = Tier.APP
+            cached = _SERVER_NAME_VARIANTS[id(self)] = (self, replace(self, context_locals=locals_))
+        return cached[1]
+
     @classmethod
     def build(cls, settings: Settings) -> "Knowledge":
         locals_ = dict(CONTEXT_LOCALS)
@@ -693,4 +717,5 @@ class Knowledge:
         )
 
 
+_SERVER_NAME_VARIANTS: Dict[int, Tuple[Knowledge, Knowledge]] = {}
 DEFAULT_KNOWLEDGE = Knowledge.build(Settings())

@@ -20,11 +20,12 @@ import sys
 import sysconfig
 import tokenize
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .knowledge import Knowledge
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .project_index import ProjectFacts
     from .units import ModuleUnit, Symbol
 
 #: Words a module's text must contain for a lookup to parse it (``None``: any module).
@@ -172,6 +173,67 @@ class Project:
         self._pinned: Dict[Path, ModuleUnit] = {}
         self._unsaved_text_seen = False
         self._mentions: Dict[Tuple[str, ...], bool] = {}
+        self._facts: Dict[Tuple[str, ...], ProjectFacts] = {}
+        self._effective: Dict[Tuple[str, ...], Knowledge] = {}
+
+    def facts(self, module: Optional[str] = None) -> ProjectFacts:
+        """Project-wide facts (``project_index.py``) for ``module`` (dotted name): the
+        task bases, CLI-started workers and ``SERVER_NAME`` of its application -- its
+        top-level package and the top-level modules beside it (``config.py``,
+        ``wsgi.py``, ``celery_worker.py``), wherever in them they are.  Other top-level
+        packages (``tests``, another app of a monorepo) are not its application.
+        Built on first use, once per application."""
+        scope = self._scope(module)
+        found = self._facts.get(scope)
+        if found is None:
+            from .project_index import index_project
+
+            found = self._facts[scope] = index_project(self._modules(scope))
+        return found
+
+    def effective_knowledge(self, module: Optional[str] = None) -> Knowledge:
+        """The knowledge with what the application's configuration changes:
+        ``SERVER_NAME`` set anywhere in it makes ``url_for`` need only an app context
+        (SPEC section 3)."""
+        scope = self._scope(module)
+        found = self._effective.get(scope)
+        if found is None:
+            found = self.knowledge
+            if self.facts(module).server_name is not None:
+                found = found.with_server_name()
+            self._effective[scope] = found
+        return found
+
+    def _scope(self, module: Optional[str]) -> Tuple[str, ...]:
+        """The top-level names of ``module``'s application (see ``facts``)."""
+        names = self.top_level_names()
+        top = module.split(".")[0] if module else None
+        located = self.file_of(top) if top else None
+        if located is None:
+            return tuple(sorted(names))
+        path, root = located
+        beside = sorted(
+            name for name in names if (root / f"{name}.py").is_file()
+        )
+        if path.name == "__init__.py" and top:
+            return tuple(sorted({top, *beside}))
+        return tuple(beside)
+
+    def _modules(self, scope: Sequence[str]) -> Iterator[Tuple[Path, str, Optional[str]]]:
+        """Every module of the top-level names ``scope`` (at most ``MAX_SCANNED_FILES``):
+        path, display name and dotted name."""
+        count = 0
+        for name in scope:
+            for root in self.roots:
+                files = _python_files(root, name)
+                for path in files:
+                    count += 1
+                    if count > MAX_SCANNED_FILES:
+                        return
+                    module, _ = self.module_name(path)
+                    yield path, self.display(path, root), module
+                if files:
+                    break  # the first root that has it is where imports find it
 
     def pin(self, path: Path, unit: ModuleUnit, text: str) -> None:
         """Make ``unit`` (built from ``text``) the module at ``path`` for this check.
@@ -187,6 +249,8 @@ class Project:
             units = sys.modules.get(f"{__package__}.units")
             if units is not None:
                 getattr(units, "_UNITS").clear()
+            self._facts.clear()
+            self._effective.clear()
         self._unsaved_text_seen = differs
         self._pinned = {real: unit}
 
@@ -296,27 +360,6 @@ class Project:
             unit = self.unit_for(".".join(parts[:cut]), words, name)
             return unit.lookup(parts[cut:], hops, words) if unit is not None else None
         return None
-
-    def setup_modules(self, unit: ModuleUnit) -> List[ModuleUnit]:
-        """Where a project sets up what its modules use: the project modules ``unit``
-        imports (``from .extensions import celery``) and its top-level package's
-        ``__init__.py``.  A bounded, cheap set: no whole-project scan."""
-        import libcst as cst
-
-        names: List[str] = []
-        for identifier in sorted(unit.resolver.project_names()):
-            node = unit.top_level().get(identifier)
-            target = unit._imported_name(node) if isinstance(node, cst.ImportAlias) else None
-            if target:
-                names.extend([target, target.rpartition(".")[0]])
-        if unit.name:
-            names.append(unit.name.split(".")[0])
-        found: List[ModuleUnit] = []
-        for name in names:
-            other = self.unit_for(name) if name else None
-            if other is not None and other is not unit and other not in found:
-                found.append(other)
-        return found
 
     def display(self, path: Path, root: Path) -> str:
         try:

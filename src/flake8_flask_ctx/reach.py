@@ -82,6 +82,9 @@ class Read(_Located):
     fake: Optional[cst.With] = None
     #: ``g.x = ...`` / ``setattr(g, ...)``: the code fills the proxy's object.
     store: bool = False
+    #: Parameters of the function that must be true for the read to run
+    #: (``if emit_flash: flash(...)``): not reached when a caller passes a falsy literal.
+    needs_true: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class Edge(_Located):
     index: ModuleIndex = field(compare=False)
     guarded: Tiers = frozenset()
     fake: Optional[cst.With] = None
+    #: As ``Read.needs_true``: the call runs only when these parameters are true.
+    needs_true: FrozenSet[str] = frozenset()
+    #: Parameters of the callee this call sets to a falsy literal (``False``, ``None``,
+    #: ``0``, ``""``, empty containers), passed or left at such a default.
+    falsy: FrozenSet[str] = frozenset()
 
 
 @dataclass
@@ -129,23 +137,26 @@ class Reach:
         """First read of each tier reachable from ``roots`` (``carried``: tiers the
         dispatcher itself provides), with the call chain that leads to it."""
         found: Dict[Tier, Reached] = {}
-        queue: Deque[Tuple[Target, Target, Tiers, Chain]] = deque(
-            (root, root, carried, ()) for root in roots
+        no_params: FrozenSet[str] = frozenset()
+        queue: Deque[Tuple[Target, Target, Tiers, Chain, FrozenSet[str]]] = deque(
+            (root, root, carried, (), no_params) for root in roots
         )
-        seen: Set[Tuple[CallableNode, Tiers]] = set()
+        seen: Set[Tuple[CallableNode, Tiers, FrozenSet[str]]] = set()
         while queue and len(found) < len(Tier):
-            root, target, guarded, chain = queue.popleft()
-            if (target.node, guarded) in seen:
+            root, target, guarded, chain, falsy = queue.popleft()
+            if (target.node, guarded, falsy) in seen:
                 continue
-            seen.add((target.node, guarded))
+            seen.add((target.node, guarded, falsy))
             facts, unit = self.facts(target), self.unit_of(target)
             for read in facts.reads:
-                if read.tier in guarded or read.tier in read.guarded:
+                if read.tier in guarded or read.tier in read.guarded or read.needs_true & falsy:
                     continue
                 found.setdefault(read.tier, Reached(root, read, chain, unit))
             for edge in facts.edges:
+                if edge.needs_true & falsy:
+                    continue  # the call sits under ``if notify:`` and notify is False here
                 step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
-                queue.append((root, edge.target, guarded | edge.guarded, step))
+                queue.append((root, edge.target, guarded | edge.guarded, step, edge.falsy))
         return found
 
     def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
@@ -257,7 +268,9 @@ class BodyScanner:
         self.reads: List[Read] = []
         self.edges: List[Edge] = []
         self.closures: List[Tuple[cst.Name, str]] = []
-        self._stack: List[Tuple[cst.CSTNode, Tiers, bool, Optional[cst.With]]] = []
+        self._stack: List[
+            Tuple[cst.CSTNode, Tiers, bool, Optional[cst.With], FrozenSet[str]]
+        ] = []
         #: The innermost ``with ....test_request_context():`` around the node being
         #: visited (FCX420), inherited by everything pushed while visiting it.
         self._fake: Optional[cst.With] = None
@@ -265,6 +278,12 @@ class BodyScanner:
         #: for the guard of every left operand, which contains all the earlier ones --
         #: quadratic without the memo (1,000 operands took half a minute).
         self._guards: Dict[Tuple[cst.CSTNode, bool], Tiers] = {}
+        #: Parameters the node being visited needs to be true (``if notify:``),
+        #: inherited like ``_fake``; only tracked for the function's own parameters.
+        self._needs_true: FrozenSet[str] = frozenset()
+        self._parameter_names: FrozenSet[str] = frozenset(
+            p.name.value for p in _parameters(function.params)
+        ) if isinstance(function, (cst.FunctionDef, cst.Lambda)) else frozenset()
 
     def scan(self) -> Facts:
         node = self.function
@@ -278,7 +297,7 @@ class BodyScanner:
         else:
             self._push(node.body, NO_TIERS)
         while self._stack:
-            current, guarded, truth, self._fake = self._stack.pop()
+            current, guarded, truth, self._fake, self._needs_true = self._stack.pop()
             self._visit(current, guarded, truth)
         order = self.index.order
         self.reads.sort(key=lambda read: order(read.node))
@@ -287,7 +306,7 @@ class BodyScanner:
 
     def _push(self, node: Optional[cst.CSTNode], guarded: Tiers, truth: bool = False) -> None:
         if node is not None:
-            self._stack.append((node, guarded, truth, self._fake))
+            self._stack.append((node, guarded, truth, self._fake, self._needs_true))
 
     def _visit(self, node: cst.CSTNode, guarded: Tiers, truth: bool) -> None:
         if isinstance(node, (cst.Name, cst.Attribute)):
@@ -314,7 +333,7 @@ class BodyScanner:
             self._visit_conditional(node, guarded)
         elif isinstance(node, cst.While):
             self._push(node.test, guarded, True)
-            self._push(node.body, guarded | self._guard(node.test))
+            self._push_under(node.test, True, node.body, guarded | self._guard(node.test))
             self._push(node.orelse, guarded)
         elif isinstance(node, cst.BooleanOperation):
             self._visit_boolean(node, guarded, truth)
@@ -384,6 +403,7 @@ class BodyScanner:
                 guarded,
                 self._fake,
                 self._is_store(node),
+                self._needs_true,
             )
         )
 
@@ -421,10 +441,16 @@ class BodyScanner:
         return False
 
     def _edge(self, reference: cst.BaseExpression, at: cst.CSTNode, guarded: Tiers) -> None:
+        call = self.index.parent(reference)
+        called = isinstance(call, cst.Call) and call.func is reference
         for target in self.reach.callees_of(reference):
             if target.node is not self.function:
+                falsy = (
+                    falsy_parameters(call, target.node, isinstance(reference, cst.Attribute))
+                    if called and isinstance(call, cst.Call) else frozenset()
+                )
                 self.edges.append(
-                    Edge(target, at, self.index, guarded, self._fake)
+                    Edge(target, at, self.index, guarded, self._fake, self._needs_true, falsy)
                 )
 
     def _read_text(self, node: cst.BaseExpression) -> str:
@@ -441,15 +467,48 @@ class BodyScanner:
 
     def _visit_conditional(self, node: Union[cst.If, cst.IfExp], guarded: Tiers) -> None:
         self._push(node.test, guarded, True)
-        self._push(node.body, guarded | self._guard(node.test))
-        self._push(node.orelse, guarded | self._negated_guard(node.test))
+        self._push_under(node.test, True, node.body, guarded | self._guard(node.test))
+        self._push_under(node.test, False, node.orelse, guarded | self._negated_guard(node.test))
 
     def _visit_boolean(self, node: cst.BooleanOperation, guarded: Tiers, truth: bool) -> None:
         self._push(node.left, guarded, True)
         if isinstance(node.operator, cst.And):
-            self._push(node.right, guarded | self._guard(node.left), truth)
+            self._push_under(node.left, True, node.right, guarded | self._guard(node.left), truth)
         else:
-            self._push(node.right, guarded | self._negated_guard(node.left), truth)
+            right = guarded | self._negated_guard(node.left)
+            self._push_under(node.left, False, node.right, right, truth)
+
+    def _push_under(
+        self,
+        test: cst.BaseExpression,
+        outcome: bool,
+        node: Optional[cst.CSTNode],
+        guarded: Tiers,
+        truth: bool = False,
+    ) -> None:
+        """Push ``node``, which runs only when ``test`` is ``outcome``: it also needs
+        the parameters that outcome implies true (``if notify:`` -> ``notify``)."""
+        outer = self._needs_true
+        self._needs_true = outer | self._true_parameters(test, outcome)
+        self._push(node, guarded, truth)
+        self._needs_true = outer
+
+    def _true_parameters(self, test: cst.BaseExpression, outcome: bool) -> FrozenSet[str]:
+        """The function's parameters that are true whenever ``test`` is ``outcome``."""
+        if not self._parameter_names:
+            return frozenset()
+        if isinstance(test, cst.Name):
+            return frozenset({test.value}) & self._parameter_names if outcome else frozenset()
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self._true_parameters(test.expression, not outcome)
+        if isinstance(test, cst.Call) and _is_bool_call(test):
+            return self._true_parameters(test.args[0].value, outcome)
+        if isinstance(test, cst.BooleanOperation):
+            left = self._true_parameters(test.left, outcome)
+            right = self._true_parameters(test.right, outcome)
+            both = isinstance(test.operator, cst.And) == outcome
+            return left | right if both else left & right
+        return frozenset()
 
     def _visit_with(self, node: cst.With, guarded: Tiers) -> None:
         pushed: Set[Tier] = set()
@@ -469,6 +528,7 @@ class BodyScanner:
     def _visit_block(self, statements: Sequence[cst.BaseStatement], guarded: Tiers) -> None:
         """Statements in order; ``if not has_request_context(): return`` guards the rest."""
         current = guarded
+        outer = self._needs_true
         for statement in statements:
             self._push(statement, current)
             if (
@@ -477,6 +537,8 @@ class BodyScanner:
                 and _always_exits(statement.body)
             ):
                 current = current | self._negated_guard(statement.test)
+                self._needs_true |= self._true_parameters(statement.test, False)
+        self._needs_true = outer
 
     def _guard(self, test: cst.BaseExpression) -> Tiers:
         """Tiers that are bound whenever ``test`` is true."""
@@ -567,3 +629,48 @@ def _always_exits(body: cst.BaseSuite) -> bool:
             and isinstance(last.body[-1], exits)
         )
     return False
+
+
+#: Literals that are false: ``emit_flash=False``, ``notify=None``, ``retries=0``...
+_FALSY_NAMES = frozenset({"False", "None"})
+
+
+def _is_falsy_literal(value: Optional[cst.BaseExpression]) -> bool:
+    if isinstance(value, cst.Name):
+        return value.value in _FALSY_NAMES
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return value.value.replace("_", "").strip("0.") == ""
+    if isinstance(value, cst.SimpleString):
+        return len(value.evaluated_value or "") == 0
+    if isinstance(value, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
+        return not value.elements
+    return False
+
+
+def falsy_parameters(call: cst.Call, callee: cst.CSTNode, bound: bool) -> FrozenSet[str]:
+    """The callee's parameters that ``call`` sets to a falsy literal: passed one, or
+    left at a falsy literal default (unknown when ``*args``/``**kwargs`` are passed).
+    ``bound``: ``obj.method(...)``, whose first parameter is ``self``."""
+    if not isinstance(callee, (cst.FunctionDef, cst.Lambda)):
+        return frozenset()
+    positional = list(callee.params.posonly_params) + list(callee.params.params)
+    if bound and positional and positional[0].name.value in ("self", "cls"):
+        positional = positional[1:]
+    passed: Dict[str, cst.BaseExpression] = {}
+    spread = False
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            spread = True
+        elif arg.keyword is not None:
+            passed[arg.keyword.value] = arg.value
+        elif not spread and position < len(positional):
+            passed[positional[position].name.value] = arg.value
+    found: Set[str] = set()
+    for param in _parameters(callee.params):
+        name = param.name.value
+        value = passed.get(name)
+        if value is None and not spread:
+            value = param.default
+        if _is_falsy_literal(value):
+            found.add(name)
+    return frozenset(found)

@@ -14,7 +14,8 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from .dispatch import DispatchSite, argument_at
+from .dispatch import argument_at
+from .sites import DispatchSite
 from .knowledge import (
     RESPONSE_CLASS_ATTRIBUTE,
     RESPONSE_CLASSES,

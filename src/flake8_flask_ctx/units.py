@@ -243,7 +243,8 @@ def _load(project: Project, path: Path, root: Path, module: str) -> Optional[Mod
         stat = path.stat()
     except OSError:
         return None
-    key = (str(path), stat.st_size, stat.st_mtime_ns, id(project.knowledge))
+    knowledge = project.effective_knowledge(module)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, id(knowledge))
     if key in _UNITS:
         _UNITS.move_to_end(key)
         unit = _UNITS[key]
@@ -257,7 +258,7 @@ def _load(project: Project, path: Path, root: Path, module: str) -> Optional[Mod
         except (cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError, RecursionError):
             tree = None
         if tree is not None:
-            index = ModuleIndex(tree, project.knowledge)
+            index = ModuleIndex(tree, knowledge)
             unit = ModuleUnit(
                 project, index, module, project.display(path, root),
                 is_package=path.name == "__init__.py",

@@ -23,7 +23,13 @@ How routes are driven (the conventions of tests/FIXTURES.md):
 * after each request (and after the import) the drainers of task queues start their
   workers and everything the request started is waited for;
 * after the last route, every task body (Celery task, dramatiq actor, huey task) that no
-  route queued is queued once, with the fixture's ``RUNTIME_TASK_ARGS``, and waited for.
+  route queued is queued once, with the fixture's ``RUNTIME_TASK_ARGS``, and waited for;
+* last, each ``flask`` command the fixture lists in ``RUNTIME_CLI`` (e.g. ``[["rq",
+  "worker"]]``: a queue worker started from the app's CLI, which runs its jobs inside the
+  command's app context) is invoked on the driver thread with the first app's
+  ``test_cli_runner()``; the jobs it performs record themselves, the command's own
+  exception (or non-zero exit) is an observation.  RQ jobs then wait for that command
+  instead of being drained by the harness's worker after each request.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from runtime import kinds
 from runtime.probes import (
+    CLI_COMMANDS,
     FixtureConventionError,
     Observation,
     Probes,
@@ -275,6 +282,55 @@ def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) 
     probes.recorder.route = ""
 
 
+def cli_commands(module: ModuleType) -> List[List[str]]:
+    """The fixture's ``RUNTIME_CLI``: a list of ``flask`` commands, each a list of strings."""
+    declared = getattr(module, CLI_COMMANDS, None)
+    if declared is None:
+        return []
+    valid = isinstance(declared, (list, tuple)) and all(
+        isinstance(command, (list, tuple)) and command and all(isinstance(a, str) for a in command)
+        for command in declared
+    )
+    if not valid:
+        raise FixtureConventionError(
+            f"{CLI_COMMANDS} must be a list of argument lists, e.g. [['rq', 'worker']], "
+            f"not {declared!r}"
+        )
+    return [list(command) for command in declared]
+
+
+def run_cli_commands(app: Any, commands: List[List[str]], probes: Probes) -> None:
+    """Invoke each command as ``flask ARGS...`` would, then wait for what it started.
+
+    On the driver thread, like the real command in its own process; a worker it runs
+    performs its jobs here, each recording its own failure (RQ catches it).  What the
+    command itself raised, or a non-zero exit (a usage error), is an observation.
+    """
+    runner = app.test_cli_runner()
+    for command in commands:
+        source = "flask " + " ".join(command)
+        probes.recorder.route = source
+        result = runner.invoke(args=command)
+        exc = result.exception
+        if exc is not None and not isinstance(exc, SystemExit):
+            probes.recorder.exception(exc, source)
+        elif result.exit_code:
+            output = result.output.strip().splitlines()
+            probes.recorder.observations.append(
+                Observation(
+                    kind=kinds.OTHER,
+                    source=source,
+                    callable="",
+                    thread=threading.current_thread().name,
+                    exc_type=f"exit code {result.exit_code}",
+                    message=output[-1] if output else "the command failed",
+                    route=source,
+                )
+            )
+        wait_for_work(probes, ROUTE_WAIT)
+    probes.recorder.route = ""
+
+
 def run_child(fixture: Path, out: Path) -> None:
     """Everything that happens inside the fixture's interpreter."""
     started = time.monotonic()
@@ -290,6 +346,8 @@ def run_child(fixture: Path, out: Path) -> None:
                 module = import_fixture(fixture)
             except Exception as exc:
                 probes.recorder.exception(exc, kinds.SOURCE_IMPORT)
+            commands = cli_commands(module) if module is not None else []
+            probes.cli_workers = bool(commands)
             wait_for_work(probes, ROUTE_WAIT)
             probes.recorder.route = ""
             if module is not None:
@@ -305,6 +363,8 @@ def run_child(fixture: Path, out: Path) -> None:
                 probes.run_task_bodies(module)
                 wait_for_work(probes, ROUTE_WAIT)
                 probes.recorder.route = ""
+                if apps and commands:
+                    run_cli_commands(apps[0], commands, probes)
         except FixtureConventionError as exc:
             result["error"] = f"fixture convention: {exc}"
         except Exception:

@@ -111,6 +111,11 @@ TASK_ARGS = "RUNTIME_TASK_ARGS"
 """Module-level dict a fixture may define: task name -> ``(args, kwargs)`` for the one run
 the harness gives each task body that no route dispatched (see tests/FIXTURES.md)."""
 
+CLI_COMMANDS = "RUNTIME_CLI"
+"""Module-level list a fixture may define: ``flask`` commands (argument lists, e.g.
+``[["rq", "worker"]]``) the harness invokes after the routes, as a deployment runs its queue
+workers; queues those commands work are then not drained by the harness's own workers."""
+
 
 class FixtureConventionError(Exception):
     """The fixture breaks a convention of tests/FIXTURES.md the harness cannot work around
@@ -623,6 +628,9 @@ class Probes:
         """Run on the driver after each request: start the workers of queued jobs."""
         self.task_runners: List[TaskRunner] = []
         """Run once after every route: run the task bodies no route dispatched."""
+        self.cli_workers = False
+        """True when the fixture runs its own queue workers from ``flask`` commands
+        (:data:`CLI_COMMANDS`): drainers of those queues (RQ) leave the jobs waiting."""
 
     # -- helpers used by the hooks -----------------------------------------------------------
     def _driver_blocks(self, why: str) -> None:

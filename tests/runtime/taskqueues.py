@@ -16,7 +16,10 @@ interpreter, which has neither context either (new threads start with empty cont
   scripts need); after the request RQ's scheduler moves ``enqueue_at``/``enqueue_in`` jobs
   (scheduled "now" instead of later) and a burst ``SimpleWorker`` (timer-based death
   penalty and no signal handlers, so it can run in a thread) performs every job.  The job
-  function is imported by name, exactly as a real worker does.
+  function is imported by name, exactly as a real worker does.  Every worker the fixture
+  builds itself talks to the same server; a fixture that declares ``RUNTIME_CLI`` runs its
+  own worker from a ``flask`` command (see :mod:`runtime.harness`), so the harness's worker
+  leaves the jobs waiting in the queue for it, as production does.
 * **dramatiq** -- the global broker defaults to a ``StubBroker``; a middleware added to
   every broker holds each message at the gate of the request that sent it, records the
   actor's exception, and turns retries off (the first failure is the one that matters).
@@ -154,7 +157,9 @@ def install_rq(probes: "Probes", rq: Any) -> None:
     scheduler_class: Any = import_module("rq.scheduler").RQScheduler
     registry_class: Any = import_module("rq.registry").ScheduledJobRegistry
     timer_death_penalty: Any = import_module("rq.timeouts").TimerDeathPenalty
-    simple_worker: Any = import_module("rq.worker").SimpleWorker
+    worker_module: Any = import_module("rq.worker")
+    simple_worker: Any = worker_module.SimpleWorker
+    base_worker: Any = worker_module.BaseWorker
 
     queue_class: Any = rq.Queue
     server = fakeredis.FakeRedis()
@@ -171,6 +176,14 @@ def install_rq(probes: "Probes", rq: Any) -> None:
         bound.arguments["is_async"] = True  # is_async=False would run the job in the view
         original_init(*bound.args, **bound.kwargs)
         queues.setdefault(queue.name, queue)
+
+    original_worker_init = base_worker.__init__
+    worker_signature = inspect.signature(original_worker_init)
+
+    def worker_init(worker: Any, *args: Any, **kwargs: Any) -> None:
+        bound = worker_signature.bind(worker, *args, **kwargs)
+        bound.arguments["connection"] = server  # the fixture's own worker (a CLI command)
+        original_worker_init(*bound.args, **bound.kwargs)
 
     original_schedule = queue_class.schedule_job
 
@@ -210,12 +223,15 @@ def install_rq(probes: "Probes", rq: Any) -> None:
         )
 
     def drain() -> None:
+        if probes.cli_workers:  # the fixture's flask command works the queues
+            return
         if queues and not worker_running.is_set() and has_jobs():
             worker_running.set()
             probes.start_worker_thread(work, source, "rq-worker")
 
     patch(queue_class, "__init__", __init__)
     patch(queue_class, "schedule_job", schedule_job)
+    patch(base_worker, "__init__", worker_init)
     patch(job_class, "perform", perform)
     probes.add_drainer(drain)
 
