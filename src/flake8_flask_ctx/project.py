@@ -175,6 +175,7 @@ class Project:
         self._mentions: Dict[Tuple[str, ...], bool] = {}
         self._facts: Dict[Tuple[str, ...], ProjectFacts] = {}
         self._effective: Dict[Tuple[str, ...], Knowledge] = {}
+        self._scopes: Dict[str, Tuple[str, ...]] = {}
 
     def facts(self, module: Optional[str] = None) -> ProjectFacts:
         """Project-wide facts (``project_index.py``) for ``module`` (dotted name): the
@@ -206,18 +207,21 @@ class Project:
 
     def _scope(self, module: Optional[str]) -> Tuple[str, ...]:
         """The top-level names of ``module``'s application (see ``facts``)."""
-        names = self.top_level_names()
-        top = module.split(".")[0] if module else None
-        located = self.file_of(top) if top else None
-        if located is None:
-            return tuple(sorted(names))
-        path, root = located
-        beside = sorted(
-            name for name in names if (root / f"{name}.py").is_file()
-        )
-        if path.name == "__init__.py" and top:
-            return tuple(sorted({top, *beside}))
-        return tuple(beside)
+        top = module.split(".")[0] if module else ""
+        found = self._scopes.get(top)
+        if found is None:
+            names = self.top_level_names()
+            located = self.file_of(top) if top else None
+            if located is None:
+                found = tuple(sorted(names))
+            else:
+                path, root = located
+                beside = {name for name in names if (root / f"{name}.py").is_file()}
+                if path.name == "__init__.py":
+                    beside.add(top)
+                found = tuple(sorted(beside))
+            self._scopes[top] = found
+        return found
 
     def _modules(self, scope: Sequence[str]) -> Iterator[Tuple[Path, str, Optional[str]]]:
         """Every module of the top-level names ``scope`` (at most ``MAX_SCANNED_FILES``):
