@@ -306,10 +306,13 @@ def test_engine_applies_a_base_installed_in_an_unimported_module(tmp_path: Path)
     assert codes(tmp_path, files, "app/tasks.py") == [(13, "FCX100")]
 
 
-def test_message_names_celery_for_a_periodic_task_of_a_project_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelling", ["from app.extensions", "from .extensions"])
+def test_message_names_celery_for_a_periodic_task_of_a_project_app(
+    tmp_path: Path, spelling: str
+) -> None:
     files = {
         **PACKAGE, "app/extensions.py": "from celery import Celery\ncelery = Celery()\n",
-        "app/tasks.py": TASKS,
+        "app/tasks.py": TASKS.replace("from app.extensions", spelling),
     }
     write(tmp_path, files)
     clear_cache()

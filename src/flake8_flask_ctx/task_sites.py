@@ -133,10 +133,12 @@ class TaskSites:
         """``celery`` imported from the module that builds the project's Celery app
         (``celery = IndicoCelery("indico")``): Celery; else unknown."""
         facts = self._facts()
-        if facts is None or not facts.celery_apps:
+        unit = self.resolver.unit
+        if facts is None or unit is None or not facts.celery_apps:
             return ""
-        if self.index.qualified_names_any(receiver) & facts.celery_apps:
-            return "celery"
+        for qualified in self.index.qualified_names_any(receiver):
+            if unit.absolute(qualified) in facts.celery_apps:  # ``.extensions.celery``
+                return "celery"
         return ""
 
     def _plain_receiver(self, expr: cst.BaseExpression) -> bool:
