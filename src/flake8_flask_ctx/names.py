@@ -1,38 +1,89 @@
-"""LibCST plumbing: parse once, resolve metadata once, answer questions about names.
+"""LibCST plumbing: parse once, walk once, answer questions about names.
 
 Every rule asks the same few questions -- what does this identifier resolve to, where
 was it bound and to what, which class or function encloses this node, on which line
-is it -- so they are answered here, from one parse, one ``MetadataWrapper`` and one
-indexing pass, and the engine never touches LibCST's metadata API directly.
+is it -- so they are answered here, from one parse and one indexing pass that also
+tracks Python's scopes (``scopes.py``: LibCST's ``ScopeProvider`` cost four times the
+parse), and the engine never touches LibCST's metadata API directly.  Positions are the
+one piece of metadata left: resolved only when a finding is reported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import (
     Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Type, TypeVar,
 )
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    CodeRange,
-    MetadataWrapper,
-    PositionProvider,
-    Scope,
-    ScopeProvider,
-)
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .knowledge import Knowledge
+from .scopes import ScopeTracker
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 FunctionLike = (cst.FunctionDef, cst.Lambda)
 
 
-class _Indexer(cst.CSTVisitor):
-    """One pass that records each node's parent and the nodes the engine starts from."""
+#: Nodes no question of the engine is about (layout and punctuation): not walked.
+_TRIVIA = frozenset({
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.Newline, cst.TrailingWhitespace,
+    cst.EmptyLine, cst.Comment, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket,
+    cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Dot,
+    cst.Colon, cst.Semicolon, cst.AssignEqual, cst.Asynchronous, cst.ParamSlash,
+    cst.ParamStar, cst.ImportStar,
+})
+#: Node fields in source order where the dataclass declares them in another order.
+_SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
+    cst.Arg: ("keyword", "value"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: (
+        "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params",
+        "star_kwarg",
+    ),
+    cst.With: ("items", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_LEAF_VALUES = (str, bool, int, type(None))
 
-    def __init__(self) -> None:
-        super().__init__()
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """``node.children`` in source order, without layout and punctuation, read from
+    the node's fields: LibCST's ``children`` (and its visitors) rebuild every node they
+    pass, which cost more than all the engine's own work on a module."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _SOURCE_ORDER.get(kind) or tuple(
+            f.name for f in dataclasses.fields(kind)
+        )
+        names = _FIELDS[kind] = tuple(n for n in names if hasattr(node, n))
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, _LEAF_VALUES):
+            continue
+        if isinstance(value, (list, tuple)):
+            found.extend(
+                item for item in value
+                if type(item) not in _TRIVIA and isinstance(item, cst.CSTNode)
+            )
+        elif type(value) not in _TRIVIA and isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
+class _Indexer:
+    """One pass that records each node's parent and the nodes the engine starts from,
+    and tracks the scopes (iterative: generated code nests deeper than the stack)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.scopes = ScopeTracker(module)
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         #: Pre-order number of every node: source order, without computing positions.
         self.order: Dict[cst.CSTNode, int] = {}
@@ -41,27 +92,35 @@ class _Indexer(cst.CSTVisitor):
         self.classes: List[cst.ClassDef] = []
         self.imports: List[cst.CSTNode] = []
         self.assigns: List[cst.Assign] = []
-        self._stack: List[cst.CSTNode] = []
+        self._lists: Dict[type, List[cst.CSTNode]] = {
+            cst.Call: self.calls,  # type: ignore[dict-item]
+            cst.FunctionDef: self.functions,  # type: ignore[dict-item]
+            cst.ClassDef: self.classes,  # type: ignore[dict-item]
+            cst.Import: self.imports,
+            cst.ImportFrom: self.imports,
+            cst.Assign: self.assigns,  # type: ignore[dict-item]
+        }
+        self._walk(module)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.order[node] = len(self.order)
-        if self._stack:
-            self.parents[node] = self._stack[-1]
-        self._stack.append(node)
-        if isinstance(node, cst.Call):
-            self.calls.append(node)
-        elif isinstance(node, cst.FunctionDef):
-            self.functions.append(node)
-        elif isinstance(node, cst.ClassDef):
-            self.classes.append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            self.imports.append(node)
-        elif isinstance(node, cst.Assign):
-            self.assigns.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
+    def _walk(self, module: cst.Module) -> None:
+        order, parents, scopes, lists = self.order, self.parents, self.scopes, self._lists
+        #: (node, its parent, whether this entry is the node's leaving)
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], bool]] = [(module, None, False)]
+        while stack:
+            node, parent, leaving = stack.pop()
+            if leaving:
+                scopes.leave(node)
+                continue
+            order[node] = len(order)
+            if parent is not None:
+                parents[node] = parent
+            scopes.visit(node)
+            found = lists.get(type(node))
+            if found is not None:
+                found.append(node)
+            stack.append((node, parent, True))
+            children = child_nodes(node)
+            stack.extend((child, node, False) for child in reversed(children))
 
 
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
@@ -104,26 +163,23 @@ def _longer_than(node: cst.BaseExpression, limit: int) -> bool:
 
 
 class ModuleIndex:
-    """A parsed module with the metadata the engine needs, resolved once.
+    """A parsed module with what the engine needs to know about it, from one pass.
 
-    Only ``ScopeProvider`` is resolved up front.  Qualified names are computed on demand
-    from the scope (and only for identifiers that an import of a watched package bound),
-    because eager qualified-name resolution of every node is the most expensive part of
-    LibCST's metadata.  Positions (``PositionProvider``: a full code generation pass)
-    are resolved on the first ``line()``/``column()`` call, which only a finding
-    makes: source order, which the engine needs everywhere, is ``order()``.
+    Scopes are tracked by the indexing pass itself (``scopes.ScopeTracker``); qualified
+    names are looked up on demand (and only for identifiers that an import of a watched
+    package bound).  Positions (``PositionProvider``: a full code generation pass) are
+    resolved on the first ``line()``/``column()`` call, which only a finding makes:
+    source order, which the engine needs everywhere, is ``order()``.
     """
 
     def __init__(self, module: cst.Module, knowledge: Knowledge) -> None:
         self.module = module
         self.knowledge = knowledge
-        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._scopes = self._wrapper.resolve(ScopeProvider)
         self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
         self._root_names: Dict[cst.Name, Set[str]] = {}
-        self._bindings: Dict[Tuple[Scope, str], List[cst.CSTNode]] = {}
-        indexer = _Indexer()
-        module.visit(indexer)
+        self._bindings: Dict[Tuple[int, str], List[cst.CSTNode]] = {}
+        indexer = _Indexer(module)
+        self._scopes = indexer.scopes
         self._parents = indexer.parents
         self._order = indexer.order
         self.calls = indexer.calls
@@ -158,7 +214,8 @@ class ModuleIndex:
 
     def _position(self, node: cst.CSTNode) -> CodeRange:
         if self._positions is None:
-            self._positions = self._wrapper.resolve(PositionProvider)
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
         return self._positions[node]
 
     def code(self, node: cst.CSTNode, limit: int = 60) -> str:
@@ -198,9 +255,6 @@ class ModuleIndex:
 
     # -- names --------------------------------------------------------------------
 
-    def scope(self, node: cst.CSTNode) -> Optional[Scope]:
-        return self._scopes.get(node)
-
     def qualified_names(self, node: cst.BaseExpression) -> Set[str]:
         """What a Name/Attribute resolves to through imports (empty if unknown).
 
@@ -219,13 +273,7 @@ class ModuleIndex:
 
     def _is_bound(self, name: cst.Name) -> bool:
         """Whether any assignment (not a star import) binds ``name`` where it is used."""
-        scope = self._scopes.get(name)
-        if scope is None:
-            return False
-        try:
-            return any(isinstance(a, Assignment) for a in scope[name.value])
-        except Exception:
-            return False
+        return bool(self._scopes.bindings_of(name))
 
     def qualified_names_any(self, node: cst.BaseExpression) -> Set[str]:
         """Qualified names of any Name/Attribute, whatever bound it.
@@ -252,14 +300,9 @@ class ModuleIndex:
         return found
 
     def _qualified_names_of(self, node: cst.BaseExpression) -> Set[str]:
-        scope = self._scopes.get(node)
-        if scope is None:
-            return set()
-        try:
-            found = scope.get_qualified_names_for(node)
-        except Exception:  # LibCST gives up on odd shapes; that is "unknown"
-            return set()
-        return {q.name for q in found}
+        if isinstance(node, cst.Name):
+            return self._scopes.qualified_names(node)
+        return set()
 
     def bindings(self, name: cst.Name) -> List[cst.CSTNode]:
         """The nodes that bind ``name`` where it is used.
@@ -301,18 +344,14 @@ class ModuleIndex:
         Name of an assignment or loop, a Param, a def...); empty when unknown.
         Memoised per scope and identifier: every use of a name in a scope sees the same
         bindings (2,000 rebindings of one name used to cost seconds)."""
-        scope = self._scopes.get(name)
+        scope = self._scopes.scope_of.get(name)
         if scope is None:
             return []
-        key = (scope, name.value)
+        key = (id(scope), name.value)
         cached = self._bindings.get(key)
         if cached is not None:
             return cached
-        try:
-            assignments = list(scope[name.value])
-        except Exception:  # LibCST gives up on odd shapes; that is "unknown"
-            assignments = []
-        nodes = [a.node for a in assignments if isinstance(a, Assignment)]
+        nodes = [b.node for b in scope.lookup(name.value)]
         latest_rewrap = self._latest_rewrap(nodes, name.value)
         found = [node for node in nodes if self.order(node) >= latest_rewrap]
         self._bindings[key] = found
@@ -337,17 +376,8 @@ class ModuleIndex:
         self, name: cst.Name
     ) -> Optional[Tuple[cst.FunctionDef, cst.Param]]:
         """The function and parameter that bind ``name``, if a parameter does."""
-        scope = self._scopes.get(name)
-        if scope is None:
-            return None
-        try:
-            assignments = list(scope[name.value])
-        except Exception:
-            return None
-        params = [
-            a.node for a in assignments
-            if isinstance(a, Assignment) and isinstance(a.node, cst.Param)
-        ]
+        assignments = self._scopes.bindings_of(name) or []
+        params = [a.node for a in assignments if isinstance(a.node, cst.Param)]
         if len(params) != 1 or len(assignments) != 1:
             return None
         function = self.enclosing(params[0], (cst.FunctionDef,))
@@ -358,19 +388,10 @@ class ModuleIndex:
     def uses_of_target(self, target: cst.Name) -> Optional[List[cst.CSTNode]]:
         """The Name nodes that read the variable bound by assignment target ``target``.
 
-        ``None`` when LibCST cannot tell (the variable is global, nonlocal, or rebound).
+        ``None`` when it cannot be told (the variable is bound more than once).
         """
-        scope = self._scopes.get(target)
-        if scope is None:
-            return None
-        try:
-            assignments = list(scope.assignments[target.value])
-        except Exception:
-            return None
-        mine = [a for a in assignments if isinstance(a, Assignment) and a.node is target]
-        if len(mine) != 1 or len(assignments) != 1:
-            return None
-        return [access.node for access in mine[0].references]
+        found = self._scopes.references(target)
+        return None if found is None else list(found)
 
     def first_parameter(self, function: cst.FunctionDef) -> Optional[str]:
         params = function.params
@@ -448,5 +469,5 @@ def walk(node: cst.CSTNode) -> List[cst.CSTNode]:
     while stack:
         current = stack.pop()
         out.append(current)
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return out

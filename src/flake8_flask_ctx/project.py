@@ -176,6 +176,7 @@ class Project:
         self._facts: Dict[Tuple[str, ...], ProjectFacts] = {}
         self._effective: Dict[Tuple[str, ...], Knowledge] = {}
         self._scopes: Dict[str, Tuple[str, ...]] = {}
+        self._root_modules: Dict[Path, frozenset[str]] = {}
 
     def facts(self, module: Optional[str] = None) -> ProjectFacts:
         """Project-wide facts (``project_index.py``) for ``module`` (dotted name): the
@@ -216,11 +217,20 @@ class Project:
                 found = tuple(sorted(names))
             else:
                 path, root = located
-                beside = {name for name in names if (root / f"{name}.py").is_file()}
+                beside = set(self._modules_at(root))
                 if path.name == "__init__.py":
                     beside.add(top)
                 found = tuple(sorted(beside))
             self._scopes[top] = found
+        return found
+
+    def _modules_at(self, root: Path) -> frozenset[str]:
+        """The top-level modules (``name.py`` files) directly under ``root``, once."""
+        found = self._root_modules.get(root)
+        if found is None:
+            found = self._root_modules[root] = frozenset(
+                name for name in self.top_level_names() if (root / f"{name}.py").is_file()
+            )
         return found
 
     def _modules(self, scope: Sequence[str]) -> Iterator[Tuple[Path, str, Optional[str]]]:

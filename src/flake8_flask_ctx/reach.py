@@ -29,7 +29,7 @@ from .knowledge import (
     Tier,
     canonical_name,
 )
-from .names import ModuleIndex, root_name
+from .names import ModuleIndex, child_nodes, root_name
 from .resolution import CallableNode, Resolver, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -359,7 +359,7 @@ class BodyScanner:
         elif isinstance(node, cst.IndentedBlock):
             self._visit_block(node.body, guarded)
         else:
-            for child in node.children:
+            for child in child_nodes(node):
                 self._push(child, guarded)
 
     def _visit_reference(

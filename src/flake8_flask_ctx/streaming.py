@@ -22,7 +22,7 @@ from .knowledge import (
     STREAM_WRAPPERS,
     VIEW_DECORATOR_METHODS,
 )
-from .names import ModuleIndex
+from .names import ModuleIndex, child_nodes
 from .resolution import MAX_RESOLUTION_DEPTH, Resolver, is_name_like
 
 MECHANISM = "while the response streams, after the view returned and its contexts were popped"
@@ -117,7 +117,7 @@ def _own_nodes(function: cst.FunctionDef) -> List[cst.CSTNode]:
         out.append(node)
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             continue
-        stack.extend(node.children)
+        stack.extend(child_nodes(node))
     return out
 
 
