@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
 
 from flake8_flask_ctx import project as project_module  # noqa: E402
 from flake8_flask_ctx import units as units_module  # noqa: E402

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_mypy_strict_on_the_package() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "src/flake8_flask_ctx"],
+        [sys.executable, "-m", "mypy", "--strict", "flake8_flask_ctx"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ from typing import Dict, List
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "flake8_flask_ctx"
+PACKAGE = Path(__file__).resolve().parents[1] / "flake8_flask_ctx"
 MARKER = "SIDE_EFFECT_MARKER"
 
 SIDE_EFFECT = f"""\
