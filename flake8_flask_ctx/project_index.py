@@ -39,13 +39,51 @@ NO_TIERS: Tiers = frozenset()
 #: Work the index may do before it stops and answers with what it found (seconds).
 MAX_INDEX_SECONDS = 5.0
 
-#: A module is parsed only if its text holds one of these: every fact below needs one.
-INDEX_WORDS = tuple(sorted({
-    "app_context", "request_context", "SERVER_NAME", "Celery", ".Task", "task_cls",
-    "command",
+#: Words that make a module worth parsing on their own: where apps, task bases and
+#: queue hooks are installed, and where ``SERVER_NAME`` is set.
+_INSTALL_WORDS = tuple(sorted({
+    "SERVER_NAME", "Celery", ".Task", "task_cls",
     *(word for hook in QUEUE_CONTEXT_HOOKS.values()
       for word in (*hook.install_methods, *hook.keywords)),
 }))
+#: A class or hook that pushes a context: a push call and a method that runs it.
+_PUSH_WORDS = ("app_context(", "request_context(")
+_RUNNER_WORDS = tuple(sorted({
+    *(f"def {m}" for m in TASK_BASE_METHODS),
+    *(f"def {m}" for hook in QUEUE_CONTEXT_HOOKS.values() for m in hook.methods),
+    *(d for hook in QUEUE_CONTEXT_HOOKS.values() for d in hook.decorators),
+}))
+#: A Flask CLI command that starts a worker: a command decorator and a worker start.
+_COMMAND_WORDS = (".command", *CLI_CONTEXT_DECORATORS)
+_START_WORDS = tuple(sorted({
+    f"{word}(" for start in QUEUE_WORKER_STARTS.values() for word in start.words
+}))
+#: Test code is not the application: its ``SERVER_NAME`` or task base is a test's
+#: (pgadmin4 sets ``SERVER_NAME`` in a test module inside its package, FlaskBB in its
+#: ``configs/testing.py``).
+_TEST_DIRECTORIES = frozenset({"test", "tests", "testing"})
+_TEST_MODULES = frozenset({"test.py", "tests.py", "testing.py", "conftest.py"})
+
+
+def worth_parsing(text: str) -> bool:
+    """Whether a module's text may hold one of the facts (most modules do not: only
+    those are parsed)."""
+    if any(word in text for word in _INSTALL_WORDS):
+        return True
+    if any(w in text for w in _PUSH_WORDS) and any(w in text for w in _RUNNER_WORDS):
+        return True
+    return any(w in text for w in _COMMAND_WORDS) and any(w in text for w in _START_WORDS)
+
+
+def is_test_module(display: str) -> bool:
+    """``tests/…``, ``…/test/…``, ``test_x.py``, ``x_test.py``, ``conftest.py``,
+    ``testing.py``."""
+    parts = display.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        any(part in _TEST_DIRECTORIES for part in parts[:-1])
+        or name in _TEST_MODULES or name.startswith("test_") or name.endswith("_test.py")
+    )
 
 
 @dataclass(frozen=True)
@@ -114,8 +152,10 @@ def index_project(files: Iterable[Tuple[Path, str, Optional[str]]]) -> ProjectFa
         if time.monotonic() - started > MAX_INDEX_SECONDS:
             collector.facts.complete = False
             break
+        if is_test_module(display):
+            continue
         text = source_text(path)
-        if text is None or not any(word in text for word in INDEX_WORDS):
+        if text is None or not worth_parsing(text):
             continue
         try:
             tree = ast.parse(text)

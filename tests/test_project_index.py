@@ -353,3 +353,13 @@ def test_falsy_parameters(call: str, falsy: set[str]) -> None:
     callee = method if call.startswith("obj.") else function
     bound = isinstance(parsed.func, cst.Attribute)
     assert falsy_parameters(parsed, callee, bound) == falsy
+
+
+@pytest.mark.parametrize("where", [
+    "app/tests/test_views.py", "app/test_config.py", "app/configs/testing.py",
+    "app/conftest.py", "app/views_test.py",
+])
+def test_test_code_is_not_the_application(tmp_path: Path, where: str) -> None:
+    """pgadmin4 sets ``SERVER_NAME`` in a test module inside its package."""
+    files = {**PACKAGE, "app/tests/__init__.py": "", where: "SERVER_NAME = 'localhost'\n"}
+    assert facts_of(tmp_path, files).server_name is None
