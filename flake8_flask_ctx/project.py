@@ -244,8 +244,7 @@ class Project:
                     count += 1
                     if count > MAX_SCANNED_FILES:
                         return
-                    module, _ = self.module_name(path)
-                    yield path, self.display(path, root), module
+                    yield path, *_module_of(path, root)
                 if files:
                     break  # the first root that has it is where imports find it
 
@@ -415,16 +414,33 @@ def _python_files(root: Path, name: str) -> List[Path]:
     found: List[Path] = []
     if not package.is_dir() or not _inside(package, root):
         return found
-    for directory, dirs, files in os.walk(package):
+    for directory, dirs, files in os.walk(package):  # never into symlinked directories
         dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
-        found.extend(
-            Path(directory) / f
-            for f in files
-            if f.endswith(".py") and _inside(Path(directory) / f, root)
-        )
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = Path(directory) / name
+            # Only a symlink can lead out of the root (resolving every path was most of
+            # the cost of listing a 1,000-module project).
+            if not os.path.islink(path) or _inside(path, root):
+                found.append(path)
         if len(found) > MAX_SCANNED_FILES:
             break
     return found
+
+
+def _module_of(path: Path, root: Path) -> Tuple[str, Optional[str]]:
+    """Display name and dotted name of a file listed under ``root`` (no resolving:
+    ``_python_files`` lists only files inside it)."""
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return path.name, None
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    dotted = ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+    return relative.as_posix(), dotted
 
 
 def _is_dir(entry: "os.DirEntry[str]") -> bool:
