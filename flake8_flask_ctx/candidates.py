@@ -22,7 +22,8 @@ from .knowledge import (
     THREAD_BASES,
     Knowledge,
 )
-from .project import Project, resolve_relative, source_text
+from .project import Project, resolve_relative
+from .sources import source_text
 
 #: Names whose mere use makes a module a candidate (FCX400/FCX410 sites, stream wrappers).
 _ALWAYS = frozenset({"copy_current_request_context", "stream_with_context", "copy_context"})

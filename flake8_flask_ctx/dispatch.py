@@ -28,7 +28,7 @@ from .knowledge import (
 )
 from .names import ModuleIndex, root_name
 from .resolution import Resolver
-from .project_index import PushedContext
+from .pushed import PushedContext
 from .sites import DispatchSite
 from .task_sites import TaskSites
 

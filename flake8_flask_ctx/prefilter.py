@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 from .knowledge import Knowledge
-from .project import Project, resolve_relative, source_text
+from .project import Project, resolve_relative
+from .sources import source_text
 
 #: ``from .a.b import c, d`` / ``from pkg.mod import x`` / ``import pkg.mod``.
 _FROM_IMPORT = re.compile(

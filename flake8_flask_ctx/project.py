@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .knowledge import Knowledge
+from .sources import clear_texts, source_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project_index import ProjectFacts
@@ -30,24 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Words a module's text must contain for a lookup to parse it (``None``: any module).
 Words = Optional[Tuple[str, ...]]
-
-_TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
-
-
-def source_text(path: Path) -> Optional[str]:
-    """A project file's text, cached by path, size and modification time (the cheap
-    look at a module that decides whether it is worth parsing)."""
-    try:
-        stat = os.stat(path)
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        cached = _TEXT_CACHE.get(key)
-        if cached is None:
-            if len(_TEXT_CACHE) > 4096:
-                _TEXT_CACHE.clear()
-            cached = _TEXT_CACHE[key] = path.read_bytes().decode("utf-8", "replace")
-        return cached
-    except OSError:
-        return None
 
 
 def resolve_relative(
@@ -505,4 +488,4 @@ def clear_cache() -> None:
         getattr(units, "_UNITS").clear()
     _PROJECTS.clear()
     _SCOPES.clear()
-    _TEXT_CACHE.clear()
+    clear_texts()

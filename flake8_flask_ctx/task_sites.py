@@ -30,7 +30,8 @@ from .resolution import Resolver, is_name_like
 from .sites import DispatchSite
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .project_index import ProjectFacts, PushedContext
+    from .project_index import ProjectFacts
+    from .pushed import PushedContext
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
