@@ -13,6 +13,8 @@ matched by their last part, receivers are not resolved): it only has to be sound
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .knowledge import (
@@ -22,7 +24,7 @@ from .knowledge import (
     THREAD_BASES,
     Knowledge,
 )
-from .project import Project, resolve_relative
+from .project import Project, may_reexport, resolve_relative
 from .sources import source_text
 
 #: Names whose mere use makes a module a candidate (FCX400/FCX410 sites, stream wrappers).
@@ -105,7 +107,11 @@ def has_candidates(
             # streamed; a generator expression consumed on the spot (``", ".join(...)``)
             # is not (``Response(gen_exp)`` is caught as a response call below).
             generator_functions = True
-        if isinstance(node, ast.Call):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            # Some function of the module is a generator (found in the walk itself:
+            # asking each ``def`` walked every function body a second time).
+            generator_functions = True
+        elif isinstance(node, ast.Call):
             last = _last(node.func)
             if last in vocabulary.calls or last in vocabulary.responses:
                 return True
@@ -136,8 +142,6 @@ def has_candidates(
                 if last in vocabulary.decorators or _root(decorator) in wrappers:
                     return True
                 used.add(last or "")
-            if not generator_functions and _is_generator(node):
-                generator_functions = True
         elif isinstance(node, ast.ClassDef):
             if any(_last(base) in vocabulary.thread_bases for base in node.bases):
                 return True
@@ -304,17 +308,56 @@ def may_be_wrapper(
     with ``@cache.memoize`` from ``extensions.py``) cost a LibCST parse for nothing.
     Unknown or unreadable: yes.  ``seen``: (module, name) pairs already followed, so
     star imports that import each other are walked once."""
-    return _may_be(project, knowledge, source, _WRAPPERS, hops, seen)
+    if hops or seen is not None:
+        return _may_be(project, knowledge, source, _WRAPPERS, hops, seen)
+    return _remembered(project, knowledge, source, _WRAPPERS)
 
 
 def may_be_generator(project: Project, knowledge: Knowledge, source: ImportSource) -> bool:
     """Whether the imported name can be a generator function (found as for
     ``may_be_wrapper``): a view returning its call streams it (FCX300)."""
-    return _may_be(project, knowledge, source, _GENERATORS, 0, None)
+    return _remembered(project, knowledge, source, _GENERATORS)
+
+
+def _remembered(project: Project, knowledge: Knowledge, source: ImportSource, kind: str) -> bool:
+    """``_may_be``, once per imported name while the files it read are unchanged: every
+    module importing ``from .utils import run_async`` asks the same question (FlaskBB
+    asked 1,000 times for 60 names).  The answer is kept with the size and modification
+    time of each file the search read, and recomputed when one of them changed."""
+    global _CONSULTED
+    key = ("may_be", id(knowledge), kind, tuple(source.modules), source.name)
+    found = project.memo.get(key)
+    if isinstance(found, tuple) and all(_stamp(path) == stamp for path, stamp in found[1]):
+        return bool(found[0])
+    outer, _CONSULTED = _CONSULTED, []
+    try:
+        answer = _may_be(project, knowledge, source, kind, 0, None)
+        project.memo[key] = (answer, tuple((path, _stamp(path)) for path in set(_CONSULTED)))
+    finally:
+        _CONSULTED = outer
+    return answer
+
+
+#: The files the running ``_remembered`` search has read (None: no search is running).
+_CONSULTED: Optional[List[Path]] = None
+
+
+def _stamp(path: Path) -> Tuple[int, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def _consulted(path: Path) -> None:
+    if _CONSULTED is not None:
+        _CONSULTED.append(path)
 
 
 #: What a search looks for in the defining module: its wrappers or its generators.
 _WRAPPERS, _GENERATORS = "wrapper_functions", "generator_functions"
+_GENERATOR_WORDS = ("yield",)
 
 
 def _may_be(
@@ -350,6 +393,8 @@ def _defines(
     submodule = f"{module}.{name}"
     if project.file_of(submodule) is not None:  # ``from shop import jobs``
         return _module_has(project, knowledge, submodule, kind)
+    if _cannot_hold(project, knowledge, module, kind, name):
+        return False
     sites = _module_sites(project, knowledge, module)
     if sites is None:
         return project.file_of(module) is not None  # unreadable: assume; missing: no
@@ -374,10 +419,28 @@ def _defines(
 def _module_has(project: Project, knowledge: Knowledge, module: str, kind: str) -> bool:
     """A module used as a name (``from shop import jobs``; ``jobs.defer(work)``): only
     if one of its functions is what the search looks for."""
-    if project.file_of(module) is None:
+    if project.file_of(module) is None or _cannot_hold(project, knowledge, module, kind):
         return False
     sites = _module_sites(project, knowledge, module)
     return sites is None or bool(getattr(sites, kind))
+
+
+def _cannot_hold(
+    project: Project, knowledge: Knowledge, module: str, kind: str, name: Optional[str] = None
+) -> bool:
+    """The text test before parsing a module with ``ast``: a module with no word of a
+    dispatch call (for a wrapper) or no ``yield`` (for a generator) cannot define one,
+    and one whose imports cannot bind ``name`` cannot re-export it.  Parsing every
+    imported module was most of the gate's cost (FlaskBB: 60 modules per process)."""
+    located = project.file_of(module)
+    text = source_text(located[0]) if located is not None else None
+    if text is None or located is None:
+        return False  # unreadable: the parse decides (and assumes)
+    _consulted(located[0])
+    words = knowledge.wrapper_words if kind == _WRAPPERS else _GENERATOR_WORDS
+    if any(word in text for word in words):
+        return False
+    return not (name is not None and may_reexport(text, name)) and "import *" not in text
 
 
 def _module_sites(
@@ -391,6 +454,7 @@ def _module_sites(
     text = source_text(path)
     if text is None:
         return None
+    _consulted(path)
     key = (str(path), len(text), hash(text), id(knowledge))
     if key in _SITES:
         return _SITES[key]

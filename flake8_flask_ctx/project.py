@@ -159,6 +159,9 @@ class Project:
         self._facts: Dict[Tuple[str, ...], ProjectFacts] = {}
         self._effective: Dict[Tuple[str, ...], Knowledge] = {}
         self._scopes: Dict[str, Tuple[str, ...]] = {}
+        #: Answers derived from the project's files by other layers (the ``ast`` gate),
+        #: forgotten with the parsed modules when an unsaved buffer is linted.
+        self.memo: Dict[Tuple[object, ...], object] = {}
         self._root_modules: Dict[Path, frozenset[str]] = {}
 
     def facts(self, module: Optional[str] = None) -> ProjectFacts:
@@ -247,6 +250,7 @@ class Project:
                 getattr(units, "_UNITS").clear()
             self._facts.clear()
             self._effective.clear()
+            self.memo.clear()
         self._unsaved_text_seen = differs
         self._pinned = {real: unit}
 
