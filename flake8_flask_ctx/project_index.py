@@ -181,7 +181,6 @@ class _Collector:
 
     def module(self, tree: ast.Module, display: str, module: Optional[str]) -> None:
         groups = cli_groups(tree)
-        imported = imported_packages(tree)
         functions = {
             node.name: node for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -194,7 +193,7 @@ class _Collector:
             elif isinstance(node, ast.Call):
                 self._call(node, display)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._function(node, display, groups, functions, imported)
+                self._function(node, display, groups, functions, tree)
         if module:
             for statement in tree.body:
                 if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
@@ -275,7 +274,7 @@ class _Collector:
         display: str,
         groups: FrozenSet[str],
         functions: Dict[str, "ast.FunctionDef | ast.AsyncFunctionDef"],
-        imported: FrozenSet[str],
+        tree: ast.Module,
     ) -> None:
         where = f"{display}:{node.lineno}"
         for queue, hook in QUEUE_CONTEXT_HOOKS.items():
@@ -288,6 +287,7 @@ class _Collector:
         bodies = [node] + [
             functions[name] for name in called_names(node) if name in functions
         ]
+        imported = imported_packages(tree)  # only for a CLI command: a walk of its own
         started = {q for body in bodies for q in started_workers(body, imported)}
         for queue in sorted(started):
             command = PushedContext(f"the Flask CLI command {node.name}()", where,
