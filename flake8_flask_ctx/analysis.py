@@ -16,6 +16,7 @@ import libcst as cst
 
 from . import codes
 from .dispatch import DispatchFinder
+from .forwarded import worker_call
 from .sites import DispatchSite
 from .knowledge import Knowledge, Tier
 from .names import ModuleIndex
@@ -66,7 +67,10 @@ class ModuleAnalysis:
             possible_wrappers=self.possible_wrappers,
         ).sites()
         for site in sites:
-            found = self.reach.first_reads(site.targets, site.carried)
+            found = self.reach.first_reads(
+                site.targets, site.carried, worker_call(site),
+                isinstance(site.report_at, cst.Attribute),
+            )
             for tier, code in TIER_CODES.items():
                 reached = found.get(tier)
                 if reached is not None:

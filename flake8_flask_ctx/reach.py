@@ -132,14 +132,21 @@ class Reach:
         self._facts: Dict[CallableNode, Facts] = {}
 
     def first_reads(
-        self, roots: Sequence[Target], carried: Tiers = NO_TIERS
+        self,
+        roots: Sequence[Target],
+        carried: Tiers = NO_TIERS,
+        call: Optional[cst.Call] = None,
+        bound: bool = False,
     ) -> Dict[Tier, Reached]:
         """First read of each tier reachable from ``roots`` (``carried``: tiers the
-        dispatcher itself provides), with the call chain that leads to it."""
+        dispatcher itself provides), with the call chain that leads to it.  ``call``:
+        how the worker calls a root (``forwarded.worker_call``), for the parameters it
+        sets to falsy literals; ``bound``: the root is a bound method."""
         found: Dict[Tier, Reached] = {}
-        no_params: FrozenSet[str] = frozenset()
         queue: Deque[Tuple[Target, Target, Tiers, Chain, FrozenSet[str]]] = deque(
-            (root, root, carried, (), no_params) for root in roots
+            (root, root, carried, (),
+             falsy_parameters(call, root.node, bound) if call is not None else frozenset())
+            for root in roots
         )
         seen: Set[Tuple[CallableNode, Tiers, FrozenSet[str]]] = set()
         while queue and len(found) < len(Tier):
