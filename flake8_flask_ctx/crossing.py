@@ -23,6 +23,7 @@ import libcst as cst
 
 from .sites import DispatchSite
 from .knowledge import (
+    DISPATCH_OPTIONS,
     LIFETIME_ATTRIBUTES,
     LIFETIME_CALLS,
     LIFETIME_ITERABLES,
@@ -86,7 +87,8 @@ class CrossingFinder:
                 continue
             if arg.keyword is not None:
                 keyword = arg.keyword.value
-                if keyword in named or (forwards.other_keywords and keyword not in _OPTIONS):
+                forwarded = forwards.other_keywords and keyword not in DISPATCH_OPTIONS
+                if keyword in named or forwarded:
                     yield arg.value, f"passed as {keyword}="
                 continue
             container = any(position == positional for position, _ in forwards.containers)
@@ -159,13 +161,6 @@ class CrossingFinder:
 
 
 #: Keyword arguments of dispatchers that configure the job rather than travel to it.
-_OPTIONS = frozenset(
-    {"daemon", "name", "group", "job_timeout", "result_ttl", "ttl", "timeout",
-     "description", "job_id", "depends_on", "at_front", "retry", "id", "trigger",
-     "seconds", "minutes", "hours", "run_date", "replace_existing", "misfire_grace_time",
-     "coalesce", "max_instances", "jobstore", "executor", "chunksize", "callback",
-     "error_callback"}
-)
 
 
 def _elements(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

@@ -26,7 +26,7 @@ from .knowledge import (
     ThreadBase,
     Tier,
 )
-from .names import ModuleIndex, root_name
+from .names import ModuleIndex, last_name, root_name
 from .resolution import Resolver
 from .pushed import PushedContext
 from .sites import DispatchSite
@@ -180,7 +180,7 @@ class DispatchFinder:
 
     def _direct(self, call: cst.Call) -> Union[Handoff, DispatchSite, None]:
         func = call.func
-        last = _last_name(func)
+        last = last_name(func)
         if last is None:
             return None
         if self._is_dispatcher_identifier(func, last):
@@ -387,7 +387,7 @@ class DispatchFinder:
                     continue
                 label = ""
                 called = None
-                if _last_name(call.func) in names:
+                if last_name(call.func) in names:
                     called = self._called_wrapper(call.func, wrappers)
                     if called is not None:
                         label = self.resolver.label(called[0].function)
@@ -444,14 +444,6 @@ def argument_at(
             if positional == position:
                 return arg.value
             positional += 1
-    return None
-
-
-def _last_name(expr: cst.BaseExpression) -> Optional[str]:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
     return None
 
 

@@ -12,15 +12,8 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
+from .knowledge import DISPATCH_OPTIONS
 from .sites import DispatchSite
-
-#: Keyword arguments of dispatch calls that configure the dispatch, not the callable.
-DISPATCH_OPTIONS = frozenset({
-    "daemon", "name", "group", "job_timeout", "result_ttl", "ttl", "timeout", "description",
-    "job_id", "depends_on", "at_front", "retry", "id", "trigger", "seconds", "minutes",
-    "hours", "run_date", "replace_existing", "misfire_grace_time", "coalesce",
-    "max_instances", "jobstore", "executor", "chunksize", "callback", "error_callback",
-})
 
 
 def worker_call(site: DispatchSite) -> Optional[cst.Call]:

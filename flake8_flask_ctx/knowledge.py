@@ -174,6 +174,15 @@ class Forwards:
     other_keywords: bool = False
 
 
+#: Keyword arguments of dispatch calls that configure the dispatch (``daemon=``,
+#: ``job_timeout=``...), not values for the callable.
+DISPATCH_OPTIONS = frozenset({
+    "daemon", "name", "group", "job_timeout", "result_ttl", "ttl", "timeout", "description",
+    "job_id", "depends_on", "at_front", "retry", "id", "trigger", "seconds", "minutes",
+    "hours", "run_date", "replace_existing", "misfire_grace_time", "coalesce",
+    "max_instances", "jobstore", "executor", "chunksize", "callback", "error_callback",
+})
+
 _THREAD_ARGS = Forwards(containers=((3, "args"), (4, "kwargs")))
 _REST_1 = Forwards(rest_from=1, other_keywords=True)
 _REST_2 = Forwards(rest_from=2, other_keywords=True)

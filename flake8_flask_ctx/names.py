@@ -136,6 +136,15 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
+def last_name(node: cst.BaseExpression) -> Optional[str]:
+    """``c`` in ``a.b.c``, ``f`` in ``f``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
 def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
     """The leftmost Name of an attribute chain (``a`` in ``a.b.c``)."""
     current = node

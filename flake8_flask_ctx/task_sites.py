@@ -24,7 +24,7 @@ from .knowledge import (
     TaskDecorator,
     Tier,
 )
-from .names import ModuleIndex, walk
+from .names import ModuleIndex, last_name, walk
 from .resolution import Resolver, is_name_like
 
 from .sites import DispatchSite
@@ -107,7 +107,7 @@ class TaskSites:
             expr = expr.func
         if not is_name_like(expr):
             return None
-        last = _last_name(expr)
+        last = last_name(expr)
         candidates = [
             t for t in TASK_DECORATORS
             if t.method == last or any(n.endswith("." + str(last)) for n in t.qualified_names)
@@ -169,7 +169,7 @@ def _declared_options(decorator: cst.BaseExpression) -> Tuple[FrozenSet[str], Op
         if arg.keyword is None:
             continue
         if arg.keyword.value == "base":
-            base = _last_name(arg.value)
+            base = last_name(arg.value)
         elif isinstance(arg.value, cst.Name) and arg.value.value == "True":
             options.append(arg.keyword.value)
     return frozenset(options), base
@@ -207,11 +207,3 @@ def _is_celery_task_base(index: ModuleIndex, base: cst.BaseExpression, depth: in
         isinstance(value, cst.BaseExpression) and _is_celery_task_base(index, value, depth + 1)
         for value in index.bindings(base)
     )
-
-
-def _last_name(expr: cst.BaseExpression) -> Optional[str]:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    return None
