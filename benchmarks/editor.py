@@ -83,11 +83,15 @@ def chosen_files(root: Path, every: bool) -> List[Tuple[Path, bool]]:
 
 def measure(root: Path, every: bool, repeats: int) -> Dict[str, object]:
     rows: List[Dict[str, object]] = []
+    previous = os.getcwd()
     os.chdir(root)  # the project is worked out from the working directory too
-    for path, passes in chosen_files(root, every):
-        plain, added = added_ms(path, root, repeats)
-        rows.append({"file": str(path.relative_to(root)), "prefilter": passes,
-                     "plain_ms": round(plain, 1), "added_ms": round(added, 1)})
+    try:
+        for path, passes in chosen_files(root, every):
+            plain, added = added_ms(path, root, repeats)
+            rows.append({"file": str(path.relative_to(root)), "prefilter": passes,
+                         "plain_ms": round(plain, 1), "added_ms": round(added, 1)})
+    finally:
+        os.chdir(previous)
     costs = sorted(float(str(r["added_ms"])) for r in rows)
     summary: Dict[str, object] = {"root": str(root), "files": len(rows)}
     if costs:

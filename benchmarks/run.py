@@ -360,6 +360,61 @@ def generated_module(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def dense_module(lines: int) -> str:
+    """A generated module of constant tables (as code generators write them) with one
+    threaded view: nearly all of it is data the analysis must walk past."""
+    out = [
+        "import threading",
+        "from flask import Flask, request",
+        "",
+        "app = Flask(__name__)",
+        "",
+    ]
+    table = 0
+    while len(out) < lines - 12:
+        out.append(f"TABLE_{table} = {{")
+        out += [f"    'key_{table}_{row}': ({row}, {row * 2}, 'value {row}')," for row in range(50)]
+        out.append("}")
+        table += 1
+    out += [
+        "",
+        "def export(rows):",
+        "    return [TABLE_0.get(row) for row in rows] + [request.args.get('q')]",
+        "",
+        "@app.post('/export')",
+        "def start_export():",
+        "    threading.Thread(target=export, args=(list(TABLE_0),)).start()",
+        "    return {'started': True}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def measure_dense(lines: int = 20_000, repeats: int = 2) -> Dict[str, float]:
+    """flake8 with and without the plugin on one dense generated module (target: at
+    most 1.5x the time and 2x the memory of flake8 alone)."""
+    with tempfile.TemporaryDirectory() as directory:
+        module = Path(directory) / "tables.py"
+        module.write_text(dense_module(lines), encoding="utf-8")
+        listing = Path(directory) / "files.txt"
+        listing.write_text(str(module))
+        runs: Dict[str, List[Flake8Run]] = {"baseline": [], "with_fcx": []}
+        for _ in range(repeats):
+            for config in runs:
+                runs[config].append(run_flake8(
+                    CONFIGS[config], listing, Path(directory), plugin=config != "baseline"
+                ))
+    base = min(r.seconds for r in runs["baseline"])
+    fcx = min(r.seconds for r in runs["with_fcx"])
+    base_mem = max(r.peak_kib for r in runs["baseline"])
+    fcx_mem = max(r.peak_kib for r in runs["with_fcx"])
+    return {
+        "lines": float(lines), "baseline_s": base, "with_fcx_s": fcx,
+        "ratio": fcx / base if base else 0.0, "baseline_mb": base_mem / 1024,
+        "with_fcx_mb": fcx_mem / 1024, "memory_ratio": fcx_mem / base_mem if base_mem else 0.0,
+        "findings": float(runs["with_fcx"][-1].fcx_reports),
+    }
+
+
 def chain_module(depth: int) -> str:
     out = ["from concurrent.futures import ThreadPoolExecutor", "from flask import Flask, request",
            "", "app = Flask(__name__)", "pool = ThreadPoolExecutor()", ""]
@@ -437,7 +492,7 @@ def print_report(
     print(f"flake8 -j1 --isolated, median of {repeats} alternating runs\n")
     header = (f"{'corpus':<11}{'files':>6}{'lines':>9}{'skipped':>9}"
               f"{'E,W,F s':>9}{'+FCX s':>9}{'ratio':>7}{'budget':>8}{'FCX s':>8}"
-              f"{'ms/file':>9}{'ms/kLOC':>9}{'peak MB':>9}{'FCX':>5}")
+              f"{'ms/file':>9}{'ms/kLOC':>9}{'peak MB':>9}{'mem x':>7}{'FCX':>5}")
     print(header)
     print("-" * len(header))
     for r in results:
@@ -448,9 +503,12 @@ def print_report(
               f"{r.median('baseline'):>9.2f}{r.median('with_fcx'):>9.2f}"
               f"{r.ratio('with_fcx'):>6.3f}x{budget:>8}{r.median('fcx_only'):>8.2f}"
               f"{extra * 1000 / r.files:>9.2f}{extra * 1e6 / max(r.lines, 1):>9.2f}"
-              f"{r.peak_kib['with_fcx'] / 1024:>9.0f}{r.fcx_reports:>5}{mark}")
+              f"{r.peak_kib['with_fcx'] / 1024:>9.0f}"
+              f"{r.peak_kib['with_fcx'] / max(r.peak_kib['baseline'], 1):>6.2f}x"
+              f"{r.fcx_reports:>5}{mark}")
     print("\n(ms/file, ms/kLOC: what FCX adds to the baseline; skipped: files the text "
-          "prefilter rejects without parsing; FCX: diagnostics found)\n")
+          "prefilter rejects without parsing; mem x: peak memory with the plugin against "
+          "without; FCX: diagnostics found)\n")
     print("plugin vs LibCST bare parse, on the files the prefilter lets through (best of 2):")
     for name, p in profiles.items():
         if not p.files:
@@ -484,6 +542,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--single-module", action="store_true",
                         help="measure with --flask-ctx-single-module (no cross-module reach)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--dense", action="store_true",
+                        help="also a generated 20,000-line module of constant tables")
+    parser.add_argument("--editor", action="store_true",
+                        help="also every file of the given directories alone in a fresh "
+                        "process, as editors lint on save (benchmarks/editor.py)")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     settings = Settings(cross_module=not args.single_module)
@@ -506,6 +569,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     grown = growth()
     info = machine()
     print_report(results, profiles, grown, info, repeats)
+    extras: Dict[str, Any] = {}
+    if args.dense:
+        dense = extras["dense"] = measure_dense()
+        print(f"\ndense module, {dense['lines']:.0f} lines: flake8 {dense['baseline_s']:.2f} s "
+              f"/ {dense['baseline_mb']:.0f} MB, with the plugin {dense['with_fcx_s']:.2f} s "
+              f"/ {dense['with_fcx_mb']:.0f} MB = {dense['ratio']:.2f}x time, "
+              f"{dense['memory_ratio']:.2f}x memory (targets 1.5x, 2x), "
+              f"{dense['findings']:.0f} finding(s)")
+    if args.editor:
+        import editor  # benchmarks/editor.py, beside this file
+
+        extras["editor"] = [
+            editor.measure(Path(d).resolve(), False, 2) for d in args.directories
+        ]
+        for summary in extras["editor"]:
+            print(f"\none file per fresh process, {summary['root']}: {summary['files']} files, "
+                  f"added CPU ms median {summary.get('median_ms')}, p95 {summary.get('p95_ms')}, "
+                  f"max {summary.get('max_ms')} (target: max 250)")
     if args.json:
         payload = {
             "machine": info,
@@ -518,6 +599,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ],
             "profiles": {k: {**asdict(v), "ratio": v.ratio} for k, v in profiles.items()},
             "growth": grown,
+            **extras,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2))
