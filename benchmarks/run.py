@@ -294,7 +294,7 @@ def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     # per file).  Phases nest: "other modules" is part of "analysis".
     timers = _Timers()
     timers.wrap(cst, "parse_module", "parse (LibCST, incl. other modules)")
-    timers.wrap(names.MetadataWrapper, "resolve", "LibCST metadata (scopes, positions)")
+    timers.wrap(names.MetadataWrapper, "resolve", "LibCST metadata (positions)")
     timers.wrap(names.ModuleIndex, "__init__", "index = metadata + own pass")
     timers.wrap(analysis.ModuleAnalysis, "findings", "analysis (dispatch, reach, codes)")
     timers.wrap(units_module, "_load", "  of which other modules (parse+index)")

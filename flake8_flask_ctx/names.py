@@ -10,7 +10,6 @@ one piece of metadata left: resolved only when a finding is reported.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import (
     Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Type, TypeVar,
 )
@@ -19,63 +18,24 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .knowledge import Knowledge
+from .node_names import (
+    alias_identifier,
+    child_nodes,
+    dotted_name,
+    last_name,
+    root_name,
+    walk,
+)
 from .scopes import ScopeTracker
+
+#: Re-exported: the engine asks ``names`` for everything about names and nodes.
+__all__ = [
+    "FunctionLike", "ModuleIndex", "child_nodes", "dotted_name", "last_name",
+    "project_import_identifiers", "root_name", "walk",
+]
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 FunctionLike = (cst.FunctionDef, cst.Lambda)
-
-
-#: Nodes no question of the engine is about (layout and punctuation): not walked.
-_TRIVIA = frozenset({
-    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.Newline, cst.TrailingWhitespace,
-    cst.EmptyLine, cst.Comment, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket,
-    cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Dot,
-    cst.Colon, cst.Semicolon, cst.AssignEqual, cst.Asynchronous, cst.ParamSlash,
-    cst.ParamStar, cst.ImportStar,
-})
-#: Node fields in source order where the dataclass declares them in another order.
-_SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
-    cst.Arg: ("keyword", "value"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.ExceptStarHandler: ("type", "name", "body"),
-    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Parameters: (
-        "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params",
-        "star_kwarg",
-    ),
-    cst.With: ("items", "body"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-}
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-_LEAF_VALUES = (str, bool, int, type(None))
-
-
-def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """``node.children`` in source order, without layout and punctuation, read from
-    the node's fields: LibCST's ``children`` (and its visitors) rebuild every node they
-    pass, which cost more than all the engine's own work on a module."""
-    kind = type(node)
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _SOURCE_ORDER.get(kind) or tuple(
-            f.name for f in dataclasses.fields(kind)
-        )
-        names = _FIELDS[kind] = tuple(n for n in names if hasattr(node, n))
-    found: List[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, _LEAF_VALUES):
-            continue
-        if isinstance(value, (list, tuple)):
-            found.extend(
-                item for item in value
-                if type(item) not in _TRIVIA and isinstance(item, cst.CSTNode)
-            )
-        elif type(value) not in _TRIVIA and isinstance(value, cst.CSTNode):
-            found.append(value)
-    return found
 
 
 class _Indexer:
@@ -121,36 +81,6 @@ class _Indexer:
             stack.append((node, parent, True))
             children = child_nodes(node)
             stack.extend((child, node, False) for child in reversed(children))
-
-
-def dotted_name(node: cst.BaseExpression) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, ``None`` for anything else."""
-    parts: List[str] = []
-    current: cst.BaseExpression = node
-    while isinstance(current, cst.Attribute):
-        parts.append(current.attr.value)
-        current = current.value
-    if not isinstance(current, cst.Name):
-        return None
-    parts.append(current.value)
-    return ".".join(reversed(parts))
-
-
-def last_name(node: cst.BaseExpression) -> Optional[str]:
-    """``c`` in ``a.b.c``, ``f`` in ``f``; None for anything else."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
-
-
-def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
-    """The leftmost Name of an attribute chain (``a`` in ``a.b.c``)."""
-    current = node
-    while isinstance(current, cst.Attribute):
-        current = current.value
-    return current if isinstance(current, cst.Name) else None
 
 
 #: Attribute/call chains (``q.filter().order_by().limit()``) longer than this are not
@@ -427,7 +357,7 @@ def _identifiers_bound_by(
             for alias in node.names:
                 full = dotted_name(alias.name)
                 if watched(full):
-                    bound.add(_alias_identifier(alias) or (full or "").split(".")[0])
+                    bound.add(alias_identifier(alias) or (full or "").split(".")[0])
         elif isinstance(node, cst.ImportFrom) and not node.relative:
             module_name = dotted_name(node.module) if node.module is not None else None
             if not watched(module_name):
@@ -436,7 +366,7 @@ def _identifiers_bound_by(
                 stars.add(module_name or "")
                 continue
             for alias in node.names:
-                identifier = _alias_identifier(alias) or dotted_name(alias.name)
+                identifier = alias_identifier(alias) or dotted_name(alias.name)
                 if identifier:
                     bound.add(identifier)
     return bound, stars
@@ -453,30 +383,13 @@ def project_import_identifiers(
             for alias in node.names:
                 full = dotted_name(alias.name) or ""
                 if full.split(".")[0] in top_level_names:
-                    bound.add(_alias_identifier(alias) or full.split(".")[0])
+                    bound.add(alias_identifier(alias) or full.split(".")[0])
         elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
             module_name = dotted_name(node.module) if node.module is not None else ""
             if not node.relative and (module_name or "").split(".")[0] not in top_level_names:
                 continue
             for alias in node.names:
-                identifier = _alias_identifier(alias) or dotted_name(alias.name)
+                identifier = alias_identifier(alias) or dotted_name(alias.name)
                 if identifier:
                     bound.add(identifier)
     return bound
-
-
-def _alias_identifier(alias: cst.ImportAlias) -> Optional[str]:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return None
-
-
-def walk(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """All nodes under ``node``, itself included (iterative: no recursion limit)."""
-    out: List[cst.CSTNode] = []
-    stack: List[cst.CSTNode] = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(child_nodes(current))
-    return out

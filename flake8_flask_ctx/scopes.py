@@ -25,6 +25,8 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
+from .node_names import alias_identifier, dotted_name, walk
+
 ScopeNode = Union[
     cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda,
     cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
@@ -170,26 +172,26 @@ class ScopeTracker:
             self.scope_of[param.name] = inner
 
     def _import(self, node: Union[cst.Import, cst.ImportFrom], scope: LightScope) -> None:
-        for name in _names_in(node):
+        for name in _import_names(node):
             self._not_reads.add(name)
         if isinstance(node, cst.Import):
             for alias in node.names:
-                full = _dotted(alias.name)
+                full = dotted_name(alias.name)
                 if not full:
                     continue
-                local = _alias_name(alias)
+                local = alias_identifier(alias)
                 top = full.split(".")[0]
                 bound, qualified = (local, full) if local else (top, top)
                 _binding_scope(scope, bound).bind(bound, Binding(node, qualified, True))
             return
         if isinstance(node.names, cst.ImportStar):
             return  # star imports: ``names.ModuleIndex.star_names``
-        base = "." * len(node.relative) + (_dotted(node.module) if node.module else "")
+        base = "." * len(node.relative) + ((dotted_name(node.module) or "") if node.module else "")
         for alias in node.names:
-            imported = _dotted(alias.name)
+            imported = dotted_name(alias.name)
             if not imported:
                 continue
-            bound = _alias_name(alias) or imported
+            bound = alias_identifier(alias) or imported
             qualified = f"{base}.{imported}" if base and not base.endswith(".") else base + imported
             _binding_scope(scope, bound).bind(bound, Binding(node, qualified, True))
 
@@ -289,30 +291,6 @@ def _bound_names(target: cst.BaseExpression) -> List[cst.Name]:
     return found
 
 
-def _names_in(node: Union[cst.Import, cst.ImportFrom]) -> List[cst.Name]:
-    found: List[cst.Name] = []
-    stack: List[cst.CSTNode] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.append(current)
-        stack.extend(current.children)
-    return found
-
-
-def _dotted(node: Union[cst.Name, cst.Attribute, None]) -> str:
-    parts: List[str] = []
-    current: Optional[cst.BaseExpression] = node
-    while isinstance(current, cst.Attribute):
-        parts.append(current.attr.value)
-        current = current.value
-    if not isinstance(current, cst.Name):
-        return ""
-    parts.append(current.value)
-    return ".".join(reversed(parts))
-
-
-def _alias_name(alias: cst.ImportAlias) -> Optional[str]:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return None
+def _import_names(node: Union[cst.Import, cst.ImportFrom]) -> List[cst.Name]:
+    """Every identifier an import statement spells (module paths, names, aliases)."""
+    return [n for n in walk(node) if isinstance(n, cst.Name)]

@@ -1,0 +1,110 @@
+"""Small questions about LibCST nodes, shared by the engine's walk (``names.py``) and its
+scope tracking (``scopes.py``): a node's children in source order, read from its fields,
+and the dotted name an expression or an import alias spells.  Nothing here knows Flask.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+#: Nodes no question of the engine is about (layout and punctuation): not walked.
+_TRIVIA = frozenset({
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.Newline, cst.TrailingWhitespace,
+    cst.EmptyLine, cst.Comment, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket,
+    cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Dot,
+    cst.Colon, cst.Semicolon, cst.AssignEqual, cst.Asynchronous, cst.ParamSlash,
+    cst.ParamStar, cst.ImportStar,
+})
+#: Node fields in source order where the dataclass declares them in another order.
+_SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
+    cst.Arg: ("keyword", "value"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: (
+        "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params",
+        "star_kwarg",
+    ),
+    cst.With: ("items", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_LEAF_VALUES = (str, bool, int, type(None))
+
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """``node.children`` in source order, without layout and punctuation, read from
+    the node's fields: LibCST's ``children`` (and its visitors) rebuild every node they
+    pass, which cost more than all the engine's own work on a module."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _SOURCE_ORDER.get(kind) or tuple(
+            f.name for f in dataclasses.fields(kind)
+        )
+        names = _FIELDS[kind] = tuple(n for n in names if hasattr(node, n))
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, _LEAF_VALUES):
+            continue
+        if isinstance(value, (list, tuple)):
+            found.extend(
+                item for item in value
+                if type(item) not in _TRIVIA and isinstance(item, cst.CSTNode)
+            )
+        elif type(value) not in _TRIVIA and isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, ``None`` for anything else."""
+    parts: List[str] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Attribute):
+        parts.append(current.attr.value)
+        current = current.value
+    if not isinstance(current, cst.Name):
+        return None
+    parts.append(current.value)
+    return ".".join(reversed(parts))
+
+
+def last_name(node: cst.BaseExpression) -> Optional[str]:
+    """``c`` in ``a.b.c``, ``f`` in ``f``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
+    """The leftmost Name of an attribute chain (``a`` in ``a.b.c``)."""
+    current = node
+    while isinstance(current, cst.Attribute):
+        current = current.value
+    return current if isinstance(current, cst.Name) else None
+
+
+def alias_identifier(alias: cst.ImportAlias) -> Optional[str]:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
+def walk(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """All nodes under ``node``, itself included (iterative: no recursion limit)."""
+    out: List[cst.CSTNode] = []
+    stack: List[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(child_nodes(current))
+    return out
