@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
+from .ast_walk import children, statements, walk
 from .knowledge import (
     RESPONSE_CLASS_ATTRIBUTE,
     RESPONSE_CLASSES,
@@ -67,6 +69,10 @@ class Vocabulary:
         self.responses: FrozenSet[str] = frozenset(
             {n.rsplit(".", 1)[-1] for n in RESPONSE_CLASSES} | {RESPONSE_CLASS_ATTRIBUTE}
         ) | _ALWAYS
+        #: Every word above: a text without any of them has no candidate site.
+        self.words: FrozenSet[str] = (
+            self.calls | self.methods | self.thread_bases | self.decorators | self.responses
+        )
 
 
 _VOCABULARIES: Dict[int, Vocabulary] = {}
@@ -99,7 +105,7 @@ def has_candidates(
     #: thread), judged once every function name of the module is known.
     pending: List[ast.Call] = []
     functions: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
             node.value, generator_names
         ):
@@ -185,22 +191,22 @@ def _holds_generator(value: Optional[ast.AST], generator_names: FrozenSet[str]) 
 
 
 def _is_generator(function: ast.AST) -> bool:
-    stack = list(ast.iter_child_nodes(function))
+    stack = list(children(function))
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return False
 
 
 def _returns_from_routes(tree: ast.AST) -> bool:
     """Any decorated function with a ``return`` (a view, as far as a cheap test goes)."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
-            if any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)):
+            if any(isinstance(n, ast.Return) and n.value is not None for n in walk(node)):
                 return True
     return False
 
@@ -228,7 +234,7 @@ def project_imports(
     (``module``/``is_package``: the importing module, to place relative imports)."""
     tops = frozenset(top_level_names)
     bound: Dict[str, ImportSource] = {}
-    for node in ast.walk(tree):
+    for node in statements(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = resolve_relative(module, is_package, node.level, node.module or "")
@@ -465,9 +471,13 @@ def _module_sites(
         sites = _ModuleSites(False, {}, (), {}, frozenset(), frozenset())  # unfollowable
     else:
         tops = project.top_level_names()
-        bindings, wrapper_functions = _module_functions(tree, _vocabulary(knowledge))
+        vocabulary = _vocabulary(knowledge)
+        bindings, wrapper_functions = _module_functions(tree, vocabulary, text)
         sites = _ModuleSites(
-            has_candidates(tree, knowledge),
+            # Generous on purpose (a word, not a parsed site): it is asked only of a
+            # name bound in a way the search does not follow, and walking the whole
+            # module for it cost as much as everything else here.
+            any(word in text for word in vocabulary.words),
             project_imports(tree, tops, module, is_package),
             _star_sources(tree, tops, module, is_package),
             bindings,
@@ -477,7 +487,7 @@ def _module_sites(
                 for statement in _module_statements(tree)
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and _is_generator(statement)
-            ),
+            ) if "yield" in text else frozenset(),
         )
     if len(_SITES) > 4096:
         _SITES.clear()
@@ -504,10 +514,12 @@ def _module_statements(tree: ast.Module) -> List[ast.stmt]:
 
 
 def _module_functions(
-    tree: ast.Module, vocabulary: "Vocabulary"
+    tree: ast.Module, vocabulary: "Vocabulary", text: str = ""
 ) -> Tuple[Dict[str, str], FrozenSet[str]]:
     """How module-level names are bound, and which functions may dispatch a parameter
-    (see ``_ModuleSites``).  A module with a thread subclass: every function may."""
+    (see ``_ModuleSites``).  A module with a thread subclass: every function may.
+    ``text``: the module's source; a function whose lines name no dispatch call and no
+    function of the module is not walked."""
     bindings: Dict[str, str] = {}
     bodies: Dict[str, ast.AST] = {}
     bound_methods: Set[str] = set()
@@ -542,8 +554,15 @@ def _module_functions(
         return bindings, frozenset(bodies)
     dispatching: Set[str] = set()
     callers: Dict[str, Set[str]] = {}
+    words = (
+        vocabulary.calls | vocabulary.methods | bound_methods | dispatch_aliases
+        | frozenset(bodies)
+    )
+    lines = text.splitlines() if text else []
     for name, body in bodies.items():
-        for node in ast.walk(body):
+        if lines and not _names_any(_segment(lines, body), words):
+            continue  # its text names nothing the walk below looks for
+        for node in walk(body):
             if not isinstance(node, ast.Call):
                 continue
             last = _last(node.func)
@@ -563,6 +582,23 @@ def _module_functions(
                 dispatching.add(caller)
                 pending.append(caller)
     return bindings, frozenset(dispatching)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _segment(lines: List[str], node: ast.AST) -> str:
+    """The source lines of a statement (decorators included)."""
+    first = min(
+        [getattr(node, "lineno", 1)]
+        + [d.lineno for d in getattr(node, "decorator_list", ())]
+    )
+    last = getattr(node, "end_lineno", None) or len(lines)
+    return "\n".join(lines[first - 1:last])
+
+
+def _names_any(segment: str, words: FrozenSet[str]) -> bool:
+    return not words.isdisjoint(_WORD.findall(segment))
 
 
 def _vocabulary(knowledge: Knowledge) -> "Vocabulary":

@@ -7,8 +7,9 @@ question about one node, by names only (the index never resolves imports).
 from __future__ import annotations
 
 import ast
-from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import FrozenSet, List, Optional, Set, Tuple
 
+from .ast_walk import children, walk
 from .knowledge import Tier
 from .queue_knowledge import (
     CLI_COMMAND_GROUP_CLASSES,
@@ -17,15 +18,6 @@ from .queue_knowledge import (
     QUEUE_WORKER_STARTS,
 )
 from .pushed import PushedContext
-
-
-def walk(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node, iteratively (generated modules can be deeper than the stack)."""
-    stack: List[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
 
 
 def last_name(node: Optional[ast.AST]) -> Optional[str]:
@@ -76,7 +68,7 @@ def pushes(
             stack.extend((child, None, True) for child in node.orelse)
             stack.append((node.test, condition, conditional))
             continue
-        stack.extend((child, condition, conditional) for child in ast.iter_child_nodes(node))
+        stack.extend((child, condition, conditional) for child in children(node))
     if not always and not with_option:
         return None
     pushed_always = frozenset(always)

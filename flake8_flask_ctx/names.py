@@ -11,7 +11,7 @@ one piece of metadata left: resolved only when a finding is reported.
 from __future__ import annotations
 
 from typing import (
-    Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Type, TypeVar,
+    Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Type, TypeVar,
 )
 
 import libcst as cst
@@ -111,9 +111,17 @@ class ModuleIndex:
     source order, which the engine needs everywhere, is ``order()``.
     """
 
-    def __init__(self, module: cst.Module, knowledge: Knowledge) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        knowledge: Knowledge,
+        line_map: Optional[Sequence[int]] = None,
+    ) -> None:
         self.module = module
         self.knowledge = knowledge
+        #: For a module cut to some of its statements (``outline.py``): the line in
+        #: the file of each line of the parsed text.
+        self._line_map = line_map
         self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
         self._root_names: Dict[cst.Name, Set[str]] = {}
         self._bindings: Dict[Tuple[int, str], List[cst.CSTNode]] = {}
@@ -146,7 +154,10 @@ class ModuleIndex:
         return self._order.get(node, -1)
 
     def line(self, node: cst.CSTNode) -> int:
-        return self._position(node).start.line
+        line = self._position(node).start.line
+        if self._line_map is not None and 0 < line <= len(self._line_map):
+            return self._line_map[line - 1]
+        return line
 
     def column(self, node: cst.CSTNode) -> int:
         return self._position(node).start.column

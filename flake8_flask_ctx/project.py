@@ -20,7 +20,7 @@ import sys
 import sysconfig
 import tokenize
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .knowledge import Knowledge
 from .sources import clear_texts, source_text
@@ -71,16 +71,34 @@ _IMPORT_STATEMENT = re.compile(
 )
 
 
+_IMPORTED_WORD = re.compile(r"(?<![\w.])\w+")
+#: Per module text: the words its import statements may bind, and whether one of them
+#: is a star import.  Every lookup of every name asked the same module again.
+_IMPORTED_WORDS: Dict[Tuple[int, int], Tuple[FrozenSet[str], bool]] = {}
+
+
 def may_reexport(text: str, name: Optional[str]) -> bool:
     """Whether a module's import statements may bind ``name`` (by name or ``*``)."""
     if not name or "import" not in text:
         return False
-    word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-    for statement in _IMPORT_STATEMENT.finditer(text):
-        imported = statement.group(0)
-        if "*" in imported or word.search(imported.split("import", 1)[1]):
-            return True
-    return False
+    words, star = _imported_words(text)
+    return star or name in words
+
+
+def _imported_words(text: str) -> Tuple[FrozenSet[str], bool]:
+    key = (len(text), hash(text))
+    found = _IMPORTED_WORDS.get(key)
+    if found is None:
+        words: Set[str] = set()
+        star = False
+        for statement in _IMPORT_STATEMENT.finditer(text):
+            imported = statement.group(0).split("import", 1)[1]
+            star = star or "*" in imported
+            words.update(_IMPORTED_WORD.findall(imported))
+        if len(_IMPORTED_WORDS) > 4096:
+            _IMPORTED_WORDS.clear()
+        found = _IMPORTED_WORDS[key] = (frozenset(words), star)
+    return found
 
 
 def project_roots(filename: Optional[str], override: Optional[str] = None) -> Tuple[Path, ...]:
@@ -234,6 +252,10 @@ class Project:
                 if files:
                     break  # the first root that has it is where imports find it
 
+    def is_pinned(self, path: Path) -> bool:
+        """Whether the module at ``path`` is the checked text (see ``pin``)."""
+        return bool(self._pinned) and _real(path) in self._pinned
+
     def pin(self, path: Path, unit: ModuleUnit, text: str) -> None:
         """Make ``unit`` (built from ``text``) the module at ``path`` for this check.
 
@@ -343,7 +365,7 @@ class Project:
                 return None
         from . import units  # LibCST is loaded only when a module is really parsed
 
-        return units._load(self, path, root, module)
+        return units._load(self, path, root, module, name)
 
     def symbol(self, qualified: str, hops: int = 0, words: Words = None) -> Optional[Symbol]:
         """The project symbol an absolute dotted name refers to, or None (not ours,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .ast_walk import walk
 from .index_readers import (
     call_sets_server_name,
     called_names,
@@ -35,7 +36,6 @@ from .index_readers import (
     sets_server_name,
     started_workers,
     string_class,
-    walk,
 )
 from .knowledge import Tier
 from .pushed import PushedContext

@@ -245,6 +245,8 @@ class Reach:
         root = root_name(expr)
         if root is None or root.value not in self.resolver.project_names():
             return []
+        if not self.resolver.foreign_may_run(expr, classes=True):
+            return []
         symbol = self.resolver.foreign(expr)
         if symbol is None:
             return []

@@ -10,7 +10,9 @@ conditional expressions): no type inference, so what it cannot tell stays unknow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union,
+)
 
 import libcst as cst
 
@@ -105,6 +107,7 @@ class Resolver:
         self._project_names: Optional[Set[str]] = None
         self._extension_names: Optional[Set[str]] = None
         self._extension_values: Dict[int, Optional[ExtensionLocal]] = {}
+        self._wrapper_words: Optional[FrozenSet[str]] = None
         self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
 
     def target(self, node: CallableNode, label: str) -> Target:
@@ -152,6 +155,55 @@ class Resolver:
             if found is not None and (found.node is not None or found.external):
                 return found
         return None
+
+    def foreign_external(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional[str]:
+        """``foreign_symbol(expr, words).external``, found on the ``ast`` export tables
+        of the modules on the way (``exports.py``), without parsing any with LibCST."""
+        from .exports import MODULE, PROJECT, external_name
+
+        root = root_name(expr)
+        if root is None or root.value not in self.project_names():
+            return None
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return None
+        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
+            return None  # rebound locally (``send = wrap(send)``): not the import
+        for qualified in sorted(self.index.qualified_names_any(expr)):
+            absolute = unit.absolute(qualified)
+            if absolute is None:
+                continue
+            found = external_name(unit.project, absolute, words)
+            if found == PROJECT:
+                return None
+            if found is not None and found != MODULE:
+                return found
+        return None
+
+    def foreign_may_run(self, expr: cst.BaseExpression, classes: bool) -> bool:
+        """False when ``foreign(expr)`` is certainly nothing reach follows when called
+        (a module, a library name, a class without ``__init__`` -- or any class, unless
+        ``classes`` --, a value that holds no callable), told from the ``ast`` export
+        tables: then the module defining it is not parsed with LibCST."""
+        from .exports import may_run_code
+
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return False
+        if self._wrapper_words is None:
+            self._wrapper_words = frozenset(
+                name.rsplit(".", 1)[-1]
+                for name in (*PARTIAL_FACTORIES, *self.knowledge.safe_wrappers)
+            )
+        for qualified in sorted(self.index.qualified_names_any(expr)):
+            absolute = unit.absolute(qualified)
+            if absolute is not None and may_run_code(
+                unit.project, absolute, self._wrapper_words, classes
+            ):
+                return True
+        return False
 
     # -- callables ------------------------------------------------------------------
 
@@ -210,6 +262,8 @@ class Resolver:
 
     def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
         """An imported callable, resolved in the project module that defines it."""
+        if not self.foreign_may_run(expr, classes=False):
+            return Resolution()
         symbol = self.foreign(expr)
         if symbol is None:
             return Resolution()
@@ -344,9 +398,9 @@ class Resolver:
         if root is None or root.value not in self._extension_candidates():
             return None
         if root.value in self.project_names():
-            symbol = self.foreign_symbol(node, self.knowledge.watched_packages)
-            if symbol is not None and symbol.external is not None:
-                local = canonical_name(symbol.external)
+            external = self.foreign_external(node, self.knowledge.watched_packages)
+            if external is not None:
+                local = canonical_name(external)
                 tier = self.knowledge.tier_of(local)
                 if tier is None:
                     return None

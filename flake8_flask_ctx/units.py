@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from .names import ModuleIndex, dotted_name
+from .outline import Outline
+from .sources import source_text
 from .project import resolve_relative
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +70,9 @@ class ModuleUnit:
         self.reach = Reach(index, self.resolver, index.knowledge)
         self._top_level: Optional[Dict[str, cst.CSTNode]] = None
         self._wrappers: Optional[Dict[cst.FunctionDef, "Wrapper"]] = None
+        #: The module's versions cut to what lookups needed (``outline.py``); None:
+        #: this unit holds the whole module.
+        self.cut: Optional[_Cut] = None
 
     def wrappers(self) -> Dict[cst.FunctionDef, "Wrapper"]:
         """Functions of this module that dispatch their own parameter
@@ -125,6 +130,10 @@ class ModuleUnit:
             return None
         first, rest = attributes[0], list(attributes[1:])
         node = self.top_level().get(first)
+        if node is None and self.cut is not None:
+            grown = self.cut.grow(first)  # a ``def``/``class`` left out of this version
+            if grown is not None and grown is not self:
+                return grown.lookup(attributes, hops, words)
         if node is None:
             if self.project is None:
                 return None
@@ -235,10 +244,58 @@ def _record_small(small: cst.BaseSmallStatement, table: Dict[str, cst.CSTNode]) 
 
 _CacheKey = Tuple[str, int, int, int]
 _UNITS: "OrderedDict[_CacheKey, Optional[ModuleUnit]]" = OrderedDict()
+#: A module whose cut version had to grow this many times is parsed whole.
+MAX_GROWTHS = 3
 
 
-def _load(project: Project, path: Path, root: Path, module: str) -> Optional[ModuleUnit]:
-    """The unit of a project file, parsed once per process (path, size, mtime, options)."""
+class _Cut:
+    """The successive versions of one module's unit, each cut to the top-level
+    statements the lookups so far needed (see ``outline.py``).  Each version is closed
+    over the names it uses, so a node of an older version stays right; a lookup of a
+    name that was cut makes a bigger version, which replaces the cached one."""
+
+    def __init__(
+        self, outline: Outline, kept: FrozenSet[int], key: _CacheKey, make: "_Maker"
+    ) -> None:
+        self.outline = outline
+        self.kept = kept
+        self.key = key
+        self.make = make
+        self.current: Optional[ModuleUnit] = None
+        self.growths = 0
+
+    def grow(self, name: str) -> Optional[ModuleUnit]:
+        """The version that has top-level ``def``/``class`` ``name``; None: the module
+        has none of that name (or it cannot be parsed)."""
+        if name not in self.outline.names:
+            return None
+        if name in self.outline.kept_names(self.kept):
+            return self.current
+        self.growths += 1
+        if self.growths > MAX_GROWTHS:
+            kept = frozenset(range(len(self.outline.statements)))
+        else:
+            kept = self.outline.kept(self.outline.kept_names(self.kept) | {name})
+        source = self.outline.source(kept)
+        unit = self.make(source)
+        if unit is None:
+            return None
+        self.kept, self.current = kept, unit
+        unit.cut = self if source is not None else None
+        if self.key in _UNITS:
+            _UNITS[self.key] = unit
+        return unit
+
+
+#: Makes a unit of a module's cut text (with its line map); None: the whole module.
+_Maker = Callable[[Optional[Tuple[str, List[int]]]], Optional[ModuleUnit]]
+
+
+def _load(
+    project: Project, path: Path, root: Path, module: str, name: Optional[str] = None
+) -> Optional[ModuleUnit]:
+    """The unit of a project file, parsed once per process (path, size, mtime, options),
+    cut to the top-level statements a lookup of ``name`` needs (``outline.py``)."""
     try:
         stat = path.stat()
     except OSError:
@@ -253,17 +310,43 @@ def _load(project: Project, path: Path, root: Path, module: str) -> Optional[Mod
         return unit
     unit = None
     if stat.st_size <= MAX_FOLLOWED_BYTES:
-        try:
-            tree = cst.parse_module(path.read_bytes())
-        except (cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError, RecursionError):
-            tree = None
-        if tree is not None:
-            index = ModuleIndex(tree, knowledge)
-            unit = ModuleUnit(
-                project, index, module, project.display(path, root),
-                is_package=path.name == "__init__.py",
-            )
+        display = project.display(path, root)
+        is_package = path.name == "__init__.py"
+
+        def make(source: Optional[Tuple[str, List[int]]]) -> Optional[ModuleUnit]:
+            try:
+                tree = cst.parse_module(path.read_bytes() if source is None else source[0])
+            except (
+                cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError,
+                RecursionError,
+            ):
+                return None
+            index = ModuleIndex(tree, knowledge, None if source is None else source[1])
+            return ModuleUnit(project, index, module, display, is_package=is_package)
+
+        outline = _outline_of(path)
+        if outline is None:
+            unit = make(None)
+        else:
+            kept = outline.kept([name] if name else [])
+            cut = _Cut(outline, kept, key, make)
+            source = outline.source(kept)
+            unit = cut.current = make(source)
+            if unit is not None and source is not None:
+                unit.cut = cut
     _UNITS[key] = unit
     while len(_UNITS) > MAX_CACHED_UNITS:
         _UNITS.popitem(last=False)
     return unit
+
+
+def _outline_of(path: Path) -> Optional[Outline]:
+    """The module's outline, or None (unreadable, or not Python ``ast`` can parse:
+    then the whole file goes to LibCST, which decides)."""
+    text = source_text(path)
+    if text is None or "\ufffd" in text:
+        return None  # undecodable bytes: LibCST reads the file itself
+    try:
+        return Outline(text[1:] if text.startswith("\ufeff") else text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None

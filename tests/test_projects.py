@@ -143,9 +143,9 @@ def test_each_module_is_parsed_once_per_process(
     parsed: List[str] = []
     real_load = units_module._load
 
-    def counting_load(project, path, root, module):  # type: ignore[no-untyped-def]
+    def counting_load(project, path, root, module, name=None):  # type: ignore[no-untyped-def]
         key_count = len(units_module._UNITS)
-        unit = real_load(project, path, root, module)
+        unit = real_load(project, path, root, module, name)
         if len(units_module._UNITS) > key_count:
             parsed.append(path.name)
         return unit
