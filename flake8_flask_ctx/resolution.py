@@ -135,23 +135,27 @@ class Resolver:
         found = self.foreign_symbol(expr, words)
         return found if found is not None and found.node is not None else None
 
+    def _imported_names(self, expr: cst.BaseExpression) -> List[str]:
+        """The absolute project names an imported Name/Attribute can stand for (none if
+        it is not imported from the project, or its root is rebound locally)."""
+        root = root_name(expr)
+        if root is None or root.value not in self.project_names():
+            return []
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return []
+        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
+            return []  # rebound locally (``send = wrap(send)``): not the import
+        found = (unit.absolute(q) for q in sorted(self.index.qualified_names_any(expr)))
+        return [name for name in found if name is not None]
+
     def foreign_symbol(
         self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
     ) -> Optional["Symbol"]:
         """Like ``foreign``, but also a library object the project re-exports."""
-        root = root_name(expr)
-        if root is None or root.value not in self.project_names():
-            return None
-        unit = self.unit
-        if unit is None or unit.project is None:
-            return None
-        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
-            return None  # rebound locally (``send = wrap(send)``): not the import
-        for qualified in sorted(self.index.qualified_names_any(expr)):
-            absolute = unit.absolute(qualified)
-            if absolute is None:
-                continue
-            found = unit.project.symbol(absolute, words=words)
+        for absolute in self._imported_names(expr):
+            assert self.unit is not None and self.unit.project is not None
+            found = self.unit.project.symbol(absolute, words=words)
             if found is not None and (found.node is not None or found.external):
                 return found
         return None
@@ -163,19 +167,9 @@ class Resolver:
         of the modules on the way (``exports.py``), without parsing any with LibCST."""
         from .exports import MODULE, PROJECT, external_name
 
-        root = root_name(expr)
-        if root is None or root.value not in self.project_names():
-            return None
-        unit = self.unit
-        if unit is None or unit.project is None:
-            return None
-        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
-            return None  # rebound locally (``send = wrap(send)``): not the import
-        for qualified in sorted(self.index.qualified_names_any(expr)):
-            absolute = unit.absolute(qualified)
-            if absolute is None:
-                continue
-            found = external_name(unit.project, absolute, words)
+        for absolute in self._imported_names(expr):
+            assert self.unit is not None and self.unit.project is not None
+            found = external_name(self.unit.project, absolute, words)
             if found == PROJECT:
                 return None
             if found is not None and found != MODULE:
