@@ -33,8 +33,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
-from flake8_flask_ctx.prefilter import might_have_findings  # noqa: E402
-from flake8_flask_ctx.project import project_of  # noqa: E402
+from flake8_flask_ctx.index.prefilter import might_have_findings  # noqa: E402
+from flake8_flask_ctx.index.project import project_of  # noqa: E402
 from run import FLAKE8_WITHOUT_PLUGIN, python_files  # noqa: E402
 
 #: Of the files the prefilter rejects, every n-th is run (they all cost the same).

@@ -49,13 +49,13 @@ import libcst as cst
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flake8_flask_ctx import project as project_module  # noqa: E402
-from flake8_flask_ctx import units as units_module  # noqa: E402
-from flake8_flask_ctx.check import check_source  # noqa: E402
+from flake8_flask_ctx.index import project as project_module  # noqa: E402
+from flake8_flask_ctx.engine import units as units_module  # noqa: E402
+from flake8_flask_ctx.engine.check import check_source  # noqa: E402
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
-from flake8_flask_ctx.prefilter import might_have_findings  # noqa: E402
-from flake8_flask_ctx.project import project_of  # noqa: E402
-from flake8_flask_ctx.settings import Settings  # noqa: E402
+from flake8_flask_ctx.index.prefilter import might_have_findings  # noqa: E402
+from flake8_flask_ctx.index.project import project_of  # noqa: E402
+from flake8_flask_ctx.options.settings import Settings  # noqa: E402
 
 FLASK_PACKAGES = (
     "flask", "werkzeug", "flask_sqlalchemy", "flask_login", "flask_executor",
@@ -268,7 +268,7 @@ class _Timers:
 def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     """Plugin time (prefilter to findings) vs LibCST's bare parse, on the files the
     prefilter lets through, best of 3 each; and the plugin's time by phase."""
-    from flake8_flask_ctx import analysis, names
+    from flake8_flask_ctx.engine import analysis, names
 
     profile = Profile()
     knowledge = DEFAULT_KNOWLEDGE

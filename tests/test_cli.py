@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from expectations import expected_in, fixture_files
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules.codes import CODES
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
@@ -190,7 +190,7 @@ def test_parallel_run_equals_serial_run_and_is_deterministic(tmp_path: Path) -> 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from flake8_flask_ctx import cli as module
+    from flake8_flask_ctx.frontends import cli as module
 
     module._progress(False, 3, 10)
     assert capsys.readouterr().err == ""

@@ -13,8 +13,8 @@ from typing import Dict, List, Tuple
 import pytest
 
 from expectations import fixture_files, options_in
-from flake8_flask_ctx.check import check_source
-from flake8_flask_ctx.fix import fix_source
+from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.frontends.fix import fix_source
 from flake8_flask_ctx.knowledge import Knowledge
 from runtime.harness import run_isolated
 from test_fixtures import settings_from

@@ -8,8 +8,8 @@ import pytest
 
 from expectations import compare, expected_in, fixture_files, isolated_fixture, options_in
 from flake8_flask_ctx.knowledge import Knowledge
-from flake8_flask_ctx.plugin import Plugin
-from flake8_flask_ctx.settings import Settings
+from flake8_flask_ctx.frontends.plugin import Plugin
+from flake8_flask_ctx.options.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = fixture_files(FIXTURES)

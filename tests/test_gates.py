@@ -13,12 +13,12 @@ import pytest
 
 from expectations import expected_in, fixture_files, options_in
 from expectations import project_dirs, project_markers
-from flake8_flask_ctx.candidates import has_candidates, project_import_names
-from flake8_flask_ctx.check import analyse, passes_ast_gate, place
-from flake8_flask_ctx.settings import Settings
+from flake8_flask_ctx.index.candidates import has_candidates, project_import_names
+from flake8_flask_ctx.engine.check import analyse, passes_ast_gate, place
+from flake8_flask_ctx.options.settings import Settings
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE, Knowledge
-from flake8_flask_ctx.prefilter import might_have_findings
-from flake8_flask_ctx.project import project_of
+from flake8_flask_ctx.index.prefilter import might_have_findings
+from flake8_flask_ctx.index.project import project_of
 from test_fixtures import settings_from
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

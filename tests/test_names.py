@@ -18,8 +18,8 @@ import pytest
 from libcst.metadata import Assignment, MetadataWrapper, ScopeProvider
 
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
-from flake8_flask_ctx.names import ModuleIndex, child_nodes
-from flake8_flask_ctx.node_names import _TRIVIA
+from flake8_flask_ctx.engine.names import ModuleIndex, child_nodes
+from flake8_flask_ctx.engine.node_names import _TRIVIA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])

@@ -14,13 +14,13 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from flake8_flask_ctx import project as project_module
-from flake8_flask_ctx import units as units_module
-from flake8_flask_ctx.check import check_source
-from flake8_flask_ctx.exports import MODULE, PROJECT, external_name, may_run_code
+from flake8_flask_ctx.index import project as project_module
+from flake8_flask_ctx.engine import units as units_module
+from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.index.exports import MODULE, PROJECT, external_name, may_run_code
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
-from flake8_flask_ctx.outline import Outline
-from flake8_flask_ctx.project import project_of
+from flake8_flask_ctx.index.outline import Outline
+from flake8_flask_ctx.index.project import project_of
 
 
 def write(root: Path, files: Dict[str, str]) -> None:

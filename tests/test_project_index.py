@@ -12,11 +12,12 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from flake8_flask_ctx.check import check_source
-from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE, Tier
-from flake8_flask_ctx.project import clear_cache, project_for
-from flake8_flask_ctx.project_index import ProjectFacts
-from flake8_flask_ctx.settings import Settings
+from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
+from flake8_flask_ctx.knowledge.contexts import Tier
+from flake8_flask_ctx.index.project import clear_cache, project_for
+from flake8_flask_ctx.index.project_index import ProjectFacts
+from flake8_flask_ctx.options.settings import Settings
 
 APP, REQUEST = Tier.APP, Tier.REQUEST
 
@@ -340,7 +341,7 @@ def test_message_names_celery_for_a_periodic_task_of_a_project_app(
 def test_falsy_parameters(call: str, falsy: set[str]) -> None:
     import libcst as cst
 
-    from flake8_flask_ctx.reach import falsy_parameters
+    from flake8_flask_ctx.engine.body_scanner import falsy_parameters
 
     module = cst.parse_module(
         "def notify(user, send=True, tag=None): pass\n"

@@ -20,11 +20,11 @@ import pytest
 
 from expectations import compare, project_dirs, project_markers
 from flake8_runner import flake8
-from flake8_flask_ctx import project as project_module
-from flake8_flask_ctx import units as units_module
-from flake8_flask_ctx.check import check_source
+from flake8_flask_ctx.index import project as project_module
+from flake8_flask_ctx.engine import units as units_module
+from flake8_flask_ctx.engine.check import check_source
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
-from flake8_flask_ctx.settings import Settings
+from flake8_flask_ctx.options.settings import Settings
 
 PROJECTS = Path(__file__).resolve().parent / "fixtures" / "projects"
 DIRS = project_dirs(PROJECTS)
@@ -268,8 +268,8 @@ def test_prefilter_skips_projects_that_never_name_flask(tmp_path: Path) -> None:
     """Cross-module reach must not make every file with a project import and a
     dispatch word parseable: a project that never names Flask cannot reach a
     context-local.  One that does, three imports away, is still analysed."""
-    from flake8_flask_ctx.prefilter import might_have_findings
-    from flake8_flask_ctx.project import project_of
+    from flake8_flask_ctx.index.prefilter import might_have_findings
+    from flake8_flask_ctx.index.project import project_of
 
     write(tmp_path, {
         "lib/__init__.py": "",
@@ -301,7 +301,7 @@ def test_prefilter_skips_projects_that_never_name_flask(tmp_path: Path) -> None:
 def test_installed_code_is_its_own_project(tmp_path: Path) -> None:
     """Linting a package inside site-packages must not treat every other installed
     distribution as part of the project (third-party code is never followed)."""
-    from flake8_flask_ctx.project import project_of
+    from flake8_flask_ctx.index.project import project_of
 
     site = tmp_path / "lib" / "site-packages"
     write(site, {

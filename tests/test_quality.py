@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from expectations import expected_in, fixture_files
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules.codes import CODES
 from flake8_runner import flake8
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,13 +12,13 @@ import libcst as cst
 import pytest
 
 from flake8_flask_ctx import __version__
-from flake8_flask_ctx import check as check_module
-from flake8_flask_ctx.analysis import ModuleAnalysis
-from flake8_flask_ctx.check import check_source
-from flake8_flask_ctx.codes import failure_message
+from flake8_flask_ctx.engine import check as check_module
+from flake8_flask_ctx.engine.analysis import ModuleAnalysis
+from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.rules.codes import failure_message
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
-from flake8_flask_ctx.names import ModuleIndex
-from flake8_flask_ctx.plugin import Plugin
+from flake8_flask_ctx.engine.names import ModuleIndex
+from flake8_flask_ctx.frontends.plugin import Plugin
 from flake8_runner import flake8
 
 WORKER = (
@@ -126,9 +126,8 @@ def test_internal_failure_becomes_fcx999(monkeypatch: pytest.MonkeyPatch) -> Non
     call_line = next(
         number for number, text in enumerate(check_py, 1) if ".findings()" in text
     )
-    assert f"(KeyError: 'boom' at flake8_flask_ctx/check.py:{call_line} in check_source)" in (
-        reports[0][2]
-    )
+    where = f"flake8_flask_ctx/engine/check.py:{call_line}"
+    assert f"(KeyError: 'boom' at {where} in check_source)" in reports[0][2]
     assert f"flake8-flask-ctx {__version__} failed" in reports[0][2]
     assert "Reporting a crash" in reports[0][2]
 
@@ -142,7 +141,7 @@ def test_fcx999_names_the_innermost_frame_of_the_package() -> None:
     else:  # pragma: no cover - the engine accepted a missing Knowledge
         pytest.fail("ModuleIndex accepted knowledge=None")
     assert re.search(
-        r"\(AttributeError: .* at flake8_flask_ctx/names\.py:\d+ in \w+\)", message
+        r"\(AttributeError: .* at flake8_flask_ctx/engine/names\.py:\d+ in \w+\)", message
     ), message
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flake8_flask_ctx.knowledge import Knowledge, Tier
-from flake8_flask_ctx.settings import DispatcherOption, Settings, SettingsError
+from flake8_flask_ctx.knowledge import Knowledge
+from flake8_flask_ctx.knowledge.contexts import Tier
+from flake8_flask_ctx.options.settings import DispatcherOption, Settings, SettingsError
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from conftest import SUMMARY_PROPERTY
-from flake8_flask_ctx.plugin import Plugin
+from flake8_flask_ctx.frontends.plugin import Plugin
 
 pytestmark = pytest.mark.slow
 

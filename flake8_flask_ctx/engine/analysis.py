@@ -1,0 +1,218 @@
+"""The engine's front: dispatch sites -> what they reach -> findings.
+
+Every code asks one expensive question, *what does this dispatched callable reach?*,
+so one ``ModuleAnalysis`` per file answers it once for all codes:
+``dispatch.DispatchFinder`` finds where callables leave the request,
+``resolution.Resolver`` says which functions they are, and ``reach.Reach`` walks what
+those functions read.  This module only turns the answers into ``Finding``s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import FrozenSet, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ..rules import codes
+from ..rules.dispatch import DispatchFinder
+from .forwarded import worker_call
+from .sites import DispatchSite
+from ..knowledge import Knowledge
+from ..knowledge.contexts import Tier
+from .names import ModuleIndex
+from ..index.project import Project
+from .units import ModuleUnit
+from .chains import Chain, Reached
+from .context_helpers import CopyContextChecks
+from ..rules.crossing import CrossingFinder
+from ..rules.streaming import StreamFinder
+
+TIER_CODES = {Tier.REQUEST: "FCX100", Tier.APP: "FCX110"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic, positioned as flake8 wants it (1-based line, 0-based column)."""
+
+    line: int
+    column: int
+    code: str
+    message: str
+
+
+class ModuleAnalysis:
+    """All findings of one module.  Create one per file."""
+
+    def __init__(
+        self,
+        index: ModuleIndex,
+        knowledge: Knowledge,
+        project: Optional[Project] = None,
+        name: Optional[str] = None,
+        display: str = "",
+        is_package: bool = False,
+        possible_wrappers: Optional[FrozenSet[str]] = None,
+    ) -> None:
+        self.index = index
+        self.knowledge = knowledge
+        self.possible_wrappers = possible_wrappers
+        self.unit = ModuleUnit(project, index, name, display, is_package)
+        self.resolver = self.unit.resolver
+        self.reach = self.unit.reach
+
+    def findings(self) -> List[Finding]:
+        results: List[Finding] = []
+        sites = DispatchFinder(
+            self.index, self.resolver, self.knowledge,
+            possible_wrappers=self.possible_wrappers,
+        ).sites()
+        for site in sites:
+            found = self.reach.first_reads(
+                site.targets, site.carried, worker_call(site),
+                isinstance(site.report_at, cst.Attribute),
+            )
+            for tier, code in TIER_CODES.items():
+                reached = found.get(tier)
+                if reached is not None:
+                    results.append(self._finding(site, code, reached))
+            results.extend(self._crossings(site))
+            results.extend(self._copied_g(site))
+            results.extend(self._fake_requests(site))
+        for site in StreamFinder(self.index, self.resolver).sites():
+            found = self.reach.first_reads(site.targets)
+            reached = found.get(Tier.REQUEST) or found.get(Tier.APP)
+            if reached is not None:
+                results.append(self._finding(site, "FCX300", reached))
+        results.extend(self._copy_misuse(sites))
+        return _unique(results)
+
+    # -- FCX200 / FCX210 ------------------------------------------------------------
+
+    def _crossings(self, site: DispatchSite) -> List[Finding]:
+        if site.report_inside:
+            return []  # a task body: its arguments come from elsewhere
+        name = _callable_name(site)
+        found: List[Finding] = []
+        for crossing in CrossingFinder(self.index, self.resolver, self.knowledge).crossings(site):
+            if crossing.code == "FCX200" and site.wrappers and not site.targets:
+                continue  # the copied request context resolves the proxy in the worker
+            message = codes.crossing_message(
+                crossing.code, crossing.what, crossing.how, name, site.mechanism
+            )
+            found.append(self._at(crossing.node, crossing.code, message))
+        if not site.wrappers:
+            for target in site.targets:
+                for node, local in self.reach.facts(target).closures:
+                    message = codes.crossing_message(
+                        "FCX200", local, f"closed over as {node.value}", target.label,
+                        site.mechanism,
+                    )
+                    found.append(self._at(node, "FCX200", message))
+        return found
+
+    # -- FCX400 / FCX410 / FCX420 ---------------------------------------------------
+
+    def _copy_misuse(self, sites: List[DispatchSite]) -> List[Finding]:
+        checks = CopyContextChecks(self.index)
+        found = [
+            self._at(node, "FCX400", codes.import_time_copy_message())
+            for node in checks.import_time_wrappers()
+        ]
+        for wrapper, why in checks.reused_wrappers(sites).items():
+            using = next(s for s in sites if wrapper in s.wrappers)
+            message = codes.copy_run_many_message(_callable_name(using), why)
+            found.append(self._at(wrapper, "FCX400", message))
+        return found
+
+    def _copied_g(self, site: DispatchSite) -> List[Finding]:
+        if not site.wrapped_targets:
+            return []
+        reached = self.reach.first_read_of(site.wrapped_targets, "flask.g")
+        if reached is None or not self._here(reached.unit):
+            return []  # the read is in another module: no line of this file to point at
+        chain = self._chain(reached.chain)
+        message = codes.copied_g_message(reached.root.label, reached.read.text, chain)
+        return [Finding(reached.read.line, reached.read.column, "FCX410", message)]
+
+    def _fake_requests(self, site: DispatchSite) -> List[Finding]:
+        name = _callable_name(site)
+        return [
+            self._at(with_node, "FCX420", codes.fake_request_message(name, site.mechanism))
+            for with_node in self.reach.fake_requests(site.targets)
+            if self._owns(with_node)
+        ]
+
+    def _here(self, unit: Optional[ModuleUnit]) -> bool:
+        """Whether ``unit`` is this module.  Not only by identity: another module's
+        cached unit may have loaded this file from disk before this check (its own
+        twin); what was reached there is on this file's lines all the same, and the
+        result must not depend on the order files are checked in."""
+        if unit is None or unit is self.unit:
+            return True
+        mine = self.unit
+        return (
+            mine.name is not None
+            and unit.name == mine.name
+            and unit.project is mine.project
+            and unit.display == mine.display
+        )
+
+    def _owns(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is in this module (not reached in another one)."""
+        return self.index.parent(node) is not None or node is self.index.module
+
+    def _where(self, unit: Optional[ModuleUnit], line: int) -> str:
+        """``line 12`` in this module, ``app/services.py:12`` in another one."""
+        if self._here(unit) or unit is None:
+            return f"line {line}"
+        return f"{unit.display}:{line}"
+
+    def _chain(self, chain: Chain) -> str:
+        return " -> ".join(
+            f"{hop.label} at {self._where(hop.unit, hop.line)}" for hop in chain
+        )
+
+    def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
+        return Finding(self.index.line(node), self.index.column(node), code, message)
+
+    def _finding(self, site: DispatchSite, code: str, reached: Reached) -> Finding:
+        chain = self._chain(reached.chain)
+        message = codes.reach_message(
+            code=code,
+            local=reached.read.local,
+            callable_name=reached.root.label,
+            mechanism=site.mechanism,
+            read_text=reached.read.text,
+            read_where=self._where(reached.unit, reached.read.line),
+            chain=chain,
+            task=site.report_inside,
+        )
+        if site.report_inside:
+            # A task body: report inside it, where the read (or the call leading to
+            # it) is, since no dispatch site exists to point at.
+            if reached.chain:
+                line, column = reached.chain[0].line, reached.chain[0].column
+            else:
+                line, column = reached.read.line, reached.read.column
+            return Finding(line, column, code, message)
+        return Finding(
+            self.index.line(site.report_at), self.index.column(site.report_at), code, message
+        )
+
+
+def _callable_name(site: DispatchSite) -> str:
+    targets = site.targets or site.wrapped_targets
+    return targets[0].label if targets else "the callable"
+
+
+def _unique(findings: List[Finding]) -> List[Finding]:
+    """One diagnostic per (place, code): several sites may reach the same read."""
+    seen: Set[Tuple[int, int, str]] = set()
+    unique: List[Finding] = []
+    for finding in findings:
+        key = (finding.line, finding.column, finding.code)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

@@ -1,0 +1,170 @@
+"""Source text in, findings out: the cheap skip, the parse, the analysis.
+
+Front ends (the flake8 plugin, the standalone command) call ``check_source``; it never
+opens the checked file, so stdin and editors work the same as paths.  LibCST and the
+engine are imported only when a file passes both cheap gates.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional, Sequence
+
+from ..index.candidates import has_candidates, project_imports
+from ..index.literals import collapse_literal_tables
+from ..index.module_sites import may_be_generator, may_be_wrapper
+from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
+from ..index.prefilter import might_have_findings
+from ..index.project import Project, project_of
+from ..options.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+    from .analysis import Finding, ModuleAnalysis
+
+__all__ = ["check_source", "might_have_findings"]
+
+#: LibCST's visitors recurse once per tree level; deeply nested (generated) code
+#: needs more than Python's default 1,000 frames.
+RECURSION_LIMIT = 20_000
+
+
+def check_source(
+    source: str,
+    knowledge: Knowledge = DEFAULT_KNOWLEDGE,
+    filename: Optional[str] = None,
+    settings: Optional[Settings] = None,
+    tree: Optional[ast.AST] = None,
+) -> List[Finding]:
+    """All findings for one module's text.  Syntax errors give no findings.
+
+    ``filename`` (a path, or the display name given for stdin) places the module in
+    its project for cross-module reach; without it only this module is analysed.
+    ``tree``: the module's ``ast`` if the caller has it (flake8 does), for the cheap
+    second gate (``candidates.py``) before the LibCST parse.
+    Other exceptions propagate: the front end turns them into FCX999.
+    """
+    settings = settings or Settings()
+    where = place(filename, knowledge, settings)
+    project = where.project
+    if not might_have_findings(source, knowledge, project, where.name, where.is_package):
+        return []
+    with _recursion_limit(RECURSION_LIMIT):
+        if tree is None:
+            try:
+                tree = ast.parse(source[1:] if source.startswith("\ufeff") else source)
+            except (SyntaxError, ValueError):
+                return []  # flake8 reports E999 itself
+        possible_wrappers = ast_gate(tree, knowledge, where)
+        if possible_wrappers is None:
+            return []
+        # Only now: importing LibCST and the engine costs more than most files' checks,
+        # and flake8 imports this plugin in every run, for every file.
+        import libcst as cst
+
+        # Big constant tables are collapsed before the parse (``literals.py``).
+        collapsed = collapse_literal_tables(tree, source) if isinstance(tree, ast.Module) else None
+        parsed, line_map = collapsed if collapsed is not None else (source, None)
+        try:
+            module = cst.parse_module(parsed)
+        except cst.ParserSyntaxError:
+            return []  # flake8 reports E999 itself
+        if project is not None:
+            # What the whole project configures (``SERVER_NAME``) changes the tiers.
+            knowledge = project.effective_knowledge(where.name)
+        analysis = analyse(module, knowledge, where, source, possible_wrappers, line_map)
+        findings = analysis.findings()
+    return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+
+
+def passes_ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> bool:
+    return ast_gate(tree, knowledge, where) is not None
+
+
+def ast_gate(
+    tree: ast.AST, knowledge: Knowledge, where: "Placement"
+) -> Optional[FrozenSet[str]]:
+    """The second gate (``candidates.py``) with the module's project imports: all of
+    them may be functions handed along; only those whose modules can dispatch (see
+    ``may_be_wrapper``) may be wrappers or decorators that start a thread.  None: the
+    module has no candidate site; else the imported names that may be wrappers (the
+    analysis looks up no other), empty without a project."""
+    project = where.project
+    if project is None:
+        return frozenset() if has_candidates(tree, knowledge) else None
+    imports = project_imports(tree, project.top_level_names(), where.name, where.is_package)
+    wrappers = frozenset(
+        name for name, source in imports.items() if may_be_wrapper(project, knowledge, source)
+    )
+    generators = frozenset(
+        name for name, source in imports.items() if may_be_generator(project, knowledge, source)
+    )
+    found = has_candidates(tree, knowledge, frozenset(imports), wrappers, generators)
+    return wrappers if found else None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a checked module sits: its project (None: single-module analysis), its
+    dotted name there, the name shown in messages, and whether it is a package."""
+
+    filename: Optional[str]
+    project: Optional[Project]
+    name: Optional[str]
+    display: str
+    is_package: bool
+
+
+def place(filename: Optional[str], knowledge: Knowledge, settings: Settings) -> Placement:
+    project: Optional[Project] = None
+    if settings.cross_module and (filename or settings.project_root):
+        project = project_of(filename, knowledge, settings.project_root)
+    name, display, is_package = None, Path(filename or "stdin").name, False
+    if project is not None and filename:
+        path = Path(filename)
+        found, root = project.module_name(path)
+        if found is not None and root is not None:
+            name, display = found, project.display(path, root)
+        is_package = path.name == "__init__.py"
+    return Placement(filename, project, name, display, is_package)
+
+
+def analyse(
+    module: "cst.Module",
+    knowledge: Knowledge,
+    where: Placement,
+    source: str,
+    possible_wrappers: Optional[FrozenSet[str]] = None,
+    line_map: Optional[Sequence[int]] = None,
+) -> "ModuleAnalysis":
+    """The analysis of a parsed module (``source``: its text; ``line_map``: the file's
+    line of each line of ``module`` when it was parsed from a collapsed text),
+    registered with its project (so an import cycle back to it lands on this text,
+    not on the file on disk)."""
+    from .analysis import ModuleAnalysis
+    from .names import ModuleIndex
+
+    index = ModuleIndex(module, knowledge, line_map)
+    analysis = ModuleAnalysis(
+        index, knowledge, where.project, where.name, where.display, where.is_package,
+        possible_wrappers,
+    )
+    if where.project is not None and where.filename:
+        where.project.pin(Path(where.filename), analysis.unit, source)
+    return analysis
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    if previous < limit:
+        sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)

@@ -1,0 +1,169 @@
+"""What a dispatched callable reaches: per-function facts and the walk over them.
+
+Each function body is scanned once (``body_scanner.BodyScanner``, memoised here) for the
+context-locals it reads and the module callables it refers to, each recorded with
+the tiers that guards make safe at that point (``if has_request_context():``,
+``with app.app_context():``, an early ``if not request: return``).  ``Reach.first_reads``
+then walks those facts breadth-first from the dispatched callables, so the read it
+reports has the shortest chain; a (function, guarded tiers) pair is visited once,
+which handles recursion and cycles.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import (
+    TYPE_CHECKING, Deque, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union,
+)
+
+import libcst as cst
+
+from ..knowledge import Knowledge
+from ..knowledge.contexts import Tier
+from .body_scanner import BodyScanner, falsy_parameters
+from .chains import NO_TIERS, Chain, Facts, Hop, Reached, Tiers
+from .names import ModuleIndex, root_name
+from .resolution import Resolver
+from .targets import CallableNode, Target
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .units import ModuleUnit
+
+
+class Reach:
+    """Reach questions for one module; facts are cached across dispatch sites."""
+
+    def __init__(self, index: ModuleIndex, resolver: Resolver, knowledge: Knowledge) -> None:
+        self.index = index
+        self.resolver = resolver
+        self.knowledge = knowledge
+        self._facts: Dict[CallableNode, Facts] = {}
+
+    def first_reads(
+        self,
+        roots: Sequence[Target],
+        carried: Tiers = NO_TIERS,
+        call: Optional[cst.Call] = None,
+        bound: bool = False,
+    ) -> Dict[Tier, Reached]:
+        """First read of each tier reachable from ``roots`` (``carried``: tiers the
+        dispatcher itself provides), with the call chain that leads to it.  ``call``:
+        how the worker calls a root (``forwarded.worker_call``), for the parameters it
+        sets to falsy literals; ``bound``: the root is a bound method."""
+        found: Dict[Tier, Reached] = {}
+        queue: Deque[Tuple[Target, Target, Tiers, Chain, FrozenSet[str]]] = deque(
+            (root, root, carried, (),
+             falsy_parameters(call, root.node, bound) if call is not None else frozenset())
+            for root in roots
+        )
+        seen: Set[Tuple[CallableNode, Tiers, FrozenSet[str]]] = set()
+        while queue and len(found) < len(Tier):
+            root, target, guarded, chain, falsy = queue.popleft()
+            if (target.node, guarded, falsy) in seen:
+                continue
+            seen.add((target.node, guarded, falsy))
+            facts, unit = self.facts(target), self.unit_of(target)
+            for read in facts.reads:
+                if read.tier in guarded or read.tier in read.guarded or read.needs_true & falsy:
+                    continue
+                found.setdefault(read.tier, Reached(root, read, chain, unit))
+            for edge in facts.edges:
+                if edge.needs_true & falsy:
+                    continue  # the call sits under ``if notify:`` and notify is False here
+                step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
+                queue.append((root, edge.target, guarded | edge.guarded, step, edge.falsy))
+        return found
+
+    def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
+        """The first read of one context-local (``flask.g``) from ``roots``, guards
+        ignored: for code that has a context, but the wrong one (FCX410).  A function
+        that also writes it (``setattr(g, k, v)``, ``g.x = ...``) is filling it: skipped."""
+        queue: Deque[Tuple[Target, Target, Chain]] = deque((r, r, ()) for r in roots)
+        seen: Set[CallableNode] = set()
+        while queue:
+            root, target, chain = queue.popleft()
+            if target.node in seen:
+                continue
+            seen.add(target.node)
+            facts, unit = self.facts(target), self.unit_of(target)
+            mine = [read for read in facts.reads if read.local == local]
+            if any(read.store for read in mine):
+                continue  # the function fills it first (copies g over): not empty
+            if mine:
+                return Reached(root, mine[0], chain, unit)
+            for edge in facts.edges:
+                step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
+                queue.append((root, edge.target, step))
+        return None
+
+    def fake_requests(self, roots: Sequence[Target]) -> List[cst.With]:
+        """``with ....test_request_context():`` blocks from which ``roots`` read a
+        request-tier name (FCX420): the read "works", on a fake request."""
+        found: List[cst.With] = []
+        queue: Deque[Tuple[Target, Optional[cst.With]]] = deque((r, None) for r in roots)
+        seen: Set[Tuple[CallableNode, Optional[cst.With]]] = set()
+        while queue:
+            target, fake = queue.popleft()
+            if (target.node, fake) in seen:
+                continue
+            seen.add((target.node, fake))
+            facts = self.facts(target)
+            for read in facts.reads:
+                where = read.fake or fake
+                if read.tier is Tier.REQUEST and where is not None and where not in found:
+                    found.append(where)
+            for edge in facts.edges:
+                queue.append((edge.target, edge.fake or fake))
+        return found
+
+    def unit_of(self, target: Target) -> Optional["ModuleUnit"]:
+        return target.home if target.home is not None else self.resolver.unit
+
+    def facts(self, target: Target) -> Facts:
+        """What the target's body reads and calls, scanned in the module it belongs to."""
+        home = target.home
+        if home is not None and home.reach is not self:
+            return home.reach.facts(target)
+        cached = self._facts.get(target.node)
+        if cached is None:
+            cached = BodyScanner(self, target.node).scan()
+            self._facts[target.node] = cached
+        return cached
+
+    def callees_of(self, expr: cst.BaseExpression) -> List[Target]:
+        """Module callables that a reference inside a reached body can call."""
+        if isinstance(expr, cst.Lambda):
+            return [self.resolver.target(expr, "the lambda")]
+        if isinstance(expr, cst.Name):
+            cls = self.resolver.local_class(expr)
+            if cls is not None:  # ``Mailer()`` runs ``Mailer.__init__``
+                init = self.resolver.find_method(cls, "__init__")
+                if init is None:
+                    return []
+                return [self.resolver.target(init, self.resolver.label(init))]
+        names = self.resolver.function_names
+        if isinstance(expr, cst.Name) and expr.value not in names:
+            return self._foreign_callees(expr)
+        if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
+            return self._foreign_callees(expr)
+        return self.resolver.callable(expr).targets
+
+    def _foreign_callees(self, expr: Union[cst.Name, cst.Attribute]) -> List[Target]:
+        """A function or class imported from another module of the project."""
+        root = root_name(expr)
+        if root is None or root.value not in self.resolver.project_names():
+            return []
+        if not self.resolver.foreign_may_run(expr, classes=True):
+            return []
+        symbol = self.resolver.foreign(expr)
+        if symbol is None:
+            return []
+        there = symbol.unit.resolver
+        if isinstance(symbol.node, cst.FunctionDef):
+            return there.callable_function(symbol.node)
+        if isinstance(symbol.node, cst.ClassDef):  # ``Mailer()`` runs ``__init__``
+            init = there.find_method(symbol.node, "__init__")
+            return [there.target(init, there.label(init))] if init is not None else []
+        if isinstance(symbol.node, cst.BaseExpression):
+            return there.callable(symbol.node).targets
+        return []

@@ -1,0 +1,219 @@
+"""The resolver's questions about receivers and classes: what executor or project class
+``pool`` in ``pool.submit(fn)`` was built from (``ThreadPoolExecutor(...)``,
+``self.pool = ...`` in ``__init__``, ``Executor(app)``), the class of an instance name,
+a method found through a class's project bases.
+
+A mixin of ``resolution.Resolver``; the attributes and methods it uses are the
+resolver's, declared below for the type checker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from ..knowledge.dispatchers import (
+    RECEIVER_FACTORIES,
+    RECEIVER_TYPES,
+    RECEIVER_WORDS,
+    RECEIVERS_BY_KEY,
+    THREAD_BASES,
+    ReceiverType,
+    ThreadBase,
+)
+from .names import ModuleIndex, walk
+from .targets import MAX_RESOLUTION_DEPTH, is_name_like
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .units import Symbol
+
+#: What a receiver expression was built from: a known executor type, a class of this
+#: module, or unknown (``None``).
+ReceiverKind = Union[ReceiverType, cst.ClassDef, None]
+
+
+class ReceiverQueries:
+    """Receivers, instances and classes, as seen from one module."""
+
+    if TYPE_CHECKING:  # pragma: no cover
+        index: ModuleIndex
+        _class_names: Set[str]
+        _instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]]
+
+        def foreign(
+            self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+        ) -> Optional[Symbol]: ...
+
+    # -- receivers ------------------------------------------------------------------
+
+    def receiver_kind(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> ReceiverKind:
+        """What ``expr`` was built from: an executor type, a local class, or unknown.
+        (``seen``: each binding followed once, see ``callable``.)"""
+        if depth > MAX_RESOLUTION_DEPTH:
+            return None
+        seen = set() if seen is None else seen
+        if isinstance(expr, cst.Call):
+            return self._constructed_kind(expr, depth, seen)
+        values: Sequence[cst.CSTNode] = ()
+        if isinstance(expr, cst.Name):
+            values = self.index.bindings(expr)
+            if not values:
+                symbol = self.foreign(expr, RECEIVER_WORDS)
+                if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
+                    found = symbol.unit.resolver.receiver_kind(symbol.node, depth + 1)
+                    # A class of that module is not one of ours: only executor types.
+                    return found if isinstance(found, ReceiverType) else None
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            owner = self.class_of_instance_name(expr.value)
+            if owner is not None:
+                values = self.instance_attribute_values(owner, expr.attr.value)
+        for value in values:
+            if isinstance(value, cst.BaseExpression) and value not in seen:
+                seen.add(value)
+                found = self.receiver_kind(value, depth + 1, seen)
+                if found is not None:
+                    return found
+        return None
+
+    def _constructed_kind(
+        self, call: cst.Call, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> ReceiverKind:
+        local = self.local_class(call.func)
+        if local is not None:
+            return self.receiver_base(local) or local
+        if not is_name_like(call.func):
+            return None
+        found = receiver_type(self.index.qualified_names_any(call.func))
+        if found is None and isinstance(call.func, cst.Attribute):
+            # ``ctx.Pool(2)`` where ``ctx = multiprocessing.get_context(...)``
+            # (depth carried on: ``pool = pool.submit()`` must not loop forever)
+            factory = self.receiver_kind(call.func.value, depth + 1, seen)
+            if isinstance(factory, ReceiverType):
+                key = RECEIVER_FACTORIES.get((factory.key, call.func.attr.value))
+                found = RECEIVERS_BY_KEY.get(key) if key else None
+        return found
+
+    def receiver_base(
+        self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> Optional[ReceiverType]:
+        """The receiver type a class of this module derives from, if any."""
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return None
+        seen.add(cls)
+        for base in cls.bases:
+            if not is_name_like(base.value):
+                continue
+            found = receiver_type(self.index.qualified_names_any(base.value))
+            local = self.local_class(base.value)
+            if found is None and local is not None:
+                found = self.receiver_base(local, seen)
+            if found is not None:
+                return found
+        return None
+
+    def instance_attribute_values(
+        self, owner: cst.ClassDef, attribute: str
+    ) -> List[cst.BaseExpression]:
+        """Values assigned to ``self.<attribute>`` in the methods of ``owner``.  The class
+        is walked once for all its attributes (a 400-method class asked about
+        ``self.x`` in every method was walked 400 times)."""
+        table = self._instance_attributes.get(owner)
+        if table is None:
+            table = self._instance_attributes[owner] = self._assigned_attributes(owner)
+        return table.get(attribute, [])
+
+    def _assigned_attributes(self, owner: cst.ClassDef) -> Dict[str, List[cst.BaseExpression]]:
+        table: Dict[str, List[cst.BaseExpression]] = {}
+        for statement in owner.body.body:
+            if not isinstance(statement, cst.FunctionDef):
+                continue
+            instance = self.index.first_parameter(statement)
+            if instance is None:
+                continue
+            for node in walk(statement.body):
+                if not isinstance(node, cst.Assign):
+                    continue
+                for target in node.targets:
+                    t = target.target
+                    if (
+                        isinstance(t, cst.Attribute)
+                        and isinstance(t.value, cst.Name)
+                        and t.value.value == instance
+                    ):
+                        table.setdefault(t.attr.value, []).append(node.value)
+        return table
+
+    # -- classes --------------------------------------------------------------------
+
+    def class_of_instance_name(self, name: cst.Name) -> Optional[cst.ClassDef]:
+        """The class whose method has ``name`` as its ``self``/``cls`` parameter."""
+        for ancestor in self.index.ancestors(name):
+            if isinstance(ancestor, cst.FunctionDef):
+                owner = self.index.enclosing_class_of_function(ancestor)
+                if owner is not None and self.index.first_parameter(ancestor) == name.value:
+                    return owner
+        return None
+
+    def local_class(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class of this module that a Name refers to."""
+        if isinstance(expr, cst.Name) and expr.value in self._class_names:
+            for value in self.index.bindings(expr):
+                if isinstance(value, cst.ClassDef):
+                    return value
+        return None
+
+    def thread_base(
+        self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> Optional[ThreadBase]:
+        """The thread-like base (``threading.Thread``, ``Process``, ``Greenlet``...) a
+        class of this module derives from, directly or through local classes."""
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return None
+        seen.add(cls)
+        for base in cls.bases:
+            if base.keyword is not None or not is_name_like(base.value):
+                continue
+            qualified = self.index.qualified_names_any(base.value)
+            for known in THREAD_BASES:
+                if qualified & known.qualified_names:
+                    return known
+            local = self.local_class(base.value)
+            found = self.thread_base(local, seen) if local is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def find_method(
+        self, cls: cst.ClassDef, name: str, seen: Optional[Set[cst.ClassDef]] = None
+    ) -> Optional[cst.FunctionDef]:
+        """``name`` defined in ``cls`` or, failing that, in a base class of this module."""
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return None
+        seen.add(cls)
+        for statement in cls.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                return statement
+        for base in cls.bases:
+            local = self.local_class(base.value)
+            if local is not None:
+                found = self.find_method(local, name, seen)
+                if found is not None:
+                    return found
+        return None
+
+
+def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:
+    for receiver in RECEIVER_TYPES:
+        if qualified & receiver.qualified_names:
+            return receiver
+    return None
+
+
+def first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
+    return kind if isinstance(kind, cst.ClassDef) else None

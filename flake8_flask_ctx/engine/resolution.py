@@ -1,0 +1,277 @@
+"""What an expression *is*: the functions a callable expression can run, the class an
+instance belongs to, the executor a receiver was built from.
+
+Both the dispatch finder and the reach walk ask these questions, so they live here,
+bound to one module's ``ModuleIndex``.  Resolution is deliberately shallow and
+syntactic (names, ``self.``/``cls.``/``Class.``, ``x = Local()``, ``functools.partial``,
+conditional expressions): no type inference, so what it cannot tell stays unknown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ..knowledge import Knowledge
+from ..knowledge.contexts import CONTEXT_COPIERS, PARTIAL_FACTORIES
+from .extension_locals import ExtensionLocal, ExtensionLocalQueries
+from .names import ModuleIndex, project_import_identifiers, root_name
+from .receivers import ReceiverQueries, first_class
+from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .units import ModuleUnit, Symbol
+
+
+class Resolver(ExtensionLocalQueries, ReceiverQueries):
+    def __init__(
+        self, index: ModuleIndex, knowledge: Knowledge, unit: Optional["ModuleUnit"] = None
+    ) -> None:
+        self.index = index
+        self.knowledge = knowledge
+        self.unit = unit
+        self.function_names = {f.name.value for f in index.functions}
+        self._class_names = {c.name.value for c in index.classes}
+        self._alias_names: Optional[Set[str]] = None
+        self._project_names: Optional[Set[str]] = None
+        self._extension_names: Optional[Set[str]] = None
+        self._extension_values: Dict[int, Optional[ExtensionLocal]] = {}
+        self._wrapper_words: Optional[FrozenSet[str]] = None
+        self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
+
+    def target(self, node: CallableNode, label: str) -> Target:
+        return Target(node, label, self.unit)
+
+    # -- other modules of the project -----------------------------------------------
+
+    def project_names(self) -> Set[str]:
+        """Identifiers bound by imports of the project's own modules."""
+        if self._project_names is None:
+            project = self.unit.project if self.unit is not None else None
+            self._project_names = (
+                project_import_identifiers(self.index.imports, project.top_level_names())
+                if project is not None
+                else set()
+            )
+        return self._project_names
+
+    def foreign(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional["Symbol"]:
+        """What an imported Name/Attribute (``send_report``, ``services.send``) is in
+        the project module that defines it, or None (not imported from the project).
+        ``words``: what that module's text must contain to be worth parsing."""
+        found = self.foreign_symbol(expr, words)
+        return found if found is not None and found.node is not None else None
+
+    def _imported_names(self, expr: cst.BaseExpression) -> List[str]:
+        """The absolute project names an imported Name/Attribute can stand for (none if
+        it is not imported from the project, or its root is rebound locally)."""
+        root = root_name(expr)
+        if root is None or root.value not in self.project_names():
+            return []
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return []
+        if any(isinstance(node, cst.Name) for node in self.index.binding_nodes(root)):
+            return []  # rebound locally (``send = wrap(send)``): not the import
+        found = (unit.absolute(q) for q in sorted(self.index.qualified_names_any(expr)))
+        return [name for name in found if name is not None]
+
+    def foreign_symbol(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional["Symbol"]:
+        """Like ``foreign``, but also a library object the project re-exports."""
+        for absolute in self._imported_names(expr):
+            assert self.unit is not None and self.unit.project is not None
+            found = self.unit.project.symbol(absolute, words=words)
+            if found is not None and (found.node is not None or found.external):
+                return found
+        return None
+
+    def foreign_external(
+        self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
+    ) -> Optional[str]:
+        """``foreign_symbol(expr, words).external``, found on the ``ast`` export tables
+        of the modules on the way (``exports.py``), without parsing any with LibCST."""
+        from ..index.exports import MODULE, PROJECT, external_name
+
+        for absolute in self._imported_names(expr):
+            assert self.unit is not None and self.unit.project is not None
+            found = external_name(self.unit.project, absolute, words)
+            if found == PROJECT:
+                return None
+            if found is not None and found != MODULE:
+                return found
+        return None
+
+    def foreign_may_run(self, expr: cst.BaseExpression, classes: bool) -> bool:
+        """False when ``foreign(expr)`` is certainly nothing reach follows when called
+        (a module, a library name, a class without ``__init__`` -- or any class, unless
+        ``classes`` --, a value that holds no callable), told from the ``ast`` export
+        tables: then the module defining it is not parsed with LibCST."""
+        from ..index.exports import may_run_code
+
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return False
+        if self._wrapper_words is None:
+            self._wrapper_words = frozenset(
+                name.rsplit(".", 1)[-1]
+                for name in (*PARTIAL_FACTORIES, *self.knowledge.safe_wrappers)
+            )
+        for qualified in sorted(self.index.qualified_names_any(expr)):
+            absolute = unit.absolute(qualified)
+            if absolute is not None and may_run_code(
+                unit.project, absolute, self._wrapper_words, classes
+            ):
+                return True
+        return False
+
+    # -- callables ------------------------------------------------------------------
+
+    def callable(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> Resolution:
+        """The functions/lambdas ``expr`` can be, or that it carries the context.
+
+        ``seen``: the values already expanded in this search.  Each is expanded once:
+        ``a = b; b = a`` repeated gives every name many bindings, and following each
+        of them again on every path was exponential in the depth."""
+        result = Resolution()
+        if depth > MAX_RESOLUTION_DEPTH:
+            return result
+        seen = set() if seen is None else seen
+        if isinstance(expr, cst.Lambda):
+            result.targets.append(self.target(expr, "the lambda"))
+        elif isinstance(expr, cst.Name):
+            values = self.index.bindings(expr)
+            for value in values:
+                if value in seen:
+                    continue
+                seen.add(value)
+                if isinstance(value, cst.FunctionDef):
+                    result.extend(self._function(value))
+                elif isinstance(value, cst.BaseExpression):
+                    result.extend(self.callable(value, depth + 1, seen))
+            if not values:
+                result.extend(self._foreign_callable(expr, depth))
+        elif isinstance(expr, cst.Attribute):
+            copied = self.context_copy(expr.value) if expr.attr.value == "run" else None
+            if copied is not None:
+                result.carries_context = copied
+                result.runs_next_argument = not copied
+            else:
+                method = self.method_of(expr)
+                if method is not None:
+                    result.extend(self._function(method))
+                else:
+                    result.extend(self._foreign_callable(expr, depth))
+        elif isinstance(expr, cst.Call) and is_name_like(expr.func):
+            qualified = self.index.qualified_names_any(expr.func)
+            if qualified & self.knowledge.safe_wrappers:
+                result.carries_context = True
+                result.wrappers.append(expr)
+                if expr.args:
+                    inner = self.callable(expr.args[0].value, depth + 1, seen)
+                    result.wrapped_targets.extend(inner.targets)
+            elif qualified & PARTIAL_FACTORIES and expr.args:
+                result.extend(self.callable(expr.args[0].value, depth + 1, seen))
+                result.bound_arguments.extend(arg.value for arg in expr.args[1:])
+        elif isinstance(expr, cst.IfExp):
+            result.extend(self.callable(expr.body, depth + 1, seen))
+            result.extend(self.callable(expr.orelse, depth + 1, seen))
+        return result
+
+    def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
+        """An imported callable, resolved in the project module that defines it."""
+        if not self.foreign_may_run(expr, classes=False):
+            return Resolution()
+        symbol = self.foreign(expr)
+        if symbol is None:
+            return Resolution()
+        there = symbol.unit.resolver
+        if isinstance(symbol.node, cst.FunctionDef):
+            return there._function(symbol.node)
+        if isinstance(symbol.node, cst.BaseExpression):
+            return there.callable(symbol.node, depth + 1)
+        return Resolution()
+
+    def callable_function(self, function: cst.FunctionDef) -> List[Target]:
+        """The target a call of ``function`` follows (none if it carries the context)."""
+        return self._function(function).targets
+
+    def _function(self, function: cst.FunctionDef) -> Resolution:
+        target = self.target(function, self.label(function))
+        decorator = self.context_wrapper(function)
+        if decorator is not None:
+            return Resolution(
+                carries_context=True, wrappers=[decorator], wrapped_targets=[target]
+            )
+        return Resolution(targets=[target])
+
+    def method_of(self, expr: cst.Attribute) -> Optional[cst.FunctionDef]:
+        """``self.m`` / ``cls.m`` in a class, ``Class.m``, or ``obj.m`` where
+        ``obj = Class(...)``, as the FunctionDef of this module that runs."""
+        if expr.attr.value not in self.function_names:
+            return None
+        owner = self.class_of_receiver(expr.value)
+        if owner is None:
+            return None
+        return self.find_method(owner, expr.attr.value)
+
+    def class_of_receiver(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class of this module that ``expr`` is an instance of, or names."""
+        if isinstance(expr, cst.Name):
+            return (
+                self.class_of_instance_name(expr)
+                or self.local_class(expr)
+                or first_class(self.receiver_kind(expr))
+            )
+        if isinstance(expr, (cst.Attribute, cst.Call)):
+            return first_class(self.receiver_kind(expr))
+        return None
+
+    def context_wrapper(self, function: cst.FunctionDef) -> Optional[cst.Decorator]:
+        """The ``@copy_current_request_context`` (or configured safe wrapper) decorator."""
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if is_name_like(expr) and (
+                self.index.qualified_names_any(expr) & self.knowledge.safe_wrappers
+            ):
+                return decorator
+        return None
+
+    def context_copy(
+        self, expr: cst.BaseExpression, depth: int = 0, seen: Optional[Set[cst.CSTNode]] = None
+    ) -> Optional[bool]:
+        """Is ``expr`` a ``contextvars.copy_context()`` (or a name bound to one)?
+
+        ``True``: copied while a function (the view) ran, so it carries the request;
+        ``False``: copied at import time, so it carries no context; ``None``: not a copy.
+        """
+        if depth > MAX_RESOLUTION_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            if is_name_like(expr.func) and (
+                self.index.qualified_names_any(expr.func) & CONTEXT_COPIERS
+            ):
+                return self.index.enclosing(expr, (cst.FunctionDef,)) is not None
+            return None
+        if isinstance(expr, cst.Name):
+            seen = set() if seen is None else seen  # each binding once (see ``callable``)
+            for value in self.index.bindings(expr):
+                if isinstance(value, cst.BaseExpression) and value not in seen:
+                    seen.add(value)
+                    found = self.context_copy(value, depth + 1, seen)
+                    if found is not None:
+                        return found
+        return None
+
+    def label(self, function: cst.FunctionDef) -> str:
+        owner = self.index.enclosing_class_of_function(function)
+        prefix = f"{owner.name.value}." if owner is not None else ""
+        return f"{prefix}{function.name.value}()"

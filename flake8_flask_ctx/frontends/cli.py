@@ -1,0 +1,328 @@
+"""``flake8-flask-ctx PATH...``: the same analysis without flake8.
+
+For teams that moved to ruff (which runs no plugins), CI systems that want SARIF or
+annotations, and editors.  Same analysis, same codes, the same ``# noqa: FCXnnn``
+comments; options from ``[tool.flake8-flask-ctx]`` in ``pyproject.toml`` and the
+command line (same names as the flake8 options).
+
+Exit status: 0 nothing found, 1 findings, 2 usage, configuration or internal error
+(an FCX999 included: the analyzer failed on a file, so the result is incomplete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import functools
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ..version import __version__
+from ..options import config
+from ..engine.check import check_source
+from ..rules.codes import failure_message
+from .formats import FORMATS, Reported
+from ..index.sources import decode
+from ..knowledge import Knowledge
+from .noqa import suppressed
+from ..options.settings import Settings, SettingsError
+
+#: Directories never searched (flake8's defaults plus virtualenvs and build output).
+DEFAULT_EXCLUDE = (
+    ".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg",
+    ".venv", "venv", ".ci-venv", "node_modules", "build", "dist", "site-packages",
+    ".mypy_cache", ".pytest_cache", "*.egg-info",
+)
+#: Below this many files one process is faster than starting workers.
+PARALLEL_THRESHOLD = 24
+
+
+class UsageError(Exception):
+    """Bad arguments: reported in one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: Tuple[str, ...]
+    settings: Settings
+    select: Tuple[str, ...]
+    ignore: Tuple[str, ...]
+    exclude: Tuple[str, ...]
+    format: str
+    stdin_filename: Optional[str]
+    jobs: int
+    exit_zero: bool
+    fix: bool = False
+    diff: bool = False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flake8-flask-ctx",
+        description="Find Flask context-locals used where no request or app context "
+        "exists (threads, pools, processes, tasks, streamed responses).",
+    )
+    parser.add_argument("paths", nargs="*", help="files or directories (default: .); - for stdin")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--select", help="comma-separated code prefixes to report (default FCX)")
+    parser.add_argument("--ignore", help="comma-separated code prefixes not to report")
+    parser.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
+    parser.add_argument("--extend-exclude", help="more patterns to skip, added to the defaults")
+    parser.add_argument("--format", choices=sorted(FORMATS), help="output format (default text)")
+    parser.add_argument("--stdin-filename", help="the path of the file read from stdin (-)")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="worker processes (default: the CPU count, when many files)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument("--fix", action="store_true",
+                        help="rewrite what can be fixed safely, then report what is left")
+    parser.add_argument("--diff", action="store_true",
+                        help="with --fix: print the changes as a unified diff, write nothing")
+    parser.add_argument("--config", type=Path, help="pyproject.toml to read (default: nearest)")
+    parser.add_argument("--isolated", action="store_true", help="ignore pyproject.toml")
+    for option in ("dispatchers", "safe-wrappers", "request-locals", "app-locals"):
+        parser.add_argument(f"--flask-ctx-{option}", help="comma-separated dotted names")
+    parser.add_argument("--flask-ctx-server-name", action="store_true", default=None)
+    parser.add_argument("--flask-ctx-project-root")
+    parser.add_argument("--flask-ctx-single-module", action="store_true", default=None)
+    return parser
+
+
+def _split(value: Optional[str]) -> Optional[List[str]]:
+    if value is None:
+        return None
+    return [v.strip() for v in value.replace("\n", ",").split(",") if v.strip()]
+
+
+def parse_options(argv: Optional[Sequence[str]]) -> Options:
+    args = build_parser().parse_args(argv)
+    table: Dict[str, Any] = {}
+    if not args.isolated:
+        path = args.config or config.find_pyproject(Path.cwd())
+        if path is not None:
+            table = config.load(path)
+
+    def pick(key: str, value: Any) -> Any:
+        return value if value is not None else table.get(key)
+
+    def names(key: str) -> List[str]:
+        value = pick(key, _split(getattr(args, key.replace("-", "_"))))
+        return list(value or [])
+
+    try:
+        settings = Settings.from_values(
+            dispatchers=names("flask-ctx-dispatchers"),
+            safe_wrappers=names("flask-ctx-safe-wrappers"),
+            request_locals=names("flask-ctx-request-locals"),
+            app_locals=names("flask-ctx-app-locals"),
+            server_name=bool(pick("flask-ctx-server-name", args.flask_ctx_server_name)),
+            project_root=pick("flask-ctx-project-root", args.flask_ctx_project_root),
+            cross_module=not pick("flask-ctx-single-module", args.flask_ctx_single_module),
+        )
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    exclude = list(pick("exclude", _split(args.exclude)) or DEFAULT_EXCLUDE)
+    exclude += list(pick("extend-exclude", _split(args.extend_exclude)) or [])
+    if args.diff and not args.fix:
+        raise UsageError("--diff needs --fix")
+    paths = tuple(args.paths or ["."])
+    if "-" in paths and len(paths) > 1:
+        raise UsageError("- (stdin) cannot be combined with other paths")
+    return Options(
+        paths=paths,
+        settings=settings,
+        select=tuple(s.upper() for s in (pick("select", _split(args.select)) or ["FCX"])),
+        ignore=tuple(s.upper() for s in (pick("ignore", _split(args.ignore)) or [])),
+        exclude=tuple(exclude),
+        format=pick("format", args.format) or "text",
+        stdin_filename=args.stdin_filename,
+        jobs=args.jobs if args.jobs > 0 else (os.cpu_count() or 1),
+        exit_zero=args.exit_zero,
+        fix=args.fix,
+        diff=args.diff,
+    )
+
+
+# -- files ------------------------------------------------------------------------------
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str]) -> List[str]:
+    """Python files under ``paths`` (explicit files always count), sorted, deduplicated."""
+    found: List[str] = []
+    for given in paths:
+        if os.path.isfile(given):
+            found.append(given)
+            continue
+        if not os.path.isdir(given):
+            raise UsageError(f"{given}: no such file or directory")
+        for directory, dirs, files in os.walk(given):
+            dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(directory, d), exclude))
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                if name.endswith(".py") and not _excluded(path, exclude):
+                    found.append(path)
+    return sorted(dict.fromkeys(found))
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    name = os.path.basename(path)
+    normalized = os.path.normpath(path)
+    return any(
+        fnmatch.fnmatch(name, p) or fnmatch.fnmatch(normalized, os.path.normpath(p))
+        for p in patterns
+    )
+
+
+# -- checking ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _knowledge(settings: Settings) -> Knowledge:
+    return Knowledge.build(settings)
+
+
+def check_text(
+    source: str, display: str, filename: Optional[str], options: Options
+) -> List[Reported]:
+    """Findings of one file's text, selected and ``noqa``-filtered.  Never raises: an
+    internal failure is an FCX999 at line 1, as in the flake8 plugin."""
+    try:
+        findings = check_source(source, _knowledge(options.settings), filename, options.settings)
+        reported = [Reported(display, f.line, f.column, f.code, f.message) for f in findings]
+    except Exception as error:  # the FCX999 shield
+        reported = [Reported(display, 1, 0, "FCX999", failure_message(error))]
+    lines = source.splitlines()
+    return [
+        r for r in reported
+        if _selected(r.code, options) and not suppressed(lines, r.line, r.code)
+    ]
+
+
+def _selected(code: str, options: Options) -> bool:
+    chosen = any(code.startswith(s) for s in options.select)
+    ignored = any(code.startswith(i) for i in options.ignore)
+    return chosen and not ignored
+
+
+def check_path(path: str, options: Options) -> Tuple[List[Reported], Optional[str]]:
+    """Findings of one file, or a one-line problem (unreadable, undecodable)."""
+    try:
+        source = decode(Path(path).read_bytes())
+    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as error:
+        return [], f"{path}: cannot read: {error}"
+    return check_text(source, path, path, options), None
+
+
+def _check_chunk(
+    paths: Sequence[str], options: Options
+) -> List[Tuple[List[Reported], Optional[str]]]:
+    return [check_path(p, options) for p in paths]
+
+
+def run_checks(
+    files: Sequence[str], options: Options, progress: bool
+) -> Iterator[Tuple[List[Reported], Optional[str]]]:
+    """Results in the order of ``files``; in parallel when there are many."""
+    if options.jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for number, path in enumerate(files, 1):
+            _progress(progress, number, len(files))
+            yield check_path(path, options)
+        return
+    size = max(1, min(16, len(files) // (options.jobs * 4)))
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    done = 0
+    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+        for results in pool.map(functools.partial(_check_chunk, options=options), chunks):
+            for result in results:
+                done += 1
+                _progress(progress, done, len(files))
+                yield result
+
+
+def _progress(enabled: bool, done: int, total: int) -> None:
+    if not enabled:
+        return
+    width = 30
+    filled = width * done // total
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+    if done == total:
+        sys.stderr.write("\r" + " " * (width + 24) + "\r")
+    sys.stderr.flush()
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        options = parse_options(argv)
+        return _run(options)
+    except (UsageError, config.ConfigError) as error:
+        print(f"flake8-flask-ctx: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 2
+
+
+def _fix(options: Options) -> Optional[int]:
+    """``--fix``: rewrite files (or print the diff, or the fixed stdin).  Returns the
+    exit status when nothing is left to do, ``None`` to go on and report."""
+    from .fix import fix_files, fix_source
+
+    knowledge = _knowledge(options.settings)
+    if options.paths == ("-",):
+        try:
+            source = decode(sys.stdin.buffer.read())
+        except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+            raise UsageError(f"stdin: cannot read: {error}") from None
+        fixed = fix_source(source, knowledge, options.stdin_filename, options.settings)
+        if options.diff:
+            from .fix import unified_diff
+
+            sys.stdout.write(unified_diff(options.stdin_filename or "stdin", source, fixed))
+            return 1 if fixed != source else 0
+        sys.stdout.write(fixed)
+        return 0
+    files = discover(options.paths, options.exclude)
+    changed, diffs = fix_files(files, knowledge, options.settings, write=not options.diff)
+    if options.diff:
+        sys.stdout.write("".join(diffs))
+        return 1 if changed else 0
+    for path in changed:
+        print(f"flake8-flask-ctx: fixed {path}", file=sys.stderr)
+    return None
+
+
+def _run(options: Options) -> int:
+    if options.fix:
+        status = _fix(options)
+        if status is not None:
+            return status
+    reported: List[Reported] = []
+    problems: List[str] = []
+    if options.paths == ("-",):
+        try:
+            source = decode(sys.stdin.buffer.read())
+        except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+            raise UsageError(f"stdin: cannot read: {error}") from None
+        display = options.stdin_filename or "stdin"
+        reported = check_text(source, display, options.stdin_filename, options)
+    else:
+        files = discover(options.paths, options.exclude)
+        progress = sys.stderr.isatty() and len(files) > PARALLEL_THRESHOLD
+        for found, problem in run_checks(files, options, progress):
+            reported.extend(found)
+            if problem:
+                problems.append(problem)
+    for problem in problems:
+        print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
+    sys.stdout.write(FORMATS[options.format](reported))
+    sys.stdout.flush()
+    if any(r.code == "FCX999" for r in reported):
+        return 2
+    if reported and not options.exit_zero:
+        return 1
+    return 0

@@ -1,0 +1,113 @@
+"""The flake8 adapter: thin on purpose.
+
+flake8 chooses a plugin's inputs by its ``__init__`` parameter names.  ``tree`` (the
+``ast`` flake8 already parsed) serves the cheap gate that decides whether the module is
+worth a LibCST parse; the analysis parses ``lines`` with LibCST (the file is never
+opened: ``filename`` is only a label with stdin).
+Nothing may escape ``run()``: an exception there aborts the user's whole flake8
+run, so any internal failure becomes one FCX999 at line 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from typing import Any, ClassVar, Iterator, Sequence, Tuple, Type
+
+from ..version import __version__
+from ..engine.check import check_source
+from ..rules.codes import failure_message
+from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
+from ..options.settings import Settings, SettingsError
+
+Report = Tuple[int, int, str, Type[Any]]
+
+#: (option, help) for the comma-separated dotted-name options.
+LIST_OPTIONS = (
+    (
+        "--flask-ctx-dispatchers",
+        "extra dispatch callables, NAME[:ARG] (ARG: position or keyword of the callable; "
+        "NAME '*.method' matches a method on any receiver)",
+    ),
+    (
+        "--flask-ctx-safe-wrappers",
+        "decorators/wrappers that carry the request context like "
+        "copy_current_request_context",
+    ),
+    ("--flask-ctx-request-locals", "your own request-tier LocalProxy objects"),
+    ("--flask-ctx-app-locals", "your own app-tier LocalProxy objects"),
+)
+
+
+class Plugin:
+    name = "flake8-flask-ctx"
+    version = __version__
+    knowledge: ClassVar[Knowledge] = DEFAULT_KNOWLEDGE
+    settings: ClassVar[Settings] = Settings()
+
+    def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "stdin") -> None:
+        self._tree = tree
+        self._lines = lines
+        self._filename = filename
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        for option, help_text in LIST_OPTIONS:
+            parser.add_option(
+                option,
+                default="",
+                parse_from_config=True,
+                comma_separated_list=True,
+                help=help_text + " (comma-separated dotted names)",
+            )
+        parser.add_option(
+            "--flask-ctx-server-name",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="the app sets SERVER_NAME: url_for needs only an app context",
+        )
+        parser.add_option(
+            "--flask-ctx-project-root",
+            default="",
+            parse_from_config=True,
+            help="directory the project's absolute imports are resolved against "
+            "(default: above the checked file's top package, and the working directory)",
+        )
+        parser.add_option(
+            "--flask-ctx-single-module",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="do not follow callables into other modules of the project",
+        )
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        try:
+            settings = Settings.from_values(
+                dispatchers=options.flask_ctx_dispatchers or (),
+                safe_wrappers=options.flask_ctx_safe_wrappers or (),
+                request_locals=options.flask_ctx_request_locals or (),
+                app_locals=options.flask_ctx_app_locals or (),
+                server_name=options.flask_ctx_server_name,
+                project_root=options.flask_ctx_project_root or None,
+                cross_module=not options.flask_ctx_single_module,
+            )
+        except SettingsError as error:
+            # A wrong option must fail loudly, not silently check less.
+            raise SystemExit(f"flake8-flask-ctx: {error}") from None
+        cls.knowledge = Knowledge.build(settings)
+        cls.settings = settings
+
+    def run(self) -> Iterator[Report]:
+        try:
+            tree = self._tree if isinstance(self._tree, ast.AST) else None
+            findings = check_source(
+                "".join(self._lines), self.knowledge, self._filename, self.settings, tree
+            )
+        except Exception as error:  # the FCX999 shield: never crash flake8
+            yield (1, 0, failure_message(error), type(self))
+            return
+        for finding in findings:
+            yield (finding.line, finding.column, finding.message, type(self))

@@ -1,0 +1,133 @@
+"""Streamed response bodies (FCX300): generators that run after the view returned.
+
+Flask pops the request and app contexts when the view returns; a generator used as
+the response body is iterated afterwards, while the server writes the response, so
+a context-local it touches fails unless the generator is wrapped with
+``stream_with_context``.  The generator's body is followed like a dispatched callable
+(helpers included); arguments passed when it is created are evaluated in the view
+and are fine.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Set
+
+import libcst as cst
+
+from .dispatch import argument_at
+from ..engine.sites import DispatchSite
+from ..knowledge.contexts import (
+    RESPONSE_CLASS_ATTRIBUTE,
+    RESPONSE_CLASSES,
+    STREAM_WRAPPERS,
+    VIEW_DECORATOR_METHODS,
+)
+from ..engine.names import ModuleIndex, child_nodes
+from ..engine.resolution import Resolver
+from ..engine.targets import MAX_RESOLUTION_DEPTH, is_name_like
+
+MECHANISM = "while the response streams, after the view returned and its contexts were popped"
+
+
+class StreamFinder:
+    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+        self.index = index
+        self.resolver = resolver
+
+    def sites(self) -> List[DispatchSite]:
+        sites: List[DispatchSite] = []
+        seen: Set[cst.CSTNode] = set()
+        for body in self._bodies():
+            site = self._generator_site(body, 0)
+            if site is not None and site.report_at not in seen:
+                seen.add(site.report_at)
+                sites.append(site)
+        return sites
+
+    def _bodies(self) -> List[cst.BaseExpression]:
+        """Expressions used as a response body: ``Response(body)``, returned by a view."""
+        bodies: List[cst.BaseExpression] = []
+        for call in self.index.calls:
+            if self._is_response_class(call.func):
+                body = argument_at(call, 0, "response")
+                if body is not None:
+                    bodies.append(body)
+        for function in self.index.functions:
+            if not is_view(function):
+                continue
+            for node in _own_nodes(function):
+                if isinstance(node, cst.Return) and node.value is not None:
+                    value = node.value
+                    if isinstance(value, cst.Tuple) and value.elements:
+                        value = value.elements[0].value
+                    bodies.append(value)
+        return bodies
+
+    def _is_response_class(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Attribute) and func.attr.value == RESPONSE_CLASS_ATTRIBUTE:
+            return True
+        return is_name_like(func) and bool(
+            self.index.qualified_names_any(func) & RESPONSE_CLASSES
+        )
+
+    def _generator_site(self, body: cst.BaseExpression, depth: int) -> Optional[DispatchSite]:
+        if depth > MAX_RESOLUTION_DEPTH:
+            return None
+        if isinstance(body, cst.GeneratorExp):
+            return DispatchSite(
+                body, (self.resolver.target(body, "the generator expression"),), MECHANISM
+            )
+        if isinstance(body, cst.Name):
+            for value in self.index.bindings(body):
+                if isinstance(value, (cst.Call, cst.GeneratorExp)):
+                    return self._generator_site(value, depth + 1)
+            return None
+        if not isinstance(body, cst.Call) or not is_name_like(body.func):
+            return None
+        if self.index.qualified_names_any(body.func) & STREAM_WRAPPERS:
+            return None
+        generators = [
+            t for t in self.resolver.callable(body.func).targets
+            if isinstance(t.node, cst.FunctionDef)
+            and is_generator(t.node)
+            and not self._keeps_context(t.node)
+        ]
+        return DispatchSite(body, tuple(generators), MECHANISM) if generators else None
+
+    def _keeps_context(self, function: cst.FunctionDef) -> bool:
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if is_name_like(expr) and self.index.qualified_names_any(expr) & STREAM_WRAPPERS:
+                return True
+        return False
+
+
+def is_generator(function: cst.FunctionDef) -> bool:
+    """Whether ``function`` itself yields (a ``yield`` in a nested def does not count)."""
+    return any(isinstance(node, cst.Yield) for node in _own_nodes(function))
+
+
+def _own_nodes(function: cst.FunctionDef) -> List[cst.CSTNode]:
+    """Nodes of ``function``'s body, not descending into nested functions or classes."""
+    out: List[cst.CSTNode] = []
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        stack.extend(child_nodes(node))
+    return out
+
+
+def is_view(function: cst.FunctionDef) -> bool:
+    """Decorated with ``@<app or blueprint>.route/get/post/...``: runs in a request."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Attribute) and expr.attr.value in VIEW_DECORATOR_METHODS:
+            return True
+    return False
