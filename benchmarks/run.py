@@ -7,13 +7,13 @@
 Corpora (built from code already on the machine):
 * ``flask``: the Flask ecosystem as installed in this interpreter's site-packages (flask,
   werkzeug, flask_sqlalchemy, flask_login, flask_executor, flask_socketio, flaskthreads)
-  -- Flask-heavy code (budget: flake8 with FCX at most 1.25x the E,W,F baseline);
+  -- Flask-heavy code (target: flake8 with FCX at most 1.15x the E,W,F baseline, CPU time);
 * ``fixtures``: this repository's fixtures and example app: the worst case, small modules
   that nearly all hold dispatch sites (reported, no budget);
 * ``libraries``: their non-Flask dependencies (SQLAlchemy, Celery, kombu, billiard,
-  Jinja2, click ...), which never import Flask (budget: at most 1.05x);
+  Jinja2, click ...), which never import Flask (target: at most 1.03x);
 * ``stdlib``: the installed standard library, a deterministic sample (``--full``: all of
-  it), also never importing Flask (budget: at most 1.05x);
+  it), also never importing Flask (target: at most 1.03x);
 * any directories given on the command line, as one corpus each (meant for Flask
   applications: the Flask-heavy budget applies).
 
@@ -24,7 +24,7 @@ plugin list), ``--select=E,W,F,FCX`` and ``--select=FCX`` (with the plugin), eac
 repeated; medians, ratios to the baseline, ms per file and per 1,000 lines, and the
 peak memory of the flake8 process are reported.  In process, the plugin's own time on the
 files its prefilter lets through is compared with LibCST's bare parse of the same files
-(budget: at most 1.5x), with the time split by phase.  Growth: a generated module of
+(target: at most 2x), with the time split by phase.  Growth: a generated module of
 500...5,000 lines and a chain of 10...200 helpers, timed in process.
 """
 
@@ -82,8 +82,10 @@ FLAKE8_WITHOUT_PLUGIN = (
     "from flake8.main.cli import main\n"
     "sys.exit(main())\n"
 )
-BUDGETS = {"flask": 1.25, "libraries": 1.05, "stdlib": 1.05}
-PARSE_BUDGET = 1.5
+#: The targets of issue 15 (reported, never asserted): CPU time of a whole run against
+#: plain flake8, and the plugin against a bare LibCST parse of the files it analyses.
+BUDGETS = {"flask": 1.15, "libraries": 1.03, "stdlib": 1.03}
+PARSE_BUDGET = 2.0
 
 
 # -- corpora ---------------------------------------------------------------------------
@@ -141,10 +143,11 @@ _MEASURE = (
     "start = time.perf_counter()\n"
     "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
     "wall = time.perf_counter() - start\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime\n"
     "out = done.stdout.decode('utf-8', 'replace')\n"
     "fcx = sum(1 for line in out.splitlines() if ': FCX' in line)\n"
-    "print(wall, peak, done.returncode, fcx)\n"
+    "print(wall, peak, done.returncode, fcx, cpu)\n"
 )
 
 
@@ -154,6 +157,9 @@ class Flake8Run:
     peak_kib: int
     returncode: int
     fcx_reports: int
+    #: User + system CPU time of the flake8 process: what a busy CI machine charges,
+    #: steadier than wall time when other work shares the cores.
+    cpu_seconds: float = 0.0
 
 
 def run_flake8(
@@ -167,8 +173,8 @@ def run_flake8(
         *options, "--exit-zero", *paths,
     ]
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=True)
-    wall, peak, code, fcx = done.stdout.split()
-    return Flake8Run(float(wall), int(peak), int(code), int(fcx))
+    wall, peak, code, fcx, cpu = done.stdout.split()
+    return Flake8Run(float(wall), int(peak), int(code), int(fcx), float(cpu))
 
 
 @dataclass
@@ -178,6 +184,7 @@ class CorpusResult:
     lines: int
     prefilter_skipped: int
     runs: Dict[str, List[float]] = field(default_factory=dict)
+    cpu: Dict[str, List[float]] = field(default_factory=dict)
     peak_kib: Dict[str, int] = field(default_factory=dict)
     fcx_reports: int = 0
     budget: Optional[float] = None
@@ -187,6 +194,12 @@ class CorpusResult:
 
     def ratio(self, config: str) -> float:
         return self.median(config) / self.median("baseline")
+
+    def cpu_median(self, config: str) -> float:
+        return statistics.median(self.cpu[config])
+
+    def cpu_ratio(self, config: str) -> float:
+        return self.cpu_median(config) / self.cpu_median("baseline")
 
 
 def time_corpus(
@@ -206,10 +219,12 @@ def time_corpus(
         listing.write_text("\n".join(str(p) for p in files))
         for config in CONFIGS:
             result.runs[config] = []
+            result.cpu[config] = []
         for _ in range(repeats):
             for config, options in CONFIGS.items():  # alternating: drift hits all alike
                 run = run_flake8(options, listing, Path(empty), plugin=config != "baseline")
                 result.runs[config].append(run.seconds)
+                result.cpu[config].append(run.cpu_seconds)
                 result.peak_kib[config] = max(result.peak_kib.get(config, 0), run.peak_kib)
                 if config == "fcx_only":
                     result.fcx_reports = run.fcx_reports
@@ -403,8 +418,8 @@ def measure_dense(lines: int = 20_000, repeats: int = 2) -> Dict[str, float]:
                 runs[config].append(run_flake8(
                     CONFIGS[config], listing, Path(directory), plugin=config != "baseline"
                 ))
-    base = min(r.seconds for r in runs["baseline"])
-    fcx = min(r.seconds for r in runs["with_fcx"])
+    base = min(r.cpu_seconds for r in runs["baseline"])
+    fcx = min(r.cpu_seconds for r in runs["with_fcx"])
     base_mem = max(r.peak_kib for r in runs["baseline"])
     fcx_mem = max(r.peak_kib for r in runs["with_fcx"])
     return {
@@ -491,22 +506,28 @@ def print_report(
           f"flake8 {info['flake8']}, libcst {info['libcst']}, {info['date']}")
     print(f"flake8 -j1 --isolated, median of {repeats} alternating runs\n")
     header = (f"{'corpus':<11}{'files':>6}{'lines':>9}{'skipped':>9}"
-              f"{'E,W,F s':>9}{'+FCX s':>9}{'ratio':>7}{'budget':>8}{'FCX s':>8}"
+              f"{'E,W,F s':>9}{'+FCX s':>9}{'ratio':>7}{'CPU s':>8}{'CPU x':>7}"
+              f"{'target':>8}{'FCX s':>8}"
               f"{'ms/file':>9}{'ms/kLOC':>9}{'peak MB':>9}{'mem x':>7}{'FCX':>5}")
     print(header)
     print("-" * len(header))
     for r in results:
         extra = r.median("with_fcx") - r.median("baseline")
         budget = f"{r.budget:.2f}x" if r.budget else "-"
-        mark = "" if not r.budget else (" ok" if r.ratio("with_fcx") <= r.budget else " OVER")
+        mark = "" if not r.budget else (
+            " ok" if r.cpu_ratio("with_fcx") <= r.budget else " OVER"
+        )
         print(f"{r.name:<11}{r.files:>6}{r.lines:>9}{r.prefilter_skipped:>9}"
               f"{r.median('baseline'):>9.2f}{r.median('with_fcx'):>9.2f}"
-              f"{r.ratio('with_fcx'):>6.3f}x{budget:>8}{r.median('fcx_only'):>8.2f}"
+              f"{r.ratio('with_fcx'):>6.3f}x{r.cpu_median('baseline'):>8.2f}"
+              f"{r.cpu_ratio('with_fcx'):>6.3f}x{budget:>8}{r.median('fcx_only'):>8.2f}"
               f"{extra * 1000 / r.files:>9.2f}{extra * 1e6 / max(r.lines, 1):>9.2f}"
               f"{r.peak_kib['with_fcx'] / 1024:>9.0f}"
               f"{r.peak_kib['with_fcx'] / max(r.peak_kib['baseline'], 1):>6.2f}x"
               f"{r.fcx_reports:>5}{mark}")
-    print("\n(ms/file, ms/kLOC: what FCX adds to the baseline; skipped: files the text "
+    print("\n(ratio: wall time; CPU s, CPU x: user + system time of the plain flake8 run and "
+          "the ratio with the plugin, which the target is judged on; "
+          "ms/file, ms/kLOC: what FCX adds to the baseline; skipped: files the text "
           "prefilter rejects without parsing; mem x: peak memory with the plugin against "
           "without; FCX: diagnostics found)\n")
     print("plugin vs LibCST bare parse, on the files the prefilter lets through (best of 2):")
@@ -572,7 +593,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     extras: Dict[str, Any] = {}
     if args.dense:
         dense = extras["dense"] = measure_dense()
-        print(f"\ndense module, {dense['lines']:.0f} lines: flake8 {dense['baseline_s']:.2f} s "
+        print(f"\ndense module, {dense['lines']:.0f} lines (CPU, best of 2): flake8 "
+              f"{dense['baseline_s']:.2f} s "
               f"/ {dense['baseline_mb']:.0f} MB, with the plugin {dense['with_fcx_s']:.2f} s "
               f"/ {dense['with_fcx_mb']:.0f} MB = {dense['ratio']:.2f}x time, "
               f"{dense['memory_ratio']:.2f}x memory (targets 1.5x, 2x), "
@@ -588,13 +610,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   f"added CPU ms median {summary.get('median_ms')}, p95 {summary.get('p95_ms')}, "
                   f"max {summary.get('max_ms')} (target: max 250)")
     if args.json:
-        payload = {
+        payload: Dict[str, Any] = {
             "machine": info,
             "repeats": repeats,
             "cross_module": settings.cross_module,
             "corpora": [
                 {**asdict(r), "medians": {c: r.median(c) for c in CONFIGS},
-                 "ratio_with_fcx": r.ratio("with_fcx")}
+                 "ratio_with_fcx": r.ratio("with_fcx"),
+                 "cpu_ratio_with_fcx": r.cpu_ratio("with_fcx")}
                 for r in results
             ],
             "profiles": {k: {**asdict(v), "ratio": v.ratio} for k, v in profiles.items()},

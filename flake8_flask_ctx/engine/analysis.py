@@ -92,7 +92,7 @@ class ModuleAnalysis:
     def _crossings(self, site: DispatchSite) -> List[Finding]:
         if site.report_inside:
             return []  # a task body: its arguments come from elsewhere
-        name = _callable_name(site)
+        name = _callable_name(site, self.index)
         found: List[Finding] = []
         for crossing in CrossingFinder(self.index, self.resolver, self.knowledge).crossings(site):
             if crossing.code == "FCX200" and site.wrappers and not site.targets:
@@ -121,13 +121,16 @@ class ModuleAnalysis:
         ]
         for wrapper, why in checks.reused_wrappers(sites).items():
             using = next(s for s in sites if wrapper in s.wrappers)
-            message = codes.copy_run_many_message(_callable_name(using), why)
+            if using.shared_copy:
+                message = codes.shared_copy_message(_callable_name(using), using.mechanism)
+            else:
+                message = codes.copy_run_many_message(_callable_name(using), why)
             found.append(self._at(wrapper, "FCX400", message))
         return found
 
     def _copied_g(self, site: DispatchSite) -> List[Finding]:
-        if not site.wrapped_targets:
-            return []
+        if not site.wrapped_targets or site.shared_copy:
+            return []  # Flask-Executor copies g into its app context
         reached = self.reach.first_read_of(site.wrapped_targets, "flask.g")
         if reached is None or not self._here(reached.unit):
             return []  # the read is in another module: no line of this file to point at
@@ -187,6 +190,7 @@ class ModuleAnalysis:
             read_where=self._where(reached.unit, reached.read.line),
             chain=chain,
             task=site.report_inside,
+            in_process=site.in_process,
         )
         if site.report_inside:
             # A task body: report inside it, where the read (or the call leading to
@@ -201,9 +205,15 @@ class ModuleAnalysis:
         )
 
 
-def _callable_name(site: DispatchSite) -> str:
+def _callable_name(site: DispatchSite, index: Optional[ModuleIndex] = None) -> str:
+    """The callable's label; for a library or unknown callable (``print``,
+    ``s3.upload_fileobj``), its spelling at the site."""
     targets = site.targets or site.wrapped_targets
-    return targets[0].label if targets else "the callable"
+    if targets:
+        return targets[0].label
+    if index is not None and isinstance(site.report_at, (cst.Name, cst.Attribute)):
+        return index.code(site.report_at, 40) + "()"
+    return "the callable"
 
 
 def _unique(findings: List[Finding]) -> List[Finding]:

@@ -143,6 +143,8 @@ class Reach:
                 return [self.resolver.target(init, self.resolver.label(init))]
         names = self.resolver.function_names
         if isinstance(expr, cst.Name) and expr.value not in names:
+            if self.resolver.parameter_default(expr) is not None:
+                return self.resolver.callable(expr).targets  # ``handler=on_message``
             return self._foreign_callees(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
             return self._foreign_callees(expr)

@@ -9,14 +9,15 @@ conditional expressions): no type inference, so what it cannot tell stays unknow
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
 from ..knowledge import Knowledge
 from ..knowledge.contexts import CONTEXT_COPIERS, PARTIAL_FACTORIES
+from ..knowledge.dispatchers import DISPATCH_OPTIONS
 from .extension_locals import ExtensionLocal, ExtensionLocalQueries
-from .names import ModuleIndex, project_import_identifiers, root_name
+from .names import ModuleIndex, project_import_identifiers, root_name, walk
 from .receivers import ReceiverQueries, first_class
 from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
 
@@ -39,6 +40,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         self._extension_values: Dict[int, Optional[ExtensionLocal]] = {}
         self._wrapper_words: Optional[FrozenSet[str]] = None
         self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
+        self._names_by_identifier: Optional[Dict[str, List[cst.Name]]] = None
 
     def target(self, node: CallableNode, label: str) -> Target:
         return Target(node, label, self.unit)
@@ -156,7 +158,12 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
                 elif isinstance(value, cst.BaseExpression):
                     result.extend(self.callable(value, depth + 1, seen))
             if not values:
-                result.extend(self._foreign_callable(expr, depth))
+                default = self.parameter_default(expr)
+                if default is not None and default not in seen:
+                    seen.add(default)
+                    result.extend(self.callable(default, depth + 1, seen))
+                else:
+                    result.extend(self._foreign_callable(expr, depth))
         elif isinstance(expr, cst.Attribute):
             copied = self.context_copy(expr.value) if expr.attr.value == "run" else None
             if copied is not None:
@@ -179,10 +186,90 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
             elif qualified & PARTIAL_FACTORIES and expr.args:
                 result.extend(self.callable(expr.args[0].value, depth + 1, seen))
                 result.bound_arguments.extend(arg.value for arg in expr.args[1:])
+            elif (
+                isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"
+                and isinstance(expr.func.value, cst.Name) and expr.args
+            ):  # ``HANDLERS.get(kind, fallback)``
+                key = literal_key(expr.args[0].value)
+                for item in self.container_items(expr.func.value, key):
+                    result.extend(self.callable(item, depth + 1, seen))
+                if len(expr.args) > 1:
+                    result.extend(self.callable(expr.args[1].value, depth + 1, seen))
+        elif isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+            index = expr.slice[0].slice if len(expr.slice) == 1 else None
+            key = literal_key(index.value) if isinstance(index, cst.Index) else None
+            for item in self.container_items(expr.value, key):  # ``HANDLERS[kind]``
+                result.extend(self.callable(item, depth + 1, seen))
         elif isinstance(expr, cst.IfExp):
             result.extend(self.callable(expr.body, depth + 1, seen))
             result.extend(self.callable(expr.orelse, depth + 1, seen))
         return result
+
+    def container_items(
+        self, name: cst.Name, key: Union[str, int, None]
+    ) -> List[cst.BaseExpression]:
+        """The values of the dict/list/tuple literal ``name`` is bound to: the one under
+        ``key`` when it is a literal found there, else all of them (SPEC section 3)."""
+        items: List[cst.BaseExpression] = []
+        for value in self.index.bindings(name):
+            if isinstance(value, cst.Dict):
+                pairs = [e for e in value.elements if isinstance(e, cst.DictElement)]
+                chosen = [e.value for e in pairs if literal_key(e.key) == key]
+                items.extend(chosen if key is not None and chosen else [e.value for e in pairs])
+            elif isinstance(value, (cst.List, cst.Tuple)):
+                elements = [e.value for e in value.elements if isinstance(e, cst.Element)]
+                if isinstance(key, int) and -len(elements) <= key < len(elements):
+                    items.append(elements[key])
+                else:
+                    items.extend(elements)
+        return items
+
+    def parameter_default(self, name: cst.Name) -> Optional[cst.BaseExpression]:
+        """The default of the parameter ``name`` is, when no call of its function in
+        this module passes that parameter (``def start(handler=on_message)`` called as
+        ``start()``): then the default is what runs."""
+        binding = self.index.parameter_binding(name)
+        if binding is None or binding[1].default is None:
+            return None
+        function, param = binding
+        if self._passed_by_a_caller(function, param):
+            return None
+        return binding[1].default
+
+    def _passed_by_a_caller(self, function: cst.FunctionDef, param: cst.Param) -> bool:
+        """Whether some reference to ``function`` in this module may pass ``param``:
+        a call with that keyword, enough positional arguments, or ``*``/``**``; a
+        reference handed to another call along with other arguments (``partial``)."""
+        positional = [*function.params.posonly_params, *function.params.params]
+        position = positional.index(param) if param in positional else None
+        method = self.index.enclosing_class_of_function(function) is not None
+        for name in self._references_to(function.name.value):
+            reference: cst.CSTNode = name
+            holder = self.index.parent(name)
+            if isinstance(holder, cst.Attribute) and holder.attr is name:
+                reference, holder = holder, self.index.parent(holder)
+            if isinstance(holder, cst.Call) and holder.func is reference:
+                shift = 1 if method and isinstance(reference, cst.Attribute) else 0
+                if _passes(holder, param.name.value, position, shift):
+                    return True
+            elif isinstance(holder, cst.Arg):
+                call = self.index.parent(holder)
+                if isinstance(call, cst.Call) and any(
+                    arg is not holder and (arg.keyword is None or arg.keyword.value not in
+                                           DISPATCH_OPTIONS)
+                    for arg in call.args
+                ):
+                    return True
+        return False
+
+    def _references_to(self, identifier: str) -> List[cst.Name]:
+        if self._names_by_identifier is None:
+            found: Dict[str, List[cst.Name]] = {}
+            for node in walk(self.index.module):
+                if isinstance(node, cst.Name):
+                    found.setdefault(node.value, []).append(node)
+            self._names_by_identifier = found
+        return self._names_by_identifier.get(identifier, [])
 
     def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
         """An imported callable, resolved in the project module that defines it."""
@@ -275,3 +362,30 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         owner = self.index.enclosing_class_of_function(function)
         prefix = f"{owner.name.value}." if owner is not None else ""
         return f"{prefix}{function.name.value}()"
+
+
+def literal_key(node: Optional[cst.BaseExpression]) -> Union[str, int, None]:
+    """A string or integer literal's value (a container key), else None."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.Integer):
+        return int(node.value, 0)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = literal_key(node.expression)
+        return -inner if isinstance(inner, int) else None
+    return None
+
+
+def _passes(call: cst.Call, keyword: str, position: Optional[int], shift: int) -> bool:
+    """Whether ``call`` may pass the parameter (``keyword``, at ``position``)."""
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return True
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return True
+        else:
+            positional += 1
+    return position is not None and positional + shift > position

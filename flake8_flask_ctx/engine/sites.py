@@ -17,6 +17,7 @@ from .targets import Target
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
+ALL_TIERS: Tiers = frozenset(Tier)
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,9 @@ class DispatchSite:
     wrappers: Tuple[cst.CSTNode, ...] = ()
     wrapped_targets: Tuple[Target, ...] = ()
     runs_many: bool = False
+    #: It runs in another process: a read works by accident under ``fork`` (the child
+    #: inherits the view thread's contexts) and fails under ``spawn``/``forkserver``.
+    in_process: bool = False
+    #: Flask-Executor's ``map``: one copied request context shared by every item
+    #: (``wrappers`` holds the call).
+    shared_copy: bool = False

@@ -54,6 +54,7 @@ class CallDispatcher:
     the call builds an object that runs nothing until ``.start()`` (a Thread whose
     ``.run()`` is called directly runs synchronously, in the request).  ``carries``:
     tiers the dispatcher itself provides to the callable (Flask-Threads).
+    ``in_process``: it runs in another process (messages note the ``fork`` start method).
     """
 
     qualified_names: frozenset[str]
@@ -63,6 +64,7 @@ class CallDispatcher:
     needs_start: bool = False
     carries: frozenset[Tier] = frozenset()
     forwards: Forwards = Forwards()
+    in_process: bool = False
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
@@ -95,6 +97,7 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         "in a new multiprocessing.Process",
         True,
         forwards=_THREAD_ARGS,
+        in_process=True,
     ),
     CallDispatcher(
         frozen("gevent.spawn", "gevent.spawn_raw", "gevent.Greenlet.spawn",
@@ -151,6 +154,7 @@ class ThreadBase:
     run_method: str
     label: str
     carries: frozenset[Tier] = frozenset()
+    in_process: bool = False
 
 
 THREAD_BASES: Tuple[ThreadBase, ...] = (
@@ -160,6 +164,7 @@ THREAD_BASES: Tuple[ThreadBase, ...] = (
                "multiprocessing.process.BaseProcess"),
         "run",
         "process",
+        in_process=True,
     ),
     ThreadBase(frozen("gevent.Greenlet", "gevent.greenlet.Greenlet"), "_run", "greenlet"),
     ThreadBase(
@@ -185,6 +190,10 @@ class ReceiverType:
     label: str
     dispatches: bool = True
     carries: frozenset[Tier] = frozenset()
+    in_process: bool = False
+    #: Methods that dispatch although ``dispatches`` is False, because the receiver's
+    #: own context copy is shared by every item (Flask-Executor's ``map``: FCX400).
+    shared_copy_methods: frozenset[str] = frozenset()
 
 
 RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
@@ -199,8 +208,10 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
         frozen("concurrent.futures.ProcessPoolExecutor",
                "concurrent.futures.process.ProcessPoolExecutor"),
         "ProcessPoolExecutor",
+        in_process=True,
     ),
-    ReceiverType("flask-executor", frozen("flask_executor.Executor"), "Flask-Executor", False),
+    ReceiverType("flask-executor", frozen("flask_executor.Executor"), "Flask-Executor", False,
+                 shared_copy_methods=frozen("map")),
     ReceiverType(
         "flask-threads-executor",
         frozen("flaskthreads.ThreadPoolWithAppContextExecutor",
@@ -212,9 +223,14 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
     ReceiverType(
         "mp-pool",
         frozen("multiprocessing.Pool", "multiprocessing.pool.Pool",
-               "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool",
                "multiprocessing.context.BaseContext.Pool"),
         "multiprocessing pool",
+        in_process=True,
+    ),
+    ReceiverType(
+        "mp-thread-pool",
+        frozen("multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"),
+        "multiprocessing thread pool",
     ),
     ReceiverType("mp-context", frozen("multiprocessing.get_context"), "multiprocessing context"),
     ReceiverType(
@@ -288,6 +304,7 @@ class MethodDispatcher:
     #: The task queue whose worker runs it (a key of ``QUEUE_LABELS``), if any: the
     #: project may push a context around that queue's jobs (``project_index.py``).
     queue: str = ""
+    in_process: bool = False
 
 
 _POOL_ARGS = Forwards(containers=((1, "args"), (2, "kwds")))
@@ -302,7 +319,7 @@ MANY_INVOCATION_METHODS = frozen(
 _EXECUTORS = frozen("thread-executor", "process-executor", "flask-threads-executor")
 
 
-_POOLS = frozen("mp-pool")
+_POOLS = frozen("mp-pool", "mp-thread-pool")
 
 
 METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
@@ -317,7 +334,7 @@ METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("imap", _POOLS | frozen("gevent-pool"), 0, "func", True),
     MethodDispatcher("imap_unordered", _POOLS | frozen("gevent-pool"), 0, "func", True),
     MethodDispatcher("Process", frozen("mp-context"), 1, "target", False,
-                     "in a new process", True, _THREAD_ARGS),
+                     "in a new process", True, _THREAD_ARGS, in_process=True),
     MethodDispatcher("run_in_executor", frozen("event-loop"), 1, "func", True,
                      "in the event loop's executor thread", forwards=_REST_2),
     MethodDispatcher("start_background_task", frozen("socketio"), 0, "target", True,

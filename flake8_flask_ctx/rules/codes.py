@@ -97,6 +97,13 @@ FIX_OVERRIDES: Mapping[str, str] = {
 }
 
 
+#: Another process: ``fork`` copies the view thread's contexts into the child, so the read
+#: works by accident where fork is the start method (SPEC section 4).
+PROCESS_NOTE = (
+    " (under the fork start method the child inherits the view's contexts and the read "
+    "works by accident; it fails under spawn and forkserver: macOS, Windows, Linux from "
+    "Python 3.14)"
+)
 #: A task body never runs in a request: only its arguments can carry data in.
 TASK_FIX = "pass the values the task needs as its arguments, read in the view"
 STREAM_FIX = (
@@ -114,9 +121,12 @@ def reach_message(
     read_where: str,
     chain: str,
     task: bool = False,
+    in_process: bool = False,
 ) -> str:
     """FCX100/FCX110/FCX300: what is read, where the code runs, the chain, the fix."""
     via = f", via {chain}" if chain else ""
+    if in_process and code != "FCX300":
+        mechanism += PROCESS_NOTE
     if code == "FCX300":
         problem = f"{local} is read {mechanism.split(',')[0]}"
         fix = STREAM_FIX
@@ -203,6 +213,16 @@ def copy_run_many_message(callable_name: str, why: str) -> str:
         f"FCX400 one copy_current_request_context wrapper of {callable_name} is {why}: "
         "concurrent pushes of one copied context fail (ValueError: ... created in a "
         "different Context); wrap per call, or read the data in the view and pass it"
+    )
+
+
+def shared_copy_message(callable_name: str, mechanism: str) -> str:
+    return (
+        f"FCX400 {callable_name} runs {mechanism}, which wraps it in one "
+        "copy_current_request_context for every item: items that overlap push the same "
+        "copied context concurrently and fail (ValueError: ... created in a different "
+        "Context); submit one job per item (executor.submit), or read the data in the "
+        "view and pass it"
     )
 
 

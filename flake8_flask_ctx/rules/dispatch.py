@@ -11,48 +11,23 @@ so ``run_async(send_mail)`` in a view is followed like ``executor.submit(send_ma
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from ..knowledge import Knowledge
-from ..knowledge.contexts import Tier
-from ..knowledge.dispatchers import (
-    CALL_DISPATCHERS,
-    MANY_INVOCATION_METHODS,
-    CallDispatcher,
-    Forwards,
-    MethodDispatcher,
-    ReceiverType,
-    ThreadBase,
-)
+from ..knowledge.dispatchers import Forwards, MethodDispatcher
 from ..engine.names import ModuleIndex, last_name, root_name
 from ..engine.resolution import Resolver
-from ..engine.pushed import PushedContext
-from ..engine.sites import DispatchSite
+from ..engine.sites import DispatchSite, Tiers
+from .library_calls import Handoff, LibraryCalls, argument_at
 from .task_sites import TaskSites
 
-Tiers = FrozenSet[Tier]
-NO_TIERS: Tiers = frozenset()
 
 #: A project wrapper forwards whatever else it is given (``run_async(fn, *args)``).
 _EVERYTHING = Forwards(rest_from=0, other_keywords=True)
 #: Wrappers of wrappers are followed this many levels deep.
 MAX_WRAPPER_ROUNDS = 5
-#: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
-NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """The callable argument of a dispatch call, before it is resolved."""
-
-    argument: cst.BaseExpression
-    mechanism: str
-    carried: Tiers = NO_TIERS
-    call: Optional[cst.Call] = None
-    forwards: Forwards = Forwards()
-    runs_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,9 +39,10 @@ class Wrapper:
     keyword: str
     mechanism: str
     carried: Tiers
+    in_process: bool = False
 
 
-class DispatchFinder:
+class DispatchFinder(LibraryCalls):
     def __init__(
         self,
         index: ModuleIndex,
@@ -152,7 +128,8 @@ class DispatchFinder:
         self, wrappers: Dict[cst.FunctionDef, Wrapper]
     ) -> List[DispatchSite]:
         """``@background`` where ``def background(fn)`` starts ``fn`` in a thread: every
-        call of the decorated function runs it elsewhere.  Reported at the decorator."""
+        call of the decorated function runs it elsewhere.  Like a task body, it is
+        reported inside the function (SPEC section 4): its arguments come from callers."""
         sites: List[DispatchSite] = []
         if not wrappers and not self.resolver.project_names():
             return sites
@@ -173,145 +150,11 @@ class DispatchFinder:
                         continue
                     mechanism = f"{wrapper.mechanism} (started by the @{expr.value} decorator)"
                     target = self.resolver.target(function, self.resolver.label(function))
-                    sites.append(DispatchSite(expr, (target,), mechanism, wrapper.carried))
+                    sites.append(DispatchSite(
+                        expr, (target,), mechanism, wrapper.carried, report_inside=True,
+                        in_process=wrapper.in_process,
+                    ))
         return sites
-
-    # -- library dispatchers --------------------------------------------------------
-
-    def _direct(self, call: cst.Call) -> Union[Handoff, DispatchSite, None]:
-        func = call.func
-        last = last_name(func)
-        if last is None:
-            return None
-        if self._is_dispatcher_identifier(func, last):
-            qualified = self.index.qualified_names_any(func)
-            for dispatcher in self.knowledge.call_dispatchers:
-                if qualified & dispatcher.qualified_names:
-                    return self._library_call(call, dispatcher)
-        if isinstance(func, cst.Attribute) and last in self._methods:
-            return self._method_call(call, func, self._methods[last])
-        bound = self._bound_dispatch_method(func)
-        if bound is not None:
-            return self._method_call(call, bound, self._methods[bound.attr.value])
-        thread_class = self.resolver.local_class(func)
-        if thread_class is not None:
-            base = self.resolver.thread_base(thread_class)
-            if base is not None:
-                return self._thread_subclass(call, thread_class, base)
-        return None
-
-    def _bound_dispatch_method(self, func: cst.BaseExpression) -> Optional[cst.Attribute]:
-        """``run_later`` where ``run_later = pool.submit``: the bound method it holds."""
-        if not isinstance(func, cst.Name):
-            return None
-        for value in self.index.bindings(func):
-            if isinstance(value, cst.Attribute) and value.attr.value in self._methods:
-                return value
-        return None
-
-    def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
-        """Cheap test before resolving: spelled like a dispatcher, or through an
-        identifier an import of a dispatcher's package bound (``Thread as Job``)."""
-        if last in self._dispatcher_names:
-            return True
-        root = func
-        while isinstance(root, cst.Attribute):
-            root = root.value
-        return isinstance(root, cst.Name) and root.value in self.index.dispatch_identifiers
-
-    def _library_call(self, call: cst.Call, dispatcher: CallDispatcher) -> Optional[Handoff]:
-        argument = argument_at(call, dispatcher.position, dispatcher.keyword)
-        if argument is None or (dispatcher.needs_start and not self._is_started(call)):
-            return None
-        return Handoff(
-            argument, dispatcher.mechanism, dispatcher.carries, call, dispatcher.forwards
-        )
-
-    def _method_call(
-        self, call: cst.Call, func: cst.Attribute, dispatchers: List[MethodDispatcher]
-    ) -> Optional[Handoff]:
-        kind = self.resolver.receiver_kind(func.value)
-        if isinstance(kind, cst.ClassDef):
-            return None  # a class of this module: its method is analysed as a wrapper
-        for dispatcher in dispatchers:
-            if isinstance(kind, ReceiverType):
-                if dispatcher.receivers and kind.key not in dispatcher.receivers:
-                    continue
-                if not kind.dispatches:
-                    return None
-                mechanism = dispatcher.mechanism.format(label=kind.label)
-                carried = kind.carries
-            elif dispatcher.on_unknown_receiver:
-                mechanism = dispatcher.mechanism
-                if "{label}" in mechanism:
-                    mechanism = f"in a worker ({self.index.code(func, 40)})"
-                carried = NO_TIERS
-            else:
-                continue
-            if dispatcher.needs_start and not self._is_started(call):
-                return None
-            argument = argument_at(call, dispatcher.position, dispatcher.keyword)
-            if argument is None:
-                return None
-            pushed = self._queue_context(dispatcher.queue)
-            if pushed is not None:
-                carried = carried | pushed.always
-                mechanism += f" ({pushed.name} pushes an app context, not a request)"
-            many = dispatcher.method in MANY_INVOCATION_METHODS
-            return Handoff(argument, mechanism, carried, call, dispatcher.forwards, many)
-        return None
-
-    def _queue_context(self, queue: str) -> Optional[PushedContext]:
-        """What the project pushes around every job of ``queue`` (its middleware, job
-        class, or the Flask CLI command that starts its workers), if anything."""
-        unit = self.resolver.unit
-        if not queue or unit is None or unit.project is None:
-            return None
-        pushed = unit.project.facts(unit.name).queue_contexts.get(queue)
-        return pushed if pushed is not None and pushed.always else None
-
-    def _thread_subclass(
-        self, call: cst.Call, thread_class: cst.ClassDef, base: ThreadBase
-    ) -> Union[Handoff, DispatchSite, None]:
-        if not self._is_started(call):
-            return None
-        name = thread_class.name.value
-        run = self.resolver.find_method(thread_class, base.run_method)
-        if run is None:  # the base's run calls ``target``, as threading.Thread does
-            thread = CALL_DISPATCHERS[0]
-            argument = argument_at(call, thread.position, thread.keyword)
-            if argument is None:
-                return None
-            return Handoff(
-                argument, f"in a new {name} {base.label}", base.carries, call, thread.forwards
-            )
-        mechanism = f"in a new {base.label} when {name}(...) is started"
-        target = self.resolver.target(run, f"{name}.{base.run_method}()")
-        return DispatchSite(call, (target,), mechanism, base.carries)
-
-    def _is_started(self, call: cst.Call) -> bool:
-        """Whether the thread object built by ``call`` may be started.
-
-        Only provably unstarted objects are excluded: ``Worker().run()`` and a local
-        variable whose every use is ``.run()``/``.join()``...; anything else (stored
-        on ``self``, passed on, returned) may be started elsewhere.
-        """
-        parent = self.index.parent(call)
-        if isinstance(parent, cst.Attribute) and parent.value is call:
-            return parent.attr.value not in NON_STARTING_USES
-        target = _single_assignment_target(self.index, call)
-        if target is None:
-            return True
-        uses = self.index.uses_of_target(target)
-        if uses is None:
-            return True
-        for use in uses:
-            holder = self.index.parent(use)
-            if not (isinstance(holder, cst.Attribute) and holder.value is use):
-                return True  # escapes: passed, returned, stored
-            if holder.attr.value not in NON_STARTING_USES:
-                return True
-        return False
 
     # -- wrappers -------------------------------------------------------------------
 
@@ -327,7 +170,21 @@ class DispatchFinder:
             if following is not None:
                 self._add(replace(handoff, argument=following), sites, wrappers)
             return
-        if resolution.targets or resolution.carries_context:
+        binding = (
+            self.index.parameter_binding(handoff.argument)
+            if isinstance(handoff.argument, cst.Name) else None
+        )
+        if handoff.shared_copy:
+            # The receiver's one copy is the wrapper; what it runs is named, not walked.
+            sites.append(DispatchSite(
+                handoff.argument, (), handoff.mechanism, handoff.carried, call=handoff.call,
+                wrappers=(handoff.call,) if handoff.call is not None else (),
+                wrapped_targets=tuple(resolution.targets), runs_many=True, shared_copy=True,
+            ))
+            return
+        if resolution.targets or resolution.carries_context or binding is None:
+            # Without targets (a library function, ``print``, an unknown callable) the
+            # site still matters: what crosses is about the values (FCX200/FCX210).
             sites.append(
                 DispatchSite(
                     handoff.argument,
@@ -340,13 +197,9 @@ class DispatchFinder:
                     wrappers=tuple(resolution.wrappers),
                     wrapped_targets=tuple(resolution.wrapped_targets),
                     runs_many=handoff.runs_many,
+                    in_process=handoff.in_process,
                 )
             )
-            return
-        if not isinstance(handoff.argument, cst.Name):
-            return
-        binding = self.index.parameter_binding(handoff.argument)
-        if binding is None:
             return
         function, param = binding
         if function not in wrappers:
@@ -356,6 +209,7 @@ class DispatchFinder:
                 param.name.value,
                 handoff.mechanism,
                 handoff.carried,
+                handoff.in_process,
             )
 
     def _next_argument(self, argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -404,7 +258,10 @@ class DispatchFinder:
                 argument = argument_at(call, position, wrapper.keyword)
                 if argument is not None:
                     mechanism = f"{wrapper.mechanism} (handed over by {label})"
-                    handoff = Handoff(argument, mechanism, wrapper.carried, call, _EVERYTHING)
+                    handoff = Handoff(
+                        argument, mechanism, wrapper.carried, call, _EVERYTHING,
+                        in_process=wrapper.in_process,
+                    )
                     self._add(handoff, sites, wrappers)
 
     def _called_wrapper(
@@ -429,24 +286,6 @@ class DispatchFinder:
         return None
 
 
-def argument_at(
-    call: cst.Call, position: Optional[int], keyword: str
-) -> Optional[cst.BaseExpression]:
-    """The argument passed as ``keyword=`` or at ``position`` (0-based), if any."""
-    positional = 0
-    for arg in call.args:
-        if arg.keyword is not None:
-            if arg.keyword.value == keyword:
-                return arg.value
-        elif arg.star:
-            return None  # *args: positions beyond this point are unknown
-        else:
-            if positional == position:
-                return arg.value
-            positional += 1
-    return None
-
-
 def _positional_index(function: cst.FunctionDef, param: cst.Param) -> Optional[int]:
     positional = list(function.params.posonly_params) + list(function.params.params)
     for index, candidate in enumerate(positional):
@@ -460,12 +299,3 @@ def _is_static(function: cst.FunctionDef) -> bool:
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
         for d in function.decorators
     )
-
-
-def _single_assignment_target(index: ModuleIndex, call: cst.Call) -> Optional[cst.Name]:
-    """``t`` in ``t = Thread(...)`` (one plain Name target), else None."""
-    parent = index.parent(call)
-    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
-        target = parent.targets[0].target
-        return target if isinstance(target, cst.Name) else None
-    return None

@@ -14,7 +14,7 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from .dispatch import argument_at
+from .library_calls import argument_at
 from ..engine.sites import DispatchSite
 from ..knowledge.contexts import (
     RESPONSE_CLASS_ATTRIBUTE,

@@ -1,0 +1,243 @@
+"""The library dispatchers of one call: ``Thread(target=fn)``, ``pool.submit(fn)``,
+``ctx.Process(...)``, a started ``Thread`` subclass -- which argument is the callable,
+what runs it (the mechanism in messages), which tiers the dispatcher carries, and
+whether it runs in another process or many times.
+
+A mixin of ``dispatch.DispatchFinder`` (which adds the project's own wrappers); the
+attributes it uses are the finder's, declared below for the type checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Union
+
+import libcst as cst
+
+from ..engine.names import ModuleIndex, last_name
+from ..engine.pushed import PushedContext
+from ..engine.sites import ALL_TIERS, NO_TIERS, DispatchSite, Tiers
+from ..knowledge import Knowledge
+from ..knowledge.dispatchers import (
+    CALL_DISPATCHERS,
+    MANY_INVOCATION_METHODS,
+    CallDispatcher,
+    Forwards,
+    MethodDispatcher,
+    ReceiverType,
+    ThreadBase,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine.resolution import Resolver
+
+#: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
+NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The callable argument of a dispatch call, before it is resolved."""
+
+    argument: cst.BaseExpression
+    mechanism: str
+    carried: Tiers = NO_TIERS
+    call: Optional[cst.Call] = None
+    forwards: Forwards = Forwards()
+    runs_many: bool = False
+    #: It runs in another process (the message notes the ``fork`` start method).
+    in_process: bool = False
+    #: The receiver copies the request context once for every item (FCX400).
+    shared_copy: bool = False
+
+
+class LibraryCalls:
+    """Dispatch calls of the libraries in ``knowledge.dispatchers``."""
+
+    if TYPE_CHECKING:  # pragma: no cover
+        index: ModuleIndex
+        resolver: Resolver
+        knowledge: Knowledge
+        _dispatcher_names: Set[str]
+        _methods: Dict[str, List[MethodDispatcher]]
+
+    def _direct(self, call: cst.Call) -> Union[Handoff, DispatchSite, None]:
+        func = call.func
+        last = last_name(func)
+        if last is None:
+            return None
+        if self._is_dispatcher_identifier(func, last):
+            qualified = self.index.qualified_names_any(func)
+            for dispatcher in self.knowledge.call_dispatchers:
+                if qualified & dispatcher.qualified_names:
+                    return self._library_call(call, dispatcher)
+        if isinstance(func, cst.Attribute) and last in self._methods:
+            return self._method_call(call, func, self._methods[last])
+        bound = self._bound_dispatch_method(func)
+        if bound is not None:
+            return self._method_call(call, bound, self._methods[bound.attr.value])
+        thread_class = self.resolver.local_class(func)
+        if thread_class is not None:
+            base = self.resolver.thread_base(thread_class)
+            if base is not None:
+                return self._thread_subclass(call, thread_class, base)
+        return None
+
+    def _bound_dispatch_method(self, func: cst.BaseExpression) -> Optional[cst.Attribute]:
+        """``run_later`` where ``run_later = pool.submit``: the bound method it holds."""
+        if not isinstance(func, cst.Name):
+            return None
+        for value in self.index.bindings(func):
+            if isinstance(value, cst.Attribute) and value.attr.value in self._methods:
+                return value
+        return None
+
+    def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
+        """Cheap test before resolving: spelled like a dispatcher, or through an
+        identifier an import of a dispatcher's package bound (``Thread as Job``)."""
+        if last in self._dispatcher_names:
+            return True
+        root = func
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        return isinstance(root, cst.Name) and root.value in self.index.dispatch_identifiers
+
+    def _library_call(self, call: cst.Call, dispatcher: CallDispatcher) -> Optional[Handoff]:
+        argument = argument_at(call, dispatcher.position, dispatcher.keyword)
+        if argument is None or (dispatcher.needs_start and not self._is_started(call)):
+            return None
+        return Handoff(
+            argument, dispatcher.mechanism, dispatcher.carries, call, dispatcher.forwards,
+            in_process=dispatcher.in_process,
+        )
+
+    def _method_call(
+        self, call: cst.Call, func: cst.Attribute, dispatchers: List[MethodDispatcher]
+    ) -> Optional[Handoff]:
+        kind = self.resolver.receiver_kind(func.value)
+        if isinstance(kind, cst.ClassDef):
+            return None  # a class of this module: its method is analysed as a wrapper
+        for dispatcher in dispatchers:
+            in_process = dispatcher.in_process
+            if isinstance(kind, ReceiverType):
+                if not kind.dispatches:
+                    return self._shared_copy(call, kind, dispatcher.method)
+                if dispatcher.receivers and kind.key not in dispatcher.receivers:
+                    continue
+                mechanism = dispatcher.mechanism.format(label=kind.label)
+                carried = kind.carries
+                in_process = in_process or kind.in_process
+            elif dispatcher.on_unknown_receiver:
+                mechanism = dispatcher.mechanism
+                if "{label}" in mechanism:
+                    mechanism = f"in a worker ({self.index.code(func, 40)})"
+                carried = NO_TIERS
+            else:
+                continue
+            if dispatcher.needs_start and not self._is_started(call):
+                return None
+            argument = argument_at(call, dispatcher.position, dispatcher.keyword)
+            if argument is None:
+                return None
+            pushed = self._queue_context(dispatcher.queue)
+            if pushed is not None:
+                carried = carried | pushed.always
+                mechanism += f" ({pushed.name} pushes an app context, not a request)"
+            many = dispatcher.method in MANY_INVOCATION_METHODS
+            return Handoff(
+                argument, mechanism, carried, call, dispatcher.forwards, many, in_process
+            )
+        return None
+
+    def _shared_copy(self, call: cst.Call, kind: ReceiverType, method: str) -> Optional[Handoff]:
+        """A receiver that carries the request context (Flask-Executor) but shares one
+        copy of it among the items of ``method`` (its ``map``): FCX400 at the call."""
+        if method not in kind.shared_copy_methods:
+            return None
+        argument = argument_at(call, 0, "fn")
+        if argument is None:
+            return None
+        return Handoff(
+            argument, f"through {kind.label}'s {method}", ALL_TIERS, call, Forwards(),
+            runs_many=True, shared_copy=True,
+        )
+
+    def _queue_context(self, queue: str) -> Optional[PushedContext]:
+        """What the project pushes around every job of ``queue`` (its middleware, job
+        class, or the Flask CLI command that starts its workers), if anything."""
+        unit = self.resolver.unit
+        if not queue or unit is None or unit.project is None:
+            return None
+        pushed = unit.project.facts(unit.name).queue_contexts.get(queue)
+        return pushed if pushed is not None and pushed.always else None
+
+    def _thread_subclass(
+        self, call: cst.Call, thread_class: cst.ClassDef, base: ThreadBase
+    ) -> Union[Handoff, DispatchSite, None]:
+        if not self._is_started(call):
+            return None
+        name = thread_class.name.value
+        run = self.resolver.find_method(thread_class, base.run_method)
+        if run is None:  # the base's run calls ``target``, as threading.Thread does
+            thread = CALL_DISPATCHERS[0]
+            argument = argument_at(call, thread.position, thread.keyword)
+            if argument is None:
+                return None
+            return Handoff(
+                argument, f"in a new {name} {base.label}", base.carries, call, thread.forwards,
+                in_process=base.in_process,
+            )
+        mechanism = f"in a new {base.label} when {name}(...) is started"
+        target = self.resolver.target(run, f"{name}.{base.run_method}()")
+        return DispatchSite(call, (target,), mechanism, base.carries, in_process=base.in_process)
+
+    def _is_started(self, call: cst.Call) -> bool:
+        """Whether the thread object built by ``call`` may be started.
+
+        Only provably unstarted objects are excluded: ``Worker().run()`` and a local
+        variable whose every use is ``.run()``/``.join()``...; anything else (stored
+        on ``self``, passed on, returned) may be started elsewhere.
+        """
+        parent = self.index.parent(call)
+        if isinstance(parent, cst.Attribute) and parent.value is call:
+            return parent.attr.value not in NON_STARTING_USES
+        target = _single_assignment_target(self.index, call)
+        if target is None:
+            return True
+        uses = self.index.uses_of_target(target)
+        if uses is None:
+            return True
+        for use in uses:
+            holder = self.index.parent(use)
+            if not (isinstance(holder, cst.Attribute) and holder.value is use):
+                return True  # escapes: passed, returned, stored
+            if holder.attr.value not in NON_STARTING_USES:
+                return True
+        return False
+
+
+def argument_at(
+    call: cst.Call, position: Optional[int], keyword: str
+) -> Optional[cst.BaseExpression]:
+    """The argument passed as ``keyword=`` or at ``position`` (0-based), if any."""
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star:
+            return None  # *args: positions beyond this point are unknown
+        else:
+            if positional == position:
+                return arg.value
+            positional += 1
+    return None
+
+
+def _single_assignment_target(index: ModuleIndex, call: cst.Call) -> Optional[cst.Name]:
+    """``t`` in ``t = Thread(...)`` (one plain Name target), else None."""
+    parent = index.parent(call)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        return target if isinstance(target, cst.Name) else None
+    return None
