@@ -85,13 +85,15 @@ def test_scopes_agree_with_libcst_on_every_fixture() -> None:
         assert _compare(cst.parse_module(path.read_bytes())) == [], path.name
 
 
-def test_scopes_agree_with_libcst_on_the_standard_library() -> None:
-    """A sample of 60-odd modules (about 100,000 identifiers); LibCST itself is not
-    consistent on a handful of shapes (a class-body name it spells without the class,
-    an import in ``except`` rebinding a class), hence the small allowance."""
-    modules = _modules(sorted(STDLIB.glob("*.py"))[::3])
+@pytest.mark.parametrize("part", range(3))
+def test_scopes_agree_with_libcst_on_the_standard_library(part: int) -> None:
+    """A sample of 60-odd modules (about 100,000 identifiers), in three parts so parallel
+    workers share them; LibCST itself is not consistent on a handful of shapes (a
+    class-body name it spells without the class, an import in ``except`` rebinding a
+    class), hence the small allowance."""
+    modules = _modules(sorted(STDLIB.glob("*.py"))[::3][part::3])
     problems = [p for module in modules for p in _compare(module)]
-    assert len(problems) <= 40, problems[:20]
+    assert len(problems) <= 40 // 3, problems[:20]
 
 
 PROGRAMS: Dict[str, str] = {
