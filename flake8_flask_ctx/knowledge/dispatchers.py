@@ -143,6 +143,30 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         frozenset({Tier.APP}),
         _THREAD_ARGS,
     ),
+    # A pool's ``initializer`` runs in each worker it starts (at the first submit,
+    # often from a view): no context there.
+    CallDispatcher(
+        frozen("concurrent.futures.ThreadPoolExecutor",
+               "concurrent.futures.thread.ThreadPoolExecutor"),
+        2, "initializer", "in each new ThreadPoolExecutor worker (its initializer)",
+        forwards=Forwards(containers=((3, "initargs"),)),
+    ),
+    CallDispatcher(
+        frozen("concurrent.futures.ProcessPoolExecutor",
+               "concurrent.futures.process.ProcessPoolExecutor"),
+        2, "initializer", "in each new ProcessPoolExecutor worker (its initializer)",
+        forwards=Forwards(containers=((3, "initargs"),)), in_process=True,
+    ),
+    CallDispatcher(
+        frozen("multiprocessing.Pool", "multiprocessing.pool.Pool"),
+        1, "initializer", "in each new multiprocessing pool worker (its initializer)",
+        forwards=Forwards(containers=((2, "initargs"),)), in_process=True,
+    ),
+    CallDispatcher(
+        frozen("multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"),
+        1, "initializer", "in each new thread pool worker (its initializer)",
+        forwards=Forwards(containers=((2, "initargs"),)),
+    ),
 )
 
 
@@ -354,6 +378,10 @@ METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("spawn_n", frozen("eventlet-pool"), 0, "func", False),
     MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
                      "after the response is closed, when the request context is gone",
+                     forwards=Forwards()),
+    # concurrent.futures runs done callbacks in the worker that completes the future.
+    MethodDispatcher("add_done_callback", frozenset(), 0, "fn", True,
+                     "in the worker that completes the future (a done callback)",
                      forwards=Forwards()),
 )
 

@@ -852,6 +852,35 @@ class Probes:
         patch(ThreadPoolExecutor, "submit", submit_thread)
         patch(ProcessPoolExecutor, "submit", submit_process)
 
+        # Done callbacks run in the worker that completes the future (or at once, in
+        # the caller, for a future already done: never held); concurrent.futures only
+        # logs their exceptions, so they are recorded here.
+        add_done_callback = Future.add_done_callback
+
+        def add_callback(future: "Future[Any]", fn: Callable[..., Any]) -> None:
+            name = describe_callable(fn)
+            add_done_callback(future, probes.observed(fn, "done callback", name, gated=False))
+
+        patch(Future, "add_done_callback", add_callback)
+
+        # A pool's initializer runs in each worker thread it starts; a failing one is
+        # only logged (and breaks the pool), so it is recorded here and held like a task.
+        thread_init = ThreadPoolExecutor.__init__
+
+        def init_thread_pool(executor: ThreadPoolExecutor, *args: Any, **kwargs: Any) -> None:
+            values = list(args)
+            if len(values) > 2 and values[2] is not None:
+                values[2] = probes.observed(values[2], "ThreadPoolExecutor initializer",
+                                            describe_callable(values[2]))
+            elif kwargs.get("initializer") is not None:
+                kwargs["initializer"] = probes.observed(
+                    kwargs["initializer"], "ThreadPoolExecutor initializer",
+                    describe_callable(kwargs["initializer"]),
+                )
+            thread_init(executor, *values, **kwargs)
+
+        patch(ThreadPoolExecutor, "__init__", init_thread_pool)
+
     def _install_flask_threads(self, package: Any) -> None:
         """Flask-Threads' executor copies the stdlib pool instead of subclassing it.
 
