@@ -78,7 +78,36 @@ SITES = {
         "from flask import copy_current_request_context\n"
         "@copy_current_request_context\ndef w():\n    pass\n"
     ),
+    "pool initializer": "from concurrent.futures import ThreadPoolExecutor\n"
+                        "pool = ThreadPoolExecutor(2, 'w', init)\n",
+    "pool initializer keyword": "import multiprocessing\n"
+                                "pool = multiprocessing.Pool(initializer=init)\n",
+    "done callback": "def v(future, cb):\n    future.add_done_callback(cb)\n",
+    "make_response of a generator": (
+        "def rows():\n    yield 1\ndef v():\n    return make_response(rows())\n"
+    ),
+    "add_url_rule of a generator view": (
+        "def feed():\n    return (x for x in 'ab')\napp.add_url_rule('/', 'f', feed)\n"
+    ),
+    "class-based view": (
+        "class Feed(MethodView):\n    def get(self):\n        def g():\n"
+        "            yield 1\n        return g()\n"
+    ),
 }
+
+NOT_SITES = {
+    "a pool without initializer": "from concurrent.futures import ThreadPoolExecutor\n"
+                                  "pool = ThreadPoolExecutor(max_workers=2)\n",
+    "make_response without a generator": "def v():\n    return make_response('ok', 200)\n",
+    "a class-based view without a generator": (
+        "class Feed(MethodView):\n    def get(self):\n        return 'ok'\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_SITES))
+def test_shapes_that_are_not_sites_are_rejected(name: str) -> None:
+    assert not has_candidates(ast.parse(NOT_SITES[name]), DEFAULT_KNOWLEDGE)
 
 
 def test_a_flask_module_with_dispatch_words_but_no_site_is_rejected() -> None:

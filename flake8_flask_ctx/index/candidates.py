@@ -17,7 +17,10 @@ from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, T
 
 from .ast_walk import children, statements, walk
 from ..knowledge import Knowledge
-from ..knowledge.contexts import RESPONSE_CLASS_ATTRIBUTE, RESPONSE_CLASSES
+from ..knowledge.contexts import (
+    RESPONSE_CLASS_ATTRIBUTE, RESPONSE_CLASSES, RESPONSE_FACTORIES, VIEW_CLASSES,
+    VIEW_REGISTRATION_METHOD,
+)
 from ..knowledge.dispatchers import TASK_DECORATORS, THREAD_BASES
 from .imports import resolve_relative
 
@@ -47,9 +50,16 @@ class Vocabulary:
     def __init__(self, knowledge: Knowledge) -> None:
         self.calls: FrozenSet[str] = frozenset(
             name.rsplit(".", 1)[-1]
-            for dispatcher in knowledge.call_dispatchers
+            for dispatcher in knowledge.call_dispatchers if not dispatcher.optional
             for name in dispatcher.qualified_names
         )
+        #: Calls that dispatch only when given their callable: last name -> (position,
+        #: keyword) of it (``ThreadPoolExecutor(initializer=...)``).
+        self.optional_calls: Dict[str, Tuple[Optional[int], str]] = {
+            name.rsplit(".", 1)[-1]: (dispatcher.position, dispatcher.keyword)
+            for dispatcher in knowledge.call_dispatchers if dispatcher.optional
+            for name in dispatcher.qualified_names
+        }
         self.methods: FrozenSet[str] = frozenset(m.method for m in knowledge.method_dispatchers)
         self.thread_bases: FrozenSet[str] = frozenset(
             name.rsplit(".", 1)[-1] for base in THREAD_BASES for name in base.qualified_names
@@ -61,9 +71,18 @@ class Vocabulary:
         self.responses: FrozenSet[str] = frozenset(
             {n.rsplit(".", 1)[-1] for n in RESPONSE_CLASSES} | {RESPONSE_CLASS_ATTRIBUTE}
         ) | _ALWAYS
+        #: Ways a generator of the module can become a response without a route
+        #: decorator or a ``Response`` call: ``make_response(gen())``, ``add_url_rule``,
+        #: a class-based view.  Candidates only when the module has a generator.
+        self.stream_words: FrozenSet[str] = frozenset(
+            {n.rsplit(".", 1)[-1] for n in RESPONSE_FACTORIES}
+            | {VIEW_REGISTRATION_METHOD}
+            | {n.rsplit(".", 1)[-1] for n in VIEW_CLASSES}
+        )
         #: Every word above: a text without any of them has no candidate site.
         self.words: FrozenSet[str] = (
             self.calls | self.methods | self.thread_bases | self.decorators | self.responses
+            | frozenset(self.optional_calls) | self.stream_words
         )
 
 
@@ -97,6 +116,8 @@ def has_candidates(
     #: thread), judged once every function name of the module is known.
     pending: List[ast.Call] = []
     functions: Set[str] = set()
+    #: ``make_response``, ``add_url_rule`` or a class-based view seen.
+    streams = False
     for node in walk(tree):
         if isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
             node.value, generator_names
@@ -113,6 +134,13 @@ def has_candidates(
             last = last_name(node.func)
             if last in vocabulary.calls or last in vocabulary.responses:
                 return True
+            optional = vocabulary.optional_calls.get(last or "")
+            if optional is not None and (
+                any(k.arg == optional[1] for k in node.keywords)
+                or (optional[0] is not None and len(node.args) > optional[0])
+            ):
+                return True  # ``ThreadPoolExecutor(initializer=setup)``
+            streams = streams or last in vocabulary.stream_words
             if isinstance(node.func, ast.Attribute) and last in vocabulary.methods:
                 return True
             if _root(node.func) in wrappers:
@@ -143,6 +171,9 @@ def has_candidates(
         elif isinstance(node, ast.ClassDef):
             if any(last_name(base) in vocabulary.thread_bases for base in node.bases):
                 return True
+            streams = streams or any(
+                last_name(base) in vocabulary.stream_words for base in node.bases
+            )
             used.update(last_name(base) or "" for base in node.bases)
     wanted = (
         vocabulary.calls | vocabulary.responses | vocabulary.decorators
@@ -155,7 +186,7 @@ def has_candidates(
         return True
     # A view returning a generator (``return gen(), 200``) streams it.  A local function
     # that dispatches its parameter is caught by its own dispatch call above.
-    return generator_functions and _returns_from_routes(tree)
+    return generator_functions and (streams or _returns_from_routes(tree))
 
 
 def _passes_callable(call: ast.Call, callables: Set[str]) -> bool:

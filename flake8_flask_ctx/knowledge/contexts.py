@@ -178,6 +178,16 @@ STREAM_WRAPPERS = frozen("flask.stream_with_context", "flask.helpers.stream_with
 
 #: Decorator methods that register a view (the view's return value is the response).
 VIEW_DECORATOR_METHODS = frozen("route", "get", "post", "put", "patch", "delete")
+#: ``make_response(body)``: a response whose first argument is the body (a generator is
+#: streamed, as with ``Response``).
+RESPONSE_FACTORIES = frozen("flask.make_response", "flask.helpers.make_response")
+#: ``app.add_url_rule(rule, endpoint, view_func)`` registers a view without a decorator.
+VIEW_REGISTRATION_METHOD = "add_url_rule"
+#: Class-based views: their HTTP-method functions (and ``dispatch_request``) are views.
+VIEW_CLASSES = frozen("flask.views.MethodView", "flask.views.View")
+VIEW_CLASS_METHODS = frozen(
+    "get", "post", "put", "patch", "delete", "head", "options", "dispatch_request"
+)
 
 
 #: Methods of a Flask app or blueprint that register a callable Flask calls later,

@@ -65,6 +65,9 @@ class CallDispatcher:
     carries: frozenset[Tier] = frozenset()
     forwards: Forwards = Forwards()
     in_process: bool = False
+    #: A dispatch only when the callable is given (a pool's ``initializer``): the
+    #: ``ast`` gate does not count a bare ``ThreadPoolExecutor()``.
+    optional: bool = False
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
@@ -149,23 +152,23 @@ CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (
         frozen("concurrent.futures.ThreadPoolExecutor",
                "concurrent.futures.thread.ThreadPoolExecutor"),
         2, "initializer", "in each new ThreadPoolExecutor worker (its initializer)",
-        forwards=Forwards(containers=((3, "initargs"),)),
+        forwards=Forwards(containers=((3, "initargs"),)), optional=True,
     ),
     CallDispatcher(
         frozen("concurrent.futures.ProcessPoolExecutor",
                "concurrent.futures.process.ProcessPoolExecutor"),
         2, "initializer", "in each new ProcessPoolExecutor worker (its initializer)",
-        forwards=Forwards(containers=((3, "initargs"),)), in_process=True,
+        forwards=Forwards(containers=((3, "initargs"),)), in_process=True, optional=True,
     ),
     CallDispatcher(
         frozen("multiprocessing.Pool", "multiprocessing.pool.Pool"),
         1, "initializer", "in each new multiprocessing pool worker (its initializer)",
-        forwards=Forwards(containers=((2, "initargs"),)), in_process=True,
+        forwards=Forwards(containers=((2, "initargs"),)), in_process=True, optional=True,
     ),
     CallDispatcher(
         frozen("multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"),
         1, "initializer", "in each new thread pool worker (its initializer)",
-        forwards=Forwards(containers=((2, "initargs"),)),
+        forwards=Forwards(containers=((2, "initargs"),)), optional=True,
     ),
 )
 

@@ -19,12 +19,16 @@ from ..engine.sites import DispatchSite
 from ..knowledge.contexts import (
     RESPONSE_CLASS_ATTRIBUTE,
     RESPONSE_CLASSES,
+    RESPONSE_FACTORIES,
     STREAM_WRAPPERS,
+    VIEW_CLASS_METHODS,
+    VIEW_CLASSES,
     VIEW_DECORATOR_METHODS,
+    VIEW_REGISTRATION_METHOD,
 )
 from ..engine.names import ModuleIndex, child_nodes
 from ..engine.resolution import Resolver
-from ..engine.targets import MAX_RESOLUTION_DEPTH, is_name_like
+from ..engine.targets import MAX_RESOLUTION_DEPTH, Target, is_name_like
 
 MECHANISM = "while the response streams, after the view returned and its contexts were popped"
 
@@ -52,9 +56,7 @@ class StreamFinder:
                 body = argument_at(call, 0, "response")
                 if body is not None:
                     bodies.append(body)
-        for function in self.index.functions:
-            if not is_view(function):
-                continue
+        for function in self._views():
             for node in _own_nodes(function):
                 if isinstance(node, cst.Return) and node.value is not None:
                     value = node.value
@@ -63,11 +65,61 @@ class StreamFinder:
                     bodies.append(value)
         return bodies
 
+    def _views(self) -> List[cst.FunctionDef]:
+        """Functions that run as views: decorated with a route, registered with
+        ``add_url_rule`` (a function, or ``SomeView.as_view(...)``), and the HTTP-method
+        functions of class-based views (``MethodView`` subclasses)."""
+        views = [function for function in self.index.functions if is_view(function)]
+        for call in self.index.calls:
+            func = call.func
+            registers = isinstance(func, cst.Attribute) and (
+                func.attr.value == VIEW_REGISTRATION_METHOD
+            )
+            if not registers:
+                continue
+            view = argument_at(call, 2, "view_func")
+            if view is None:
+                continue
+            if isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute):
+                owner = self.resolver.local_class(view.func.value)  # ``X.as_view("x")``
+                if owner is not None:
+                    views.extend(self._class_view_methods(owner))
+                continue
+            views.extend(
+                target.node for target in self.resolver.callable(view).targets
+                if isinstance(target.node, cst.FunctionDef)
+                and target.home is self.resolver.unit  # this module's: its lines are ours
+            )
+        for owner in self.index.classes:
+            if self._is_view_class(owner, 0):
+                views.extend(self._class_view_methods(owner))
+        return list(dict.fromkeys(views))
+
+    def _is_view_class(self, owner: cst.ClassDef, depth: int) -> bool:
+        if depth > MAX_RESOLUTION_DEPTH:
+            return False
+        for base in owner.bases:
+            if is_name_like(base.value) and (
+                self.index.qualified_names_any(base.value) & VIEW_CLASSES
+            ):
+                return True
+            local = self.resolver.local_class(base.value)
+            if local is not None and local is not owner and self._is_view_class(local, depth + 1):
+                return True
+        return False
+
+    def _class_view_methods(self, owner: cst.ClassDef) -> List[cst.FunctionDef]:
+        return [
+            statement for statement in owner.body.body
+            if isinstance(statement, cst.FunctionDef)
+            and statement.name.value in VIEW_CLASS_METHODS
+        ]
+
     def _is_response_class(self, func: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Attribute) and func.attr.value == RESPONSE_CLASS_ATTRIBUTE:
             return True
         return is_name_like(func) and bool(
-            self.index.qualified_names_any(func) & RESPONSE_CLASSES
+            self.index.qualified_names_any(func) & (RESPONSE_CLASSES | RESPONSE_FACTORIES)
         )
 
     def _generator_site(self, body: cst.BaseExpression, depth: int) -> Optional[DispatchSite]:
@@ -86,13 +138,26 @@ class StreamFinder:
             return None
         if self.index.qualified_names_any(body.func) & STREAM_WRAPPERS:
             return None
-        generators = [
-            t for t in self.resolver.callable(body.func).targets
-            if isinstance(t.node, cst.FunctionDef)
-            and is_generator(t.node)
-            and not self._keeps_context(t.node)
-        ]
-        return DispatchSite(body, tuple(generators), MECHANISM) if generators else None
+        generators: List[Target] = []
+        helpers: List[cst.FunctionDef] = []
+        for target in self.resolver.callable(body.func).targets:
+            node = target.node
+            if not isinstance(node, cst.FunctionDef):
+                continue
+            if is_generator(node):
+                if not self._keeps_context(node):
+                    generators.append(target)
+            elif target.home is self.resolver.unit:
+                helpers.append(node)
+        if generators:
+            return DispatchSite(body, tuple(generators), MECHANISM)
+        for helper in helpers:  # ``return csv_body()`` where the helper returns ``rows()``
+            for inner in _own_nodes(helper):
+                if isinstance(inner, cst.Return) and inner.value is not None:
+                    site = self._generator_site(inner.value, depth + 1)
+                    if site is not None:
+                        return site
+        return None
 
     def _keeps_context(self, function: cst.FunctionDef) -> bool:
         for decorator in function.decorators:
