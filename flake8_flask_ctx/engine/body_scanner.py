@@ -69,6 +69,9 @@ class BodyScanner:
             for condition in node.for_in.ifs:
                 self._push(condition.test, NO_TIERS)
             self._push(node.for_in.inner_for_in, NO_TIERS)
+        elif isinstance(node, cst.FunctionDef):
+            # A project decorator may push a context around every call (``@with_app_context``).
+            self._push(node.body, self.reach.resolver.pushed_by_decorators(node))
         else:
             self._push(node.body, NO_TIERS)
         while self._stack:

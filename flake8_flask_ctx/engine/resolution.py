@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, U
 import libcst as cst
 
 from ..knowledge import Knowledge
-from ..knowledge.contexts import CONTEXT_COPIERS, PARTIAL_FACTORIES
+from ..knowledge.contexts import (
+    CONTEXT_COPIERS, CONTEXT_MANAGER_METHODS, FAKE_REQUEST_METHODS, PARTIAL_FACTORIES, Tier,
+)
 from ..knowledge.dispatchers import DISPATCH_OPTIONS
 from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
@@ -41,6 +43,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         self._wrapper_words: Optional[FrozenSet[str]] = None
         self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
         self._names_by_identifier: Optional[Dict[str, List[cst.Name]]] = None
+        self._decorator_pushes: Dict[cst.FunctionDef, FrozenSet[Tier]] = {}
 
     def target(self, node: CallableNode, label: str) -> Target:
         return Target(node, label, self.unit)
@@ -271,6 +274,32 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
             self._names_by_identifier = found
         return self._names_by_identifier.get(identifier, [])
 
+    def pushed_by_decorators(self, function: cst.FunctionDef) -> FrozenSet[Tier]:
+        """Tiers a project decorator of ``function`` pushes around every call of it
+        (``def with_app_context(fn)`` whose wrapper calls ``fn`` inside ``with
+        app.app_context():``): its body runs with that context wherever it is called."""
+        tiers: Set[Tier] = set()
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            definition: Optional[cst.CSTNode] = None
+            if isinstance(expr, cst.Name):
+                definition = next(
+                    (v for v in self.index.bindings(expr) if isinstance(v, cst.FunctionDef)),
+                    None,
+                )
+            if definition is None and is_name_like(expr):
+                # Only a module that spells the push is parsed for it.
+                symbol = self.foreign(expr, _PUSH_WORDS)
+                definition = symbol.node if symbol is not None else None
+            if isinstance(definition, cst.FunctionDef):
+                cached = self._decorator_pushes.get(definition)
+                if cached is None:
+                    cached = self._decorator_pushes[definition] = _pushed_around_parameter(
+                        definition
+                    )
+                tiers |= cached
+        return frozenset(tiers)
+
     def _foreign_callable(self, expr: cst.BaseExpression, depth: int) -> Resolution:
         """An imported callable, resolved in the project module that defines it."""
         if not self.foreign_may_run(expr, classes=False):
@@ -389,3 +418,34 @@ def _passes(call: cst.Call, keyword: str, position: Optional[int], shift: int) -
         else:
             positional += 1
     return position is not None and positional + shift > position
+
+
+#: Context-manager methods that push a real context (not a fake request's).
+_PUSH_WORDS = tuple(sorted(set(CONTEXT_MANAGER_METHODS) - FAKE_REQUEST_METHODS))
+
+
+def _pushed_around_parameter(decorator: cst.FunctionDef) -> FrozenSet[Tier]:
+    """The tiers ``decorator`` pushes around calls of its first parameter: a ``with
+    <x>.app_context():`` block (not a fake request's) that calls it."""
+    params = [*decorator.params.posonly_params, *decorator.params.params]
+    if not params:
+        return frozenset()
+    wrapped = params[0].name.value
+    tiers: Set[Tier] = set()
+    for node in walk(decorator.body):
+        if not isinstance(node, cst.With):
+            continue
+        for item in node.items:
+            call = item.item
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+                continue
+            method = call.func.attr.value
+            if method not in _PUSH_WORDS:
+                continue
+            if any(
+                isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)
+                and inner.func.value == wrapped
+                for inner in walk(node.body)
+            ):
+                tiers |= CONTEXT_MANAGER_METHODS[method]
+    return frozenset(tiers)
