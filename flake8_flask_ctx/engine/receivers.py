@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Un
 
 import libcst as cst
 
+from ..knowledge.contexts import QUERY_ATTRIBUTES
 from ..knowledge.dispatchers import (
     RECEIVER_FACTORIES,
     RECEIVER_TYPES,
@@ -157,6 +158,39 @@ class ReceiverQueries:
                 if owner is not None and self.index.first_parameter(ancestor) == name.value:
                     return owner
         return None
+
+    def instance_class(self, name: cst.Name) -> Optional[cst.ClassDef]:
+        """The class of this module whose instance ``name`` holds, known without type
+        inference: a parameter annotated with it (``order: Order``), or a loop over a
+        query of it (``for order in Order.query.filter(...)``)."""
+        binding = self.index.parameter_binding(name)
+        if binding is not None:
+            annotation = binding[1].annotation
+            if annotation is not None:
+                return self._annotated_class(annotation.annotation)
+            return None
+        for node in self.index.binding_nodes(name):
+            loop = self.index.parent(node)
+            if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
+                root: cst.BaseExpression = loop.iter
+                through_query = False
+                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                    if isinstance(root, cst.Attribute):
+                        through_query = through_query or root.attr.value in QUERY_ATTRIBUTES
+                    root = root.func if isinstance(root, cst.Call) else root.value
+                if through_query:
+                    return self.local_class(root)
+        return None
+
+    def _annotated_class(self, annotation: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        if isinstance(annotation, cst.SimpleString):  # ``"Order"``
+            value = annotation.evaluated_value
+            if isinstance(value, str) and value in self._class_names:
+                return next(
+                    (c for c in self.index.classes if c.name.value == value), None
+                )
+            return None
+        return self.local_class(annotation)
 
     def local_class(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """The class of this module that a Name refers to."""

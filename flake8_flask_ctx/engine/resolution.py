@@ -344,6 +344,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
                 self.class_of_instance_name(expr)
                 or self.local_class(expr)
                 or first_class(self.receiver_kind(expr))
+                or self.instance_class(expr)
             )
         if isinstance(expr, (cst.Attribute, cst.Call)):
             return first_class(self.receiver_kind(expr))

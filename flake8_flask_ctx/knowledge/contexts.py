@@ -248,6 +248,9 @@ EXTENSION_WORDS: Tuple[str, ...] = ("SQLAlchemy", "Model")
 LOCAL_PROXY_WORDS: Tuple[str, ...] = ("LocalProxy",)
 
 
+#: Attributes through which a model class yields its instances (``for o in
+#: Order.query.filter(...)``): the loop variable is an ``Order``.
+QUERY_ATTRIBUTES = frozenset({"query"})
 #: Attribute names that can be an extension context-local (``db.session``, ``.query``).
 EXTENSION_ATTRIBUTES = frozenset(
     {a for table in EXTENSION_OBJECTS.values() for a in table}
