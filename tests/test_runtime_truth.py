@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import pytest
 
@@ -101,8 +101,10 @@ def test_project_runtime_truth(project: Path, record_property: RecordProperty) -
 
 
 # --- the verdict rule itself ------------------------------------------------------------------
-def _verdict(markers: Sequence[tuple[int, str]], observed: Sequence[str]) -> Verdict:
-    expected: List[Expected] = [Expected(line, code, None) for line, code in markers]
+def _verdict(
+    markers: Sequence[tuple[int, str]], observed: Sequence[str], fragment: Optional[str] = None
+) -> Verdict:
+    expected: List[Expected] = [Expected(line, code, fragment) for line, code in markers]
     observations = [
         Observation(kind=k, source="Thread", callable="w()", thread="T", exc_type="E", message="m")
         for k in observed
@@ -149,6 +151,17 @@ def test_rule_unknown_codes_are_not_checked_but_said() -> None:
 def test_rule_fcx200_accepts_either_tier() -> None:
     assert _verdict([(5, "FCX200")], [kinds.APP]).ok
     assert _verdict([(5, "FCX200")], [kinds.REQUEST]).ok
+
+
+def test_rule_fcx210_for_a_lazy_query_is_proven_by_the_context_error() -> None:
+    """A lazy query fails where it is iterated with the app-context error (a worker) or
+    while the body streams; an uploaded file, only with a closed file."""
+    lazy = "the lazy query"
+    assert _verdict([(5, "FCX210")], [kinds.APP], lazy).ok
+    assert _verdict([(5, "FCX210")], [kinds.STREAM], lazy).ok
+    assert not _verdict([(5, "FCX210")], [kinds.CLOSED_FILE], lazy).ok
+    assert not _verdict([(5, "FCX210")], [kinds.APP]).ok
+    assert _verdict([(5, "FCX210")], [kinds.CLOSED_FILE]).ok
 
 
 def test_classification_of_flask_messages() -> None:

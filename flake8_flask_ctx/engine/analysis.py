@@ -84,6 +84,7 @@ class ModuleAnalysis:
             reached = found.get(Tier.REQUEST) or found.get(Tier.APP)
             if reached is not None:
                 results.append(self._finding(site, "FCX300", reached))
+            results.extend(self._streamed_crossings(site))
         results.extend(self._copy_misuse(sites))
         return _unique(results)
 
@@ -109,6 +110,23 @@ class ModuleAnalysis:
                         site.mechanism,
                     )
                     found.append(self._at(node, "FCX200", message))
+        return found
+
+    def _streamed_crossings(self, site: DispatchSite) -> List[Finding]:
+        """What the view hands the generator it streams (``rows(products)``): used while
+        the body is iterated, after the view's contexts were popped."""
+        if not isinstance(site.report_at, cst.Call):
+            return []
+        finder = CrossingFinder(self.index, self.resolver, self.knowledge)
+        found: List[Finding] = []
+        for arg in site.report_at.args:
+            crossing = finder.classify(arg.value, "passed to the streamed generator")
+            if crossing is not None:
+                message = codes.crossing_message(
+                    crossing.code, crossing.what, crossing.how, _callable_name(site, self.index),
+                    site.mechanism,
+                )
+                found.append(self._at(crossing.node, crossing.code, message))
         return found
 
     # -- FCX400 / FCX410 / FCX420 ---------------------------------------------------

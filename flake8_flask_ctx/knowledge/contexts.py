@@ -251,6 +251,14 @@ LOCAL_PROXY_WORDS: Tuple[str, ...] = ("LocalProxy",)
 #: Attributes through which a model class yields its instances (``for o in
 #: Order.query.filter(...)``): the loop variable is an ``Order``.
 QUERY_ATTRIBUTES = frozenset({"query"})
+#: Query methods that return another lazy query (nothing runs until it is iterated or
+#: evaluated): ``Product.query.filter(...).order_by(...)``, ``db.session.query(X)``.
+#: Such a query reads ``db.session`` -- the app context -- when it finally runs (FCX210).
+LAZY_QUERY_METHODS = frozenset({
+    "query", "filter", "filter_by", "order_by", "limit", "offset", "join", "outerjoin",
+    "options", "group_by", "having", "distinct", "with_entities", "select_from", "where",
+    "yield_per", "execution_options",
+})
 #: Attribute names that can be an extension context-local (``db.session``, ``.query``).
 EXTENSION_ATTRIBUTES = frozenset(
     {a for table in EXTENSION_OBJECTS.values() for a in table}

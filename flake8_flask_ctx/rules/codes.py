@@ -180,6 +180,10 @@ def innermost_own_frame(error: BaseException) -> Optional[str]:
     return found
 
 
+#: How a lazy query is named in an FCX210 message ("the lazy query Product.query...").
+LAZY_QUERY = "the lazy query"
+
+
 def crossing_message(
     code: str, what: str, how: str, callable_name: str, mechanism: str
 ) -> str:
@@ -192,6 +196,12 @@ def crossing_message(
         return (
             f"FCX200 {what} (the proxy itself) crosses into {callable_name} ({how}), which "
             f"runs {mechanism}: it is looked up again there, where no context exists; {fix}"
+        )
+    if what.startswith(LAZY_QUERY):
+        return (
+            f"FCX210 {what} crosses into {callable_name} ({how}), which runs {mechanism}: "
+            "it runs only when iterated, and then needs db.session, which ends with the app "
+            "context; evaluate it in the view (.all()) and pass the rows or their values"
         )
     return (
         f"FCX210 {what} crosses into {callable_name} ({how}), which runs {mechanism}: "

@@ -24,12 +24,15 @@ import libcst as cst
 from ..engine.sites import DispatchSite
 from ..knowledge import Knowledge
 from ..knowledge.contexts import (
+    LAZY_QUERY_METHODS,
     LIFETIME_ATTRIBUTES,
     LIFETIME_CALLS,
     LIFETIME_ITERABLES,
     LIFETIME_SUBSCRIPTS,
+    QUERY_ATTRIBUTES,
     canonical_name,
 )
+from .codes import LAZY_QUERY
 from ..knowledge.dispatchers import DISPATCH_OPTIONS
 from ..engine.names import ModuleIndex
 from ..engine.resolution import Resolver
@@ -136,6 +139,8 @@ class CrossingFinder:
             return self.index.code(value, 50)
         if isinstance(value, cst.Attribute) and self._is(value, LIFETIME_ATTRIBUTES):
             return self.index.code(value, 50)
+        if isinstance(value, (cst.Call, cst.Attribute)) and self._lazy_query(value, depth):
+            return f"{LAZY_QUERY} {self.index.code(value, 50)}"
         if isinstance(value, cst.Name):
             for bound in self.index.bindings(value):
                 if isinstance(bound, cst.BaseExpression):
@@ -146,6 +151,28 @@ class CrossingFinder:
             if isinstance(iterable, cst.Call) and self._is(iterable.func, LIFETIME_ITERABLES):
                 return f"an uploaded file from {self.index.code(iterable, 40)}"
         return None
+
+    def _lazy_query(self, value: cst.BaseExpression, depth: int) -> bool:
+        """A Flask-SQLAlchemy query not yet evaluated: ``Model.query`` or
+        ``db.session.query(...)``, refined only by methods that stay lazy."""
+        if depth > MAX_RESOLUTION_DEPTH:
+            return False
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            method = value.func.attr.value
+            if method not in LAZY_QUERY_METHODS:
+                return False  # ``.all()``, ``.first()``, ``.count()``: evaluated here
+            inner = value.func.value
+            if (
+                method == "query" and isinstance(inner, (cst.Name, cst.Attribute))
+                and self.resolver.extension_local(inner) is not None
+            ):
+                return True  # ``db.session.query(Product)``
+            return self._lazy_query(inner, depth + 1)
+        return (
+            isinstance(value, cst.Attribute)
+            and value.attr.value in QUERY_ATTRIBUTES
+            and self.resolver.extension_local(value) is not None
+        )
 
     def _is(self, expr: cst.BaseExpression, names: "frozenset[str]") -> bool:
         if not is_name_like(expr):

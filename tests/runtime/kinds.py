@@ -63,6 +63,22 @@ CODE_KINDS: Dict[str, FrozenSet[str]] = {
 """Marker code -> kinds of which at least one must be observed.  A code missing here (FCX999,
 future codes) cannot be checked at run time; the verdict says so instead of guessing."""
 
+#: A marker's fragment that changes what proves it: FCX210 for a lazy Flask-SQLAlchemy
+#: query fails where the query is iterated -- a worker (no app context) or a streamed body
+#: (contexts popped) -- with the context error, not with a closed file.
+FRAGMENT_KINDS: Dict[Tuple[str, str], FrozenSet[str]] = {
+    ("FCX210", "the lazy query"): frozenset({APP, STREAM}),
+}
+
+
+def marker_kinds(code: str, fragment: Optional[str]) -> Optional[FrozenSet[str]]:
+    """The kinds that prove one marker (see ``CODE_KINDS`` and ``FRAGMENT_KINDS``)."""
+    for (marked, words), found in FRAGMENT_KINDS.items():
+        if code == marked and fragment and words in fragment:
+            return found
+    return CODE_KINDS.get(code)
+
+
 _REQUEST_MESSAGES = (
     "Working outside of request context",
     # after_this_request / copy_current_request_context / stream_with_context in a worker

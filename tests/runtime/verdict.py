@@ -125,10 +125,13 @@ def apply_rule(verdict: Verdict) -> None:
     for marker in verdict.expected:
         codes_by_line[marker.line].add(marker.code)
     codes = sorted({m.code for m in verdict.expected})
+    predicted_by: Dict[str, Set[str]] = defaultdict(set)
+    for marker in verdict.expected:
+        predicted_by[marker.code] |= kinds.marker_kinds(marker.code, marker.fragment) or set()
     unverifiable = [c for c in codes if c not in kinds.CODE_KINDS]
     allowed: Set[str] = set()
     for code in codes:
-        allowed |= kinds.CODE_KINDS.get(code, frozenset())
+        allowed |= predicted_by[code]
     observed = set(verdict.observed_kinds())
 
     for observation in verdict.observations:
@@ -147,7 +150,7 @@ def apply_rule(verdict: Verdict) -> None:
     for code in codes:
         lines = sorted(m.line for m in verdict.expected if m.code == code)
         where = ", ".join(f"line {n}" for n in lines)
-        predicted = kinds.CODE_KINDS.get(code)
+        predicted = predicted_by[code] if code in kinds.CODE_KINDS else None
         if predicted is None:
             verdict.notes.append(f"{code} ({where}) cannot be checked at run time")
             continue
