@@ -108,3 +108,21 @@ def walk(node: cst.CSTNode) -> List[cst.CSTNode]:
         out.append(current)
         stack.extend(child_nodes(current))
     return out
+
+
+def argument_at(
+    call: cst.Call, position: Optional[int], keyword: str
+) -> Optional[cst.BaseExpression]:
+    """The argument passed as ``keyword=`` or at ``position`` (0-based), if any."""
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star:
+            return None  # *args: positions beyond this point are unknown
+        else:
+            if positional == position:
+                return arg.value
+            positional += 1
+    return None

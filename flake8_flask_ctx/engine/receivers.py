@@ -24,6 +24,7 @@ from ..knowledge.dispatchers import (
     ThreadBase,
 )
 from .names import ModuleIndex, walk
+from .node_names import argument_at
 from .targets import MAX_RESOLUTION_DEPTH, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +47,8 @@ class ReceiverQueries:
             self, expr: cst.BaseExpression, words: Optional[Tuple[str, ...]] = None
         ) -> Optional[Symbol]: ...
 
+        def _references_to(self, identifier: str) -> List[cst.Name]: ...
+
     # -- receivers ------------------------------------------------------------------
 
     def receiver_kind(
@@ -60,7 +63,7 @@ class ReceiverQueries:
             return self._constructed_kind(expr, depth, seen)
         values: Sequence[cst.CSTNode] = ()
         if isinstance(expr, cst.Name):
-            values = self.index.bindings(expr)
+            values = self.index.bindings(expr) or self._constructor_arguments(expr)
             if not values:
                 symbol = self.foreign(expr, RECEIVER_WORDS)
                 if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
@@ -115,6 +118,28 @@ class ReceiverQueries:
             if found is not None:
                 return found
         return None
+
+    def _constructor_arguments(self, name: cst.Name) -> List[cst.BaseExpression]:
+        """For a parameter of ``__init__`` (``def __init__(self, store)``), what the
+        module's constructions of that class pass for it (``Worker(datastore)``): so
+        ``self.store = store`` has the class of ``datastore``."""
+        binding = self.index.parameter_binding(name)
+        if binding is None or binding[0].name.value != "__init__":
+            return []
+        function, param = binding
+        owner = self.index.enclosing_class_of_function(function)
+        if owner is None:
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        position = positional.index(param) - 1 if param in positional[1:] else None
+        found: List[cst.BaseExpression] = []
+        for reference in self._references_to(owner.name.value):
+            call = self.index.parent(reference)
+            if isinstance(call, cst.Call) and call.func is reference:
+                argument = argument_at(call, position, param.name.value)
+                if argument is not None:
+                    found.append(argument)
+        return found
 
     def instance_attribute_values(
         self, owner: cst.ClassDef, attribute: str

@@ -20,7 +20,8 @@ from ..knowledge.dispatchers import Forwards, MethodDispatcher
 from ..engine.names import ModuleIndex, last_name, root_name
 from ..engine.resolution import Resolver
 from ..engine.sites import DispatchSite, Tiers
-from .library_calls import Handoff, LibraryCalls, argument_at
+from ..engine.node_names import argument_at
+from .library_calls import Handoff, LibraryCalls
 from .task_sites import TaskSites
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Union
 import libcst as cst
 
 from ..engine.names import ModuleIndex, last_name
+from ..engine.node_names import argument_at
 from ..engine.pushed import PushedContext
 from ..engine.sites import ALL_TIERS, NO_TIERS, DispatchSite, Tiers
 from ..knowledge import Knowledge
@@ -214,24 +215,6 @@ class LibraryCalls:
             if holder.attr.value not in NON_STARTING_USES:
                 return True
         return False
-
-
-def argument_at(
-    call: cst.Call, position: Optional[int], keyword: str
-) -> Optional[cst.BaseExpression]:
-    """The argument passed as ``keyword=`` or at ``position`` (0-based), if any."""
-    positional = 0
-    for arg in call.args:
-        if arg.keyword is not None:
-            if arg.keyword.value == keyword:
-                return arg.value
-        elif arg.star:
-            return None  # *args: positions beyond this point are unknown
-        else:
-            if positional == position:
-                return arg.value
-            positional += 1
-    return None
 
 
 def _single_assignment_target(index: ModuleIndex, call: cst.Call) -> Optional[cst.Name]:

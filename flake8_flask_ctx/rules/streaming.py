@@ -14,7 +14,7 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from .library_calls import argument_at
+from ..engine.node_names import argument_at
 from ..engine.sites import DispatchSite
 from ..knowledge.contexts import (
     RESPONSE_CLASS_ATTRIBUTE,
