@@ -150,7 +150,10 @@ def has_candidates(
         elif isinstance(node, ast.Assign) and isinstance(
             node.value, (ast.Name, ast.Attribute, ast.IfExp, ast.Lambda, ast.Call)
         ):
-            if isinstance(node.value, ast.Attribute) and node.value.attr in vocabulary.methods:
+            bound: ast.expr = node.value
+            if isinstance(bound, ast.Call) and last_name(bound.func) == "partial" and bound.args:
+                bound = bound.args[0]  # ``run_later = partial(pool.submit)``
+            if isinstance(bound, ast.Attribute) and bound.attr in vocabulary.methods:
                 return True  # ``run_later = pool.submit``: a bound dispatch method
             # ``job = work if fast else other``: a name that may hold a function.
             functions.update(t.id for t in node.targets if isinstance(t, ast.Name))

@@ -16,9 +16,11 @@ import libcst as cst
 
 from ..engine.names import ModuleIndex, last_name
 from ..engine.node_names import argument_at
+from ..engine.targets import is_name_like
 from ..engine.pushed import PushedContext
 from ..engine.sites import ALL_TIERS, NO_TIERS, DispatchSite, Tiers
 from ..knowledge import Knowledge
+from ..knowledge.contexts import PARTIAL_FACTORIES
 from ..knowledge.dispatchers import (
     CALL_DISPATCHERS,
     MANY_INVOCATION_METHODS,
@@ -85,10 +87,17 @@ class LibraryCalls:
         return None
 
     def _bound_dispatch_method(self, func: cst.BaseExpression) -> Optional[cst.Attribute]:
-        """``run_later`` where ``run_later = pool.submit``: the bound method it holds."""
+        """``run_later`` where ``run_later = pool.submit`` (or ``partial(pool.submit)``,
+        binding nothing else): the bound method it holds."""
         if not isinstance(func, cst.Name):
             return None
         for value in self.index.bindings(func):
+            if (
+                isinstance(value, cst.Call) and len(value.args) == 1
+                and is_name_like(value.func)
+                and self.index.qualified_names_any(value.func) & PARTIAL_FACTORIES
+            ):
+                value = value.args[0].value
             if isinstance(value, cst.Attribute) and value.attr.value in self._methods:
                 return value
         return None
