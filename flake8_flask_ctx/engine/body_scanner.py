@@ -221,6 +221,9 @@ class BodyScanner:
     def _edge(self, reference: cst.BaseExpression, at: cst.CSTNode, guarded: Tiers) -> None:
         call = self.index.parent(reference)
         called = isinstance(call, cst.Call) and call.func is reference
+        picked = self._picked_from_container(reference)
+        if picked is not None:  # ``HANDLERS[kind](msg)`` / ``HANDLERS.get(kind)(msg)``
+            reference, call, called = picked, self.index.parent(picked), True
         for target in self.reach.callees_of(reference):
             if target.node is not self.function:
                 falsy = (
@@ -230,6 +233,27 @@ class BodyScanner:
                 self.edges.append(
                     Edge(target, at, self.index, guarded, self._fake, self._needs_true, falsy)
                 )
+
+    def _picked_from_container(self, name: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """``HANDLERS[kind]`` or ``HANDLERS.get(kind)`` when the result is called on the
+        spot: the expression that picks the callable (resolved like a dispatched one)."""
+        if not isinstance(name, cst.Name):
+            return None
+        parent = self.index.parent(name)
+        picked: Optional[cst.BaseExpression] = None
+        if isinstance(parent, cst.Subscript) and parent.value is name:
+            picked = parent
+        elif (
+            isinstance(parent, cst.Attribute) and parent.value is name
+            and parent.attr.value == "get"
+        ):
+            getter = self.index.parent(parent)
+            if isinstance(getter, cst.Call) and getter.func is parent:
+                picked = getter
+        if picked is None:
+            return None
+        caller = self.index.parent(picked)
+        return picked if isinstance(caller, cst.Call) and caller.func is picked else None
 
     def _read_text(self, node: cst.BaseExpression) -> str:
         """``request.json`` for the ``request`` in ``request.json.get(...)``."""
