@@ -83,8 +83,9 @@ SITES = {
     "pool initializer keyword": "import multiprocessing\n"
                                 "pool = multiprocessing.Pool(initializer=init)\n",
     "done callback": "def v(future, cb):\n    future.add_done_callback(cb)\n",
-    "bound submit through partial": "import functools\n"
-                                     "run_later = functools.partial(pool.submit)\n",
+    "bound submit through partial": (
+        "import functools\nrun_later = functools.partial(pool.submit)\n"
+    ),
     "make_response of a generator": (
         "def rows():\n    yield 1\ndef v():\n    return make_response(rows())\n"
     ),
