@@ -4,7 +4,9 @@ module without findings, never reject one with findings."""
 from __future__ import annotations
 
 import ast
+import gc
 import textwrap
+import weakref
 import time
 from pathlib import Path
 
@@ -288,3 +290,17 @@ def test_a_view_returning_a_project_generator_is_a_candidate(
     found = analyse(libcst.parse_module(source), DEFAULT_KNOWLEDGE, where, source).findings()
     generator_reads_request = streams and "range" not in body
     assert [f.code for f in found] == (["FCX300"] if generator_reads_request else [])
+
+
+def test_a_gate_answer_never_belongs_to_another_knowledge() -> None:
+    """Caches keyed by a ``Knowledge`` must not answer for a later one that gets the
+    address of a dead one (``id()`` reuse made a configured dispatcher vanish in a full
+    test run): a knowledge a gate cache was keyed by stays alive, so its id stays its own."""
+    configured = Knowledge.build(settings_from(["--flask-ctx-dispatchers=*.run_later:1"]))
+    source = ast.parse("later.run_later(0.1, send, 1)\n")
+    assert has_candidates(source, configured)
+    assert not has_candidates(source, Knowledge.build(settings_from([])))
+    alive = weakref.ref(configured)
+    del configured
+    gc.collect()
+    assert alive() is not None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Seq
 
 import libcst as cst
 
+from ..knowledge import knowledge_key
 from .names import ModuleIndex, dotted_name
 from ..index.outline import Outline
 from ..index.sources import source_text
@@ -299,7 +300,7 @@ def _load(
     except OSError:
         return None
     knowledge = project.effective_knowledge(module)
-    key = (str(path), stat.st_size, stat.st_mtime_ns, id(knowledge))
+    key = (str(path), stat.st_size, stat.st_mtime_ns, knowledge_key(knowledge))
     if key in _UNITS:
         _UNITS.move_to_end(key)
         unit = _UNITS[key]

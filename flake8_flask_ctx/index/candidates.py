@@ -16,7 +16,7 @@ import ast
 from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .ast_walk import children, statements, walk
-from ..knowledge import Knowledge
+from ..knowledge import Knowledge, knowledge_key
 from ..knowledge.contexts import (
     RESPONSE_CLASS_ATTRIBUTE, RESPONSE_CLASSES, RESPONSE_FACTORIES, VIEW_CLASSES,
     VIEW_REGISTRATION_METHOD,
@@ -299,7 +299,8 @@ def star_sources(
 
 
 def vocabulary_of(knowledge: Knowledge) -> "Vocabulary":
-    vocabulary = _VOCABULARIES.get(id(knowledge))
+    key = knowledge_key(knowledge)
+    vocabulary = _VOCABULARIES.get(key)
     if vocabulary is None:
-        vocabulary = _VOCABULARIES[id(knowledge)] = Vocabulary(knowledge)
+        vocabulary = _VOCABULARIES[key] = Vocabulary(knowledge)
     return vocabulary

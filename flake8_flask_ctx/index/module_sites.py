@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
-from ..knowledge import Knowledge
+from ..knowledge import Knowledge, knowledge_key
 from .ast_walk import walk
 from .candidates import (
     ImportSource, Vocabulary, is_generator, last_name, project_imports, star_sources,
@@ -87,7 +87,7 @@ def _remembered(project: Project, knowledge: Knowledge, source: ImportSource, ki
     asked 1,000 times for 60 names).  The answer is kept with the size and modification
     time of each file the search read, and recomputed when one of them changed."""
     global _CONSULTED
-    key = ("may_be", id(knowledge), kind, tuple(source.modules), source.name)
+    key = ("may_be", knowledge_key(knowledge), kind, tuple(source.modules), source.name)
     found = project.memo.get(key)
     if isinstance(found, tuple) and all(_stamp(path) == stamp for path, stamp in found[1]):
         return bool(found[0])
@@ -215,7 +215,7 @@ def _module_sites(
     if text is None:
         return None
     _consulted(path)
-    key = (str(path), len(text), hash(text), id(knowledge))
+    key = (str(path), len(text), hash(text), knowledge_key(knowledge))
     if key in _SITES:
         return _SITES[key]
     is_package = path.name == "__init__.py"

@@ -20,7 +20,7 @@ import tokenize
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, Optional, Sequence, Tuple
 
-from ..knowledge import Knowledge
+from ..knowledge import Knowledge, knowledge_key
 from .files import (
     MAX_SCANNED_FILES, inside, installed_package, is_dir, module_of, project_roots,
     python_files, real_path,
@@ -315,7 +315,7 @@ def project_for(
 ) -> Project:
     """One ``Project`` per set of roots and options in this process, so module lookups
     are shared by every file a flake8 worker checks."""
-    key = (roots, id(knowledge), only)
+    key = (roots, knowledge_key(knowledge), only)
     project = _PROJECTS.get(key)
     if project is None:
         if len(_PROJECTS) > 64:

@@ -135,4 +135,18 @@ class Knowledge:
 
 
 _SERVER_NAME_VARIANTS: Dict[int, Tuple[Knowledge, Knowledge]] = {}
+#: Every ``Knowledge`` a cache was keyed by, kept alive: ``id()`` is unique only among
+#: live objects, and a cache keyed by the id of a dead one answered for the next
+#: ``Knowledge`` that happened to get the same address (other options, other answers).
+_PINNED: Dict[int, Knowledge] = {}
+
+
+def knowledge_key(knowledge: Knowledge) -> int:
+    """A cache key for ``knowledge`` (it is a dataclass of dicts: not hashable) that no
+    other ``Knowledge`` can share, because the object is pinned."""
+    key = id(knowledge)
+    _PINNED[key] = knowledge
+    return key
+
+
 DEFAULT_KNOWLEDGE = Knowledge.build(Settings())
