@@ -21,6 +21,8 @@ import pytest
 
 from conftest import SUMMARY_PROPERTY
 from flake8_flask_ctx.frontends.plugin import Plugin
+from flake8_flask_ctx.index.prefilter import might_have_findings
+from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 
 pytestmark = pytest.mark.slow
 
@@ -50,12 +52,15 @@ def read_like_flake8(path: Path) -> Optional[str]:
 
 
 def lint(path: Path, source: str) -> List[Tuple[int, str]]:
-    """The plugin as flake8 runs it: flake8's ``ast`` (or none if it cannot parse)."""
-    tree: Optional[ast.AST]
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        tree = None
+    """The plugin as flake8 runs it, with flake8's ``ast`` of the file -- built here only
+    for files the text prefilter lets through: the others never look at the tree, and
+    parsing every file of the environment was most of this test's time."""
+    tree: Optional[ast.AST] = None
+    if might_have_findings(source, DEFAULT_KNOWLEDGE):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            tree = None
     plugin = Plugin(tree, source.splitlines(keepends=True), str(path))  # type: ignore[arg-type]
     return [(line, message) for line, _, message, _ in plugin.run()]
 
