@@ -147,6 +147,10 @@ class Reach:
                 return self.resolver.callable(expr).targets  # ``handler=on_message``
             return self._foreign_callees(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
+            foreign = self.resolver.foreign_method(expr)  # ``order.total``, imported class
+            if foreign is not None:
+                there, method = foreign
+                return there.callable_function(method)
             return self._foreign_callees(expr)
         return self.resolver.callable(expr).targets
 

@@ -49,6 +49,8 @@ class ReceiverQueries:
 
         def _references_to(self, identifier: str) -> List[cst.Name]: ...
 
+        def project_names(self) -> Set[str]: ...
+
     # -- receivers ------------------------------------------------------------------
 
     def receiver_kind(
@@ -197,14 +199,37 @@ class ReceiverQueries:
         for node in self.index.binding_nodes(name):
             loop = self.index.parent(node)
             if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
-                root: cst.BaseExpression = loop.iter
-                through_query = False
-                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
-                    if isinstance(root, cst.Attribute):
-                        through_query = through_query or root.attr.value in QUERY_ATTRIBUTES
-                    root = root.func if isinstance(root, cst.Call) else root.value
+                root, through_query = _query_root(loop.iter)
                 if through_query:
                     return self.local_class(root)
+        return None
+
+    def imported_class_expression(self, name: cst.Name) -> Optional[cst.BaseExpression]:
+        """For an instance name whose class is imported from another project module,
+        the expression naming that class here (``Order`` in ``x = Order(...)``, a
+        parameter annotated ``order: Order``, ``for order in Order.query...``), to be
+        looked up there; None if the class is not known that way."""
+        imported = self.project_names()
+        binding = self.index.parameter_binding(name)
+        candidates: List[cst.BaseExpression] = []
+        if binding is not None:
+            annotation = binding[1].annotation
+            if annotation is not None:
+                candidates.append(annotation.annotation)
+        else:
+            for value in self.index.bindings(name):
+                if isinstance(value, cst.Call):
+                    candidates.append(value.func)
+            for node in self.index.binding_nodes(name):
+                loop = self.index.parent(node)
+                if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
+                    queried, through_query = _query_root(loop.iter)
+                    if through_query:
+                        candidates.append(queried)
+        for candidate in candidates:
+            root = _root_name(candidate)
+            if root is not None and root.value in imported and is_name_like(candidate):
+                return candidate
         return None
 
     def _annotated_class(self, annotation: cst.BaseExpression) -> Optional[cst.ClassDef]:
@@ -276,3 +301,21 @@ def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:
 
 def first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
     return kind if isinstance(kind, cst.ClassDef) else None
+
+
+def _query_root(expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
+    """The root of ``Order.query.filter(...).all()`` (``Order``), and whether the chain
+    goes through a query attribute (then the items are instances of the root)."""
+    root = expr
+    through_query = False
+    while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+        if isinstance(root, cst.Attribute):
+            through_query = through_query or root.attr.value in QUERY_ATTRIBUTES
+        root = root.func if isinstance(root, cst.Call) else root.value
+    return root, through_query
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr if isinstance(expr, cst.Name) else None

@@ -177,7 +177,12 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
                 if method is not None:
                     result.extend(self._function(method))
                 else:
-                    result.extend(self._foreign_callable(expr, depth))
+                    foreign = self.foreign_method(expr)
+                    if foreign is not None:
+                        there, method = foreign
+                        result.extend(there._function(method))
+                    else:
+                        result.extend(self._foreign_callable(expr, depth))
         elif isinstance(expr, cst.Call) and is_name_like(expr.func):
             qualified = self.index.qualified_names_any(expr.func)
             if qualified & self.knowledge.safe_wrappers:
@@ -235,9 +240,26 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         if binding is None or binding[1].default is None:
             return None
         function, param = binding
-        if self._passed_by_a_caller(function, param):
+        if self._passed_by_a_caller(function, param) or self._passed_elsewhere(
+            function, param
+        ):
             return None
         return binding[1].default
+
+    def _passed_elsewhere(self, function: cst.FunctionDef, param: cst.Param) -> bool:
+        """Whether a caller in another module of the project may pass ``param``."""
+        unit = self.unit
+        if unit is None or unit.project is None:
+            return False
+        from ..index.callers import passed_elsewhere
+
+        positional = [*function.params.posonly_params, *function.params.params]
+        position = positional.index(param) if param in positional else None
+        if position is not None and self.index.enclosing_class_of_function(function):
+            position -= 1  # ``obj.method(x)``: ``self`` is not passed
+        return passed_elsewhere(
+            unit.project, unit.name, function.name.value, param.name.value, position
+        )
 
     def _passed_by_a_caller(self, function: cst.FunctionDef, param: cst.Param) -> bool:
         """Whether some reference to ``function`` in this module may pass ``param``:
@@ -336,6 +358,25 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         if owner is None:
             return None
         return self.find_method(owner, expr.attr.value)
+
+    def foreign_method(
+        self, expr: cst.Attribute
+    ) -> Optional[Tuple["Resolver", cst.FunctionDef]]:
+        """``order.total`` where ``order``'s class is imported from another module of
+        the project (``order = Order(...)``, ``order: Order``, a query loop): the method
+        (or property getter) there, with that module's resolver.  Only a module whose
+        text defines a function of that name is parsed."""
+        if not isinstance(expr.value, cst.Name) or self.unit is None:
+            return None
+        named = self.imported_class_expression(expr.value)
+        if named is None:
+            return None
+        symbol = self.foreign(named, (f"def {expr.attr.value}",))
+        if symbol is None or not isinstance(symbol.node, cst.ClassDef):
+            return None
+        there = symbol.unit.resolver
+        method = there.find_method(symbol.node, expr.attr.value)
+        return (there, method) if method is not None else None
 
     def class_of_receiver(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """The class of this module that ``expr`` is an instance of, or names."""

@@ -28,6 +28,11 @@ from .sources import source_text
 _WRAPPERS, _GENERATORS = "wrapper_functions", "generator_functions"
 
 
+#: The binding of a module-level name that holds a bound dispatch method
+#: (``run_later = pool.submit``): callers of it dispatch what they pass.
+_BOUND = "bound-dispatch"
+
+
 #: Re-export hops the wrapper search follows (as the engine does: ``units.py``).
 MAX_WRAPPER_HOPS = 8
 
@@ -42,7 +47,8 @@ class _ModuleSites(NamedTuple):
     #: Project modules it star-imports.
     stars: Tuple[str, ...]
     #: How each module-level name is bound: ``def``, ``=<name>`` (an alias of another
-    #: module-level name), or ``other`` (a class, any other value).
+    #: module-level name), ``_BOUND`` (a bound dispatch method), or ``other`` (a class,
+    #: any other value).
     bindings: Dict[str, str]
     #: The module's functions that may hand a parameter to a thread: those whose body
     #: has a dispatch call, and those calling one of them (as ``ModuleUnit.wrappers``).
@@ -165,6 +171,8 @@ def _defines(
     if binding == "def":
         found: FrozenSet[str] = getattr(sites, kind)
         return name in found
+    if binding == _BOUND:  # ``run_later = pool.submit``: a dispatcher itself
+        return kind == _WRAPPERS
     if binding is not None and binding.startswith("="):  # ``run = _run``
         return _defines(project, knowledge, module, binding[1:], kind, hops + 1, seen)
     if binding is not None:
@@ -298,8 +306,14 @@ def _module_functions(
                     bindings[target.id] = f"={value.id}"
                 else:
                     bindings[target.id] = "other"
+                    if (
+                        isinstance(value, ast.Call) and len(value.args) == 1
+                        and not value.keywords and last_name(value.func) == "partial"
+                    ):
+                        value = value.args[0]  # ``run_soon = partial(pool.submit)``
                     if isinstance(value, ast.Attribute) and value.attr in vocabulary.methods:
                         bound_methods.add(target.id)  # ``run_later = pool.submit``
+                        bindings[target.id] = _BOUND
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
             for alias in statement.names:
                 if alias.asname and alias.name.rsplit(".", 1)[-1] in vocabulary.calls:

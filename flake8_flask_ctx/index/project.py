@@ -204,6 +204,22 @@ class Project:
         self._mentions[words] = found
         return found
 
+    def modules_mentioning(self, word: str) -> Tuple[Tuple[Path, Optional[str]], ...]:
+        """The project's modules (path, dotted name) whose text contains ``word``; an
+        unreadable one counts.  Memoised with the other per-check answers."""
+        key = ("mentioning", word)
+        found = self.memo.get(key)
+        if isinstance(found, tuple):
+            return found
+        hits = []
+        for path, _display, dotted in self._modules(sorted(self.top_level_names())):
+            text = source_text(path)
+            if text is None or word in text:
+                hits.append((path, dotted))
+        answer = tuple(hits)
+        self.memo[key] = answer
+        return answer
+
     def top_level_names(self) -> frozenset[str]:
         """Top-level module and package names under the roots (for the prefilter and
         to tell a project import from a third-party one)."""

@@ -267,6 +267,19 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
                "asyncio.events.new_event_loop"),
         "event loop",
     ),
+    # asyncio runs a future's done callbacks on its event loop, in a copy of the
+    # contextvars taken at ``add_done_callback``: the request is there (Flask >= 2.3
+    # keeps its contexts in contextvars).  Nothing to dispatch.
+    ReceiverType(
+        "asyncio-future",
+        frozen("asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
+               "asyncio.wrap_future", "asyncio.shield", "asyncio.wait_for", "asyncio.Future",
+               "asyncio.Task", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future",
+               "asyncio.tasks.gather", "asyncio.futures.Future", "asyncio.futures.wrap_future",
+               "asyncio.tasks.Task", "asyncio.run_coroutine_threadsafe"),
+        "asyncio future",
+        dispatches=False,
+    ),
     ReceiverType("socketio", frozen("flask_socketio.SocketIO"), "Flask-SocketIO"),
     ReceiverType(
         "scheduler",
@@ -297,7 +310,12 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
 
 
 #: ``ctx.Pool(...)`` on a multiprocessing context builds a pool.
-RECEIVER_FACTORIES: Mapping[Tuple[str, str], str] = {("mp-context", "Pool"): "mp-pool"}
+RECEIVER_FACTORIES: Mapping[Tuple[str, str], str] = {
+    ("mp-context", "Pool"): "mp-pool",
+    ("event-loop", "create_task"): "asyncio-future",
+    ("event-loop", "create_future"): "asyncio-future",
+    ("event-loop", "run_in_executor"): "asyncio-future",
+}
 
 
 RECEIVERS_BY_KEY: Mapping[str, ReceiverType] = {r.key: r for r in RECEIVER_TYPES}
@@ -306,7 +324,11 @@ RECEIVERS_BY_KEY: Mapping[str, ReceiverType] = {r.key: r for r in RECEIVER_TYPES
 #: What a project module's text must contain to be parsed in search of an executor or
 #: task app built there (``pool = ThreadPoolExecutor()`` in ``extensions.py``).
 RECEIVER_WORDS: Tuple[str, ...] = tuple(sorted(
-    {name.rsplit(".", 1)[-1] for r in RECEIVER_TYPES for name in r.qualified_names}
+    {
+        name.rsplit(".", 1)[-1]
+        for r in RECEIVER_TYPES if r.key != "asyncio-future"  # never imported
+        for name in r.qualified_names
+    }
     | {"get_context"}
 ))
 
@@ -328,10 +350,17 @@ class MethodDispatcher:
     mechanism: str = "in a {label} worker"
     needs_start: bool = False
     forwards: Forwards = _REST_1
+    #: Also on an unknown receiver inside ``async def`` (False where the method means
+    #: something else on asyncio objects there: ``add_done_callback``).
+    unknown_in_coroutine: bool = True
     #: The task queue whose worker runs it (a key of ``QUEUE_LABELS``), if any: the
     #: project may push a context around that queue's jobs (``project_index.py``).
     queue: str = ""
     in_process: bool = False
+    #: A callback argument (``callback=``/``error_callback=``): a dispatch only when
+    #: given, alongside the task's own callable, and run in *this* process (the pool's
+    #: result-handler thread), whatever process runs the task.
+    callback: bool = False
 
 
 _POOL_ARGS = Forwards(containers=((1, "args"), (2, "kwds")))
@@ -382,10 +411,20 @@ METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
                      "after the response is closed, when the request context is gone",
                      forwards=Forwards()),
+    # A multiprocessing pool runs ``callback``/``error_callback`` in its result-handler
+    # thread of the parent process; a RuntimeError there kills that thread and the
+    # pool hangs (checked with Python 3.12).
+    *(
+        MethodDispatcher(method, _POOLS, position, keyword, False,
+                         f"in the pool's result-handler thread (its {keyword})",
+                         forwards=Forwards(), callback=True)
+        for method in ("apply_async", "map_async", "starmap_async")
+        for position, keyword in ((3, "callback"), (4, "error_callback"))
+    ),
     # concurrent.futures runs done callbacks in the worker that completes the future.
     MethodDispatcher("add_done_callback", frozenset(), 0, "fn", True,
                      "in the worker that completes the future (a done callback)",
-                     forwards=Forwards()),
+                     forwards=Forwards(), unknown_in_coroutine=False),
 )
 
 

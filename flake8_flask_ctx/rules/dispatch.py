@@ -77,11 +77,11 @@ class DispatchFinder(LibraryCalls):
         wrappers: Dict[cst.FunctionDef, Wrapper] = {}
         self.wrappers = wrappers
         for call in self.index.calls:
-            found = self._direct(call)
-            if isinstance(found, DispatchSite):
-                sites.append(found)
-            elif found is not None:
-                self._add(found, sites, wrappers)
+            for found in self._direct(call):
+                if isinstance(found, DispatchSite):
+                    sites.append(found)
+                else:
+                    self._add(found, sites, wrappers)
         self._follow_wrappers(sites, wrappers)
         sites.extend(self._decorated_by_wrappers(wrappers))
         sites.extend(TaskSites(self.index, self.resolver).sites())

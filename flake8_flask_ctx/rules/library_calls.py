@@ -10,7 +10,7 @@ attributes it uses are the finder's, declared below for the type checker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -64,42 +64,58 @@ class LibraryCalls:
         _dispatcher_names: Set[str]
         _methods: Dict[str, List[MethodDispatcher]]
 
-    def _direct(self, call: cst.Call) -> Union[Handoff, DispatchSite, None]:
+    def _direct(self, call: cst.Call) -> List[Union[Handoff, DispatchSite]]:
+        """What ``call`` hands to a library to run elsewhere (usually one callable;
+        a pool's ``apply_async`` may add its callbacks)."""
         func = call.func
         last = last_name(func)
         if last is None:
-            return None
+            return []
         if self._is_dispatcher_identifier(func, last):
             qualified = self.index.qualified_names_any(func)
             for dispatcher in self.knowledge.call_dispatchers:
                 if qualified & dispatcher.qualified_names:
-                    return self._library_call(call, dispatcher)
+                    handoff = self._library_call(call, dispatcher)
+                    return [handoff] if handoff is not None else []
         if isinstance(func, cst.Attribute) and last in self._methods:
-            return self._method_call(call, func, self._methods[last])
+            return list(self._method_call(call, func, self._methods[last]))
         bound = self._bound_dispatch_method(func)
         if bound is not None:
-            return self._method_call(call, bound, self._methods[bound.attr.value])
+            method, owner = bound
+            return list(self._method_call(call, method, self._methods[method.attr.value], owner))
         thread_class = self.resolver.local_class(func)
         if thread_class is not None:
             base = self.resolver.thread_base(thread_class)
             if base is not None:
-                return self._thread_subclass(call, thread_class, base)
-        return None
+                found = self._thread_subclass(call, thread_class, base)
+                return [found] if found is not None else []
+        return []
 
-    def _bound_dispatch_method(self, func: cst.BaseExpression) -> Optional[cst.Attribute]:
+    def _bound_dispatch_method(
+        self, func: cst.BaseExpression
+    ) -> Optional[Tuple[cst.Attribute, "Resolver"]]:
         """``run_later`` where ``run_later = pool.submit`` (or ``partial(pool.submit)``,
-        binding nothing else): the bound method it holds."""
+        binding nothing else), in this module or imported from another module of the
+        project: the bound method it holds, and the resolver of the module that holds
+        it (where its receiver is resolved)."""
         if not isinstance(func, cst.Name):
             return None
-        for value in self.index.bindings(func):
+        values = self.index.bindings(func)
+        owner = self.resolver
+        if not values and func.value in self.resolver.project_names():
+            symbol = self.resolver.foreign(func, tuple(self._methods))
+            if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
+                owner = symbol.unit.resolver
+                values = [symbol.node]
+        for value in values:
             if (
                 isinstance(value, cst.Call) and len(value.args) == 1
                 and is_name_like(value.func)
-                and self.index.qualified_names_any(value.func) & PARTIAL_FACTORIES
+                and owner.index.qualified_names_any(value.func) & PARTIAL_FACTORIES
             ):
                 value = value.args[0].value
             if isinstance(value, cst.Attribute) and value.attr.value in self._methods:
-                return value
+                return value, owner
         return None
 
     def _is_dispatcher_identifier(self, func: cst.BaseExpression, last: str) -> bool:
@@ -122,22 +138,39 @@ class LibraryCalls:
         )
 
     def _method_call(
-        self, call: cst.Call, func: cst.Attribute, dispatchers: List[MethodDispatcher]
-    ) -> Optional[Handoff]:
-        kind = self.resolver.receiver_kind(func.value)
+        self,
+        call: cst.Call,
+        func: cst.Attribute,
+        dispatchers: List[MethodDispatcher],
+        owner: Optional["Resolver"] = None,
+    ) -> List[Handoff]:
+        """The callable the method runs elsewhere (the first dispatcher that matches),
+        and any callback it is given (``callback=``/``error_callback=``).  ``owner``:
+        the resolver of the module ``func`` is written in (a bound method imported
+        from there), if not this one."""
+        kind = (owner or self.resolver).receiver_kind(func.value)
         if isinstance(kind, cst.ClassDef):
-            return None  # a class of this module: its method is analysed as a wrapper
+            return []  # a class of this module: its method is analysed as a wrapper
+        found: List[Handoff] = []
+        main = False
         for dispatcher in dispatchers:
+            if main and not dispatcher.callback:
+                continue
             in_process = dispatcher.in_process
             if isinstance(kind, ReceiverType):
                 if not kind.dispatches:
-                    return self._shared_copy(call, kind, dispatcher.method)
+                    if dispatcher.callback:
+                        continue
+                    shared = self._shared_copy(call, kind, dispatcher.method)
+                    return [shared] if shared is not None else []
                 if dispatcher.receivers and kind.key not in dispatcher.receivers:
                     continue
                 mechanism = dispatcher.mechanism.format(label=kind.label)
                 carried = kind.carries
-                in_process = in_process or kind.in_process
-            elif dispatcher.on_unknown_receiver:
+                in_process = in_process or (kind.in_process and not dispatcher.callback)
+            elif dispatcher.on_unknown_receiver and (
+                dispatcher.unknown_in_coroutine or not self._in_coroutine(call)
+            ):
                 mechanism = dispatcher.mechanism
                 if "{label}" in mechanism:
                     mechanism = f"in a worker ({self.index.code(func, 40)})"
@@ -145,19 +178,27 @@ class LibraryCalls:
             else:
                 continue
             if dispatcher.needs_start and not self._is_started(call):
-                return None
+                return found
             argument = argument_at(call, dispatcher.position, dispatcher.keyword)
             if argument is None:
-                return None
-            pushed = self._queue_context(dispatcher.queue)
-            if pushed is not None:
-                carried = carried | pushed.always
-                mechanism += f" ({pushed.name} pushes an app context, not a request)"
-            many = dispatcher.method in MANY_INVOCATION_METHODS
-            return Handoff(
+                if dispatcher.callback:
+                    continue
+                return found
+            if not dispatcher.callback:
+                main = True
+                pushed = self._queue_context(dispatcher.queue)
+                if pushed is not None:
+                    carried = carried | pushed.always
+                    mechanism += f" ({pushed.name} pushes an app context, not a request)"
+            many = dispatcher.method in MANY_INVOCATION_METHODS and not dispatcher.callback
+            found.append(Handoff(
                 argument, mechanism, carried, call, dispatcher.forwards, many, in_process
-            )
-        return None
+            ))
+        return found
+
+    def _in_coroutine(self, node: cst.CSTNode) -> bool:
+        function = self.index.enclosing(node, (cst.FunctionDef,))
+        return isinstance(function, cst.FunctionDef) and function.asynchronous is not None
 
     def _shared_copy(self, call: cst.Call, kind: ReceiverType, method: str) -> Optional[Handoff]:
         """A receiver that carries the request context (Flask-Executor) but shares one

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Optional
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Dict, Optional
 
 from runtime.probes import patch
 
@@ -50,7 +50,9 @@ def install_asgiref(probes: "Probes", sync: ModuleType) -> None:
             nonlocal loop_thread
             loop_thread = threading.get_ident()
             recorder.view_threads.add(loop_thread)
-            _open_gate_when_idle(probes, asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
+            _open_gate_when_idle(probes, loop)
+            _record_loop_errors(probes, loop)
             return await view(*a, **kw)
 
         # Flask builds one AsyncToSync per call (ensure_sync), so this instance is ours.
@@ -84,3 +86,20 @@ def _open_gate_when_idle(probes: "Probes", loop: asyncio.AbstractEventLoop) -> N
         return original_select(timeout)
 
     patch(selector, "select", select)
+
+
+def _record_loop_errors(probes: "Probes", loop: asyncio.AbstractEventLoop) -> None:
+    """Record what the view's loop only logs: an exception raised by a done callback
+    (``future.add_done_callback(fn)``) or by a task nobody awaited.  Without this a
+    failing asyncio callback would look like one that ran fine."""
+    recorder = probes.recorder
+
+    def handler(loop: asyncio.AbstractEventLoop, context: Dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, BaseException):
+            recorder.exception(
+                error, "asyncio callback", str(context.get("message", "")), "event loop"
+            )
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)

@@ -532,7 +532,7 @@ class Tracker:
                             "multiprocessing.Pool",
                             "a pool task",
                             "pool worker",
-                            _pool_waiter(result),
+                            _pool_waiter(result, self.abandoned),
                         )
                     )
             for h in self.handles:
@@ -596,14 +596,17 @@ def _pool_result_done(result: Any) -> bool:
     return length is not None and getattr(result, "_index", -1) >= length
 
 
-def _pool_waiter(result: Any) -> Callable[[float], None]:
+def _pool_waiter(result: Any, abandoned: Set[int]) -> Callable[[float], None]:
+    """Waits for ``result``, or until it is given up on (its callback raised, so it
+    will never complete)."""
+
     def wait(timeout: float) -> None:
-        if isinstance(result, multiprocessing.pool.ApplyResult):
-            result.wait(timeout)
-        else:
-            deadline = _now() + timeout
-            while not _pool_result_done(result) and _now() < deadline:
-                threading.Event().wait(0.01)
+        deadline = _now() + timeout
+        while (
+            not _pool_result_done(result) and id(result) not in abandoned
+            and _now() < deadline
+        ):
+            threading.Event().wait(0.01)
 
     return wait
 
@@ -959,6 +962,7 @@ class Probes:
 
             def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
                 original_init(self, *args, **kwargs)
+                probes._observe_pool_callbacks(self)
                 with probes.tracker.lock:
                     probes.tracker.pool_results.append(self)
 
@@ -969,7 +973,10 @@ class Probes:
 
             def _set(self: Any, i: int, obj: Tuple[bool, Any]) -> None:
                 success, value = obj
-                if not success and isinstance(value, BaseException):
+                # A failure handed to the task's ``error_callback`` is the program's
+                # to handle (what that callback does is observed on its own).
+                handled = getattr(self, "_error_callback", None) is not None
+                if not success and isinstance(value, BaseException) and not handled:
                     probes.recorder.exception(
                         value, "multiprocessing.Pool", "a pool task", "pool worker"
                     )
@@ -988,6 +995,33 @@ class Probes:
             multiprocessing.pool.IMapUnorderedIterator,
         ):
             record_failures(cls)
+
+    def _observe_pool_callbacks(self, result: Any) -> None:
+        """A pool result's ``callback``/``error_callback`` run in the pool's
+        result-handler thread of this process, held until the request ended like any
+        work.  One that raises kills that thread (its exception reaches
+        ``threading.excepthook``) and the result never completes: the pool hangs.  The
+        exception is recorded here, where it is raised, and the result is given up on
+        (not waited for, nor reported again as hung work)."""
+        tracker = self.tracker
+        for attribute, source in (
+            ("_callback", "multiprocessing pool callback"),
+            ("_error_callback", "multiprocessing pool error_callback"),
+        ):
+            callback = getattr(result, attribute, None)
+            if callback is None:
+                continue
+            observed = self.observed(callback, source, describe_callable(callback))
+
+            def run(value: Any, observed: Callable[..., Any] = observed) -> Any:
+                try:
+                    return observed(value)
+                except BaseException:
+                    with tracker.lock:
+                        tracker.abandoned.add(id(result))
+                    raise
+
+            setattr(result, attribute, run)
 
     def collect_processes(self) -> None:
         """Read what spawned children wrote about their own failures since last time."""
