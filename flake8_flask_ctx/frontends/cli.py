@@ -150,6 +150,7 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
     paths = tuple(args.paths or ["."])
     if "-" in paths and len(paths) > 1:
         raise UsageError("- (stdin) cannot be combined with other paths")
+
     def codes(key: str) -> Optional[List[str]]:
         value = pick(key, _split(getattr(args, key.replace("-", "_"))))
         return None if value is None else list(value)

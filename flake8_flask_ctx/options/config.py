@@ -1,8 +1,8 @@
 """``[tool.flake8-flask-ctx]`` in ``pyproject.toml``: the standalone command's settings.
 
 Keys are the flake8 option names without the dashes in front (``flask-ctx-dispatchers``,
-``flask-ctx-server-name`` ...), plus flake8's ``select``, ``extend-select``, ``ignore``, ``extend-ignore``,
-``per-file-ignores``, ``exclude``, ``extend-exclude``, and ``format``;
+``flask-ctx-server-name`` ...), plus flake8's ``select``, ``extend-select``, ``ignore``,
+``extend-ignore``, ``per-file-ignores``, ``exclude``, ``extend-exclude``, and ``format``;
 list-valued options are TOML lists.  Python 3.11+ reads TOML with ``tomllib``; older
 Pythons with ``tomli`` (the same parser, a dependency only there).  Every key and value
 is checked here, before any file is read: a wrong one is a ``ConfigError`` (exit
