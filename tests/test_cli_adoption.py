@@ -212,3 +212,80 @@ def test_with_importers_reports_the_view_of_a_changed_task(tmp_path: Path) -> No
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert hook.returncode == 1 and hook.stdout.startswith("shop/views.py:13:"), hook.stderr
+
+
+NAMED_JOBS = """\
+    import queue
+
+    JOBS = queue.Queue()
+
+
+    def defer(fn, *args):
+        JOBS.put((fn, args))
+
+
+    def defer_report(fn):
+        defer(fn)
+"""
+
+NAMED_VIEWS = """\
+    from flask import Flask, request
+
+    from .jobs import defer, defer_report
+    from .tenancy import current_tenant
+
+    app = Flask(__name__)
+
+
+    def work():
+        return request.args
+
+
+    def tenant_work():
+        return current_tenant.id
+
+
+    class Outbox:
+        def later(self, fn):
+            fn()
+
+
+    @app.route("/")
+    def index():
+        defer(work)
+        defer_report(work)
+        Outbox().later(tenant_work)
+        return "ok"
+"""
+
+TENANCY = """\
+    from flask import g
+    from werkzeug.local import LocalProxy
+
+    current_tenant = LocalProxy(lambda: g.tenant)
+"""
+
+
+def test_name_options_match_relative_imports_and_own_module_names(tmp_path: Path) -> None:
+    """``from .jobs import defer`` is ``app.jobs.defer``; ``defer`` called in its own
+    module is too; ``*.later`` matches a method of a class of the checked module."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    for name, text in (("jobs", NAMED_JOBS), ("views", NAMED_VIEWS), ("tenancy", TENANCY)):
+        (tmp_path / "app" / f"{name}.py").write_text(textwrap.dedent(text))
+    plain = cli(["--select=FCX1", "app/views.py"], cwd=tmp_path)
+    assert plain.returncode == 0, plain.stdout
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.flake8-flask-ctx]
+        flask-ctx-dispatchers = ["app.jobs.defer:0", "*.later:0"]
+        flask-ctx-app-locals = ["app.tenancy.current_tenant"]
+        select = ["FCX1"]
+    """))
+    done = cli(["app/views.py"], cwd=tmp_path)
+    got = [(line.split(":")[1], line.split()[1], line.split()[2]) for line in
+           done.stdout.splitlines()]
+    assert got == [
+        ("24", "FCX100", "flask.request"),
+        ("25", "FCX100", "flask.request"),
+        ("26", "FCX110", "app.tenancy.current_tenant"),
+    ], done.stdout
