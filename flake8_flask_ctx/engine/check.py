@@ -149,7 +149,7 @@ def analyse(
     from .analysis import ModuleAnalysis
     from .names import ModuleIndex
 
-    index = ModuleIndex(module, knowledge, line_map)
+    index = ModuleIndex(module, knowledge, line_map, where.name, where.is_package)
     analysis = ModuleAnalysis(
         index, knowledge, where.project, where.name, where.display, where.is_package,
         possible_wrappers,

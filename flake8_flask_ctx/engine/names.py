@@ -17,6 +17,8 @@ from typing import (
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from ..index.imports import resolve_relative
+
 from ..knowledge import Knowledge
 from .node_names import (
     alias_identifier,
@@ -116,9 +118,17 @@ class ModuleIndex:
         module: cst.Module,
         knowledge: Knowledge,
         line_map: Optional[Sequence[int]] = None,
+        module_name: Optional[str] = None,
+        is_package: bool = False,
     ) -> None:
         self.module = module
         self.knowledge = knowledge
+        #: The module's dotted name in its project, if known: qualified names then
+        #: also come absolute (``.jobs.defer`` -> ``app.jobs.defer``, a function
+        #: ``defer`` of ``app.jobs`` -> ``app.jobs.defer``), so a configured name
+        #: matches what the name resolves to however it is imported.
+        self.module_name = module_name
+        self.is_package = is_package
         #: For a module cut to some of its statements (``outline.py``): the line in
         #: the file of each line of the parsed text.
         self._line_map = line_map
@@ -135,8 +145,17 @@ class ModuleIndex:
         self.assigns = indexer.assigns
         self.imports = indexer.imports
         self.watched_identifiers, star_packages = _identifiers_bound_by(
-            indexer.imports, knowledge.watched_packages
+            indexer.imports, knowledge.watched_packages, module_name, is_package
         )
+        #: Configured context-locals defined in this very module (``current_tenant``
+        #: of ``app.tenancy``, configured as ``app.tenancy.current_tenant``).
+        self._own_locals: Set[str] = set()
+        if module_name:
+            prefix = module_name + "."
+            self._own_locals = {
+                name[len(prefix):] for name in knowledge.context_locals
+                if name.startswith(prefix) and "." not in name[len(prefix):]
+            }
         #: ``from flask import *`` binds names LibCST's scopes do not record.
         self.star_names: Dict[str, str] = {
             name: package
@@ -144,7 +163,7 @@ class ModuleIndex:
             for name in knowledge.star_exports(package)
         }
         self.dispatch_identifiers, _ = _identifiers_bound_by(
-            indexer.imports, knowledge.dispatch_packages
+            indexer.imports, knowledge.dispatch_packages, module_name, is_package
         )
 
     # -- positions and text -------------------------------------------------------
@@ -216,6 +235,8 @@ class ModuleIndex:
             return set()
         if root.value in self.watched_identifiers:
             return self.qualified_names_any(node)
+        if root.value in self._own_locals and self._scopes.defined_here(root):
+            return self.qualified_names_any(node)
         package = self.star_names.get(root.value)
         if package is not None and not self._is_bound(root):
             return {f"{package}.{dotted_name(node)}"}
@@ -251,8 +272,32 @@ class ModuleIndex:
 
     def _qualified_names_of(self, node: cst.BaseExpression) -> Set[str]:
         if isinstance(node, cst.Name):
-            return self._scopes.qualified_names(node)
+            names = self._scopes.qualified_names(node)
+            if self.module_name and names:
+                names = names | self._absolute(node, names)
+            return names
         return set()
+
+    def _absolute(self, node: cst.Name, names: Set[str]) -> Set[str]:
+        """The absolute forms of a relative import's names, and of a name defined in
+        this module (not in a function: ``<locals>``)."""
+        assert self.module_name is not None
+        found: Set[str] = set()
+        local: Optional[bool] = None
+        for name in names:
+            if name.startswith("."):
+                rest = name.lstrip(".")
+                absolute = resolve_relative(
+                    self.module_name, self.is_package, len(name) - len(rest), rest
+                )
+                if absolute:
+                    found.add(absolute)
+            elif "<locals>" not in name:
+                if local is None:
+                    local = self._scopes.defined_here(node)
+                if local:
+                    found.add(f"{self.module_name}.{name}")
+        return found
 
     def bindings(self, name: cst.Name) -> List[cst.CSTNode]:
         """The nodes that bind ``name`` where it is used.
@@ -350,12 +395,17 @@ class ModuleIndex:
 
 
 def _identifiers_bound_by(
-    imports: Iterable[cst.CSTNode], packages: Tuple[str, ...]
+    imports: Iterable[cst.CSTNode],
+    packages: Tuple[str, ...],
+    module: Optional[str] = None,
+    is_package: bool = False,
 ) -> Tuple[Set[str], Set[str]]:
     """Local identifiers that an import of one of ``packages`` binds, and the modules
     star-imported from them.
 
-    ``import flask`` binds ``flask``; ``from flask import request as rq`` binds ``rq``.
+    ``import flask`` binds ``flask``; ``from flask import request as rq`` binds ``rq``;
+    in module ``app.views`` (``module``), ``from .ext import tenant`` imports from
+    ``app.ext``, watched when ``app`` is (a configured ``app.ext.tenant``).
     """
     bound: Set[str] = set()
     stars: Set[str] = set()
@@ -369,8 +419,14 @@ def _identifiers_bound_by(
                 full = dotted_name(alias.name)
                 if watched(full):
                     bound.add(alias_identifier(alias) or (full or "").split(".")[0])
-        elif isinstance(node, cst.ImportFrom) and not node.relative:
+        elif isinstance(node, cst.ImportFrom):
             module_name = dotted_name(node.module) if node.module is not None else None
+            if node.relative:
+                if not module:
+                    continue
+                module_name = resolve_relative(
+                    module, is_package, len(node.relative), module_name or ""
+                )
             if not watched(module_name):
                 continue
             if isinstance(node.names, cst.ImportStar):

@@ -44,6 +44,8 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         self._instance_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
         self._names_by_identifier: Optional[Dict[str, List[cst.Name]]] = None
         self._decorator_pushes: Dict[cst.FunctionDef, FrozenSet[Tier]] = {}
+        #: Per parameter with a callable-looking default: (is the default what runs,).
+        self._defaults: Dict[cst.Param, Tuple[bool]] = {}
 
     def target(self, node: CallableNode, label: str) -> Target:
         return Target(node, label, self.unit)
@@ -237,14 +239,16 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         this module passes that parameter (``def start(handler=on_message)`` called as
         ``start()``): then the default is what runs."""
         binding = self.index.parameter_binding(name)
-        if binding is None or binding[1].default is None:
-            return None
+        if binding is None or not _may_be_callable(binding[1].default):
+            return None  # no default, or a literal (``timeout=None``): nothing runs
         function, param = binding
-        if self._passed_by_a_caller(function, param) or self._passed_elsewhere(
-            function, param
-        ):
-            return None
-        return binding[1].default
+        cached = self._defaults.get(param)
+        if cached is None:
+            passed = self._passed_by_a_caller(function, param) or self._passed_elsewhere(
+                function, param
+            )
+            cached = self._defaults[param] = (not passed,)
+        return binding[1].default if cached[0] else None
 
     def _passed_elsewhere(self, function: cst.FunctionDef, param: cst.Param) -> bool:
         """Whether a caller in another module of the project may pass ``param``."""
@@ -369,7 +373,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         if not isinstance(expr.value, cst.Name) or self.unit is None:
             return None
         named = self.imported_class_expression(expr.value)
-        if named is None:
+        if named is None or not self._imported_class_has(named, expr.attr.value):
             return None
         symbol = self.foreign(named, (f"def {expr.attr.value}",))
         if symbol is None or not isinstance(symbol.node, cst.ClassDef):
@@ -377,6 +381,18 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         there = symbol.unit.resolver
         method = there.find_method(symbol.node, expr.attr.value)
         return (there, method) if method is not None else None
+
+    def _imported_class_has(self, named: cst.BaseExpression, method: str) -> bool:
+        """Whether the imported project class may define ``method``, told from the
+        ``ast`` export tables (no LibCST parse of its module when it does not)."""
+        from ..index.exports import UNKNOWN, find
+
+        assert self.unit is not None and self.unit.project is not None
+        for absolute in self._imported_names(named):
+            found = find(self.unit.project, f"{absolute}.{method}")
+            if found is UNKNOWN or (found is not None and found.method):
+                return True
+        return False
 
     def class_of_receiver(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """The class of this module that ``expr`` is an instance of, or names."""
@@ -433,6 +449,14 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         owner = self.index.enclosing_class_of_function(function)
         prefix = f"{owner.name.value}." if owner is not None else ""
         return f"{prefix}{function.name.value}()"
+
+
+def _may_be_callable(default: Optional[cst.BaseExpression]) -> bool:
+    """A default that may hold a function: a name (not ``None``/``True``/``False``),
+    an attribute, a lambda, a pick from a container, a call (``partial``)."""
+    if isinstance(default, cst.Name):
+        return default.value not in ("None", "True", "False")
+    return isinstance(default, (cst.Attribute, cst.Lambda, cst.Subscript, cst.Call))
 
 
 def literal_key(node: Optional[cst.BaseExpression]) -> Union[str, int, None]:

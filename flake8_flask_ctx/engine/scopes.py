@@ -242,6 +242,12 @@ class ScopeTracker:
         own = [b.qualified for b in found if b.node is name]
         return set(own) if own else {b.qualified for b in found}
 
+    def defined_here(self, name: cst.Name) -> bool:
+        """Whether every binding ``name`` may see is made in this module (a ``def``,
+        ``class`` or assignment; not an import)."""
+        found = self.bindings_of(name) or []
+        return bool(found) and not any(b.is_import for b in found)
+
     def references(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """The identifiers that read the variable bound at ``target``: None unless it
         is the only binding of the name in its scope."""

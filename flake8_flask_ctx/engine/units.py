@@ -320,7 +320,9 @@ def _load(
                 RecursionError,
             ):
                 return None
-            index = ModuleIndex(tree, knowledge, None if source is None else source[1])
+            index = ModuleIndex(
+                tree, knowledge, None if source is None else source[1], module, is_package
+            )
             return ModuleUnit(project, index, module, display, is_package=is_package)
 
         outline = _outline_of(path)

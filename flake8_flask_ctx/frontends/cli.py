@@ -12,7 +12,7 @@ Exit status: 0 nothing found, 1 findings, 2 usage, configuration or internal err
 from __future__ import annotations
 
 import argparse
-import fnmatch
+import ast
 import functools
 import os
 import sys
@@ -28,7 +28,8 @@ from ..rules.codes import failure_message
 from .formats import FORMATS, Reported
 from ..index.sources import decode
 from ..knowledge import Knowledge
-from .noqa import suppressed
+from .noqa import NoqaLines
+from .selection import Selection, matches_filename, normalize_path
 from ..options.settings import Settings, SettingsError
 
 #: Directories never searched (flake8's defaults plus virtualenvs and build output).
@@ -49,8 +50,8 @@ class UsageError(Exception):
 class Options:
     paths: Tuple[str, ...]
     settings: Settings
-    select: Tuple[str, ...]
-    ignore: Tuple[str, ...]
+    #: flake8's selection: which codes are reported (``selection.py``).
+    selection: Selection
     exclude: Tuple[str, ...]
     format: str
     stdin_filename: Optional[str]
@@ -58,6 +59,8 @@ class Options:
     exit_zero: bool
     fix: bool = False
     diff: bool = False
+    #: Also check the project modules that import the named files (changed-files runs).
+    with_importers: bool = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,11 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", help="files or directories (default: .); - for stdin")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--select", help="comma-separated code prefixes to report (default FCX)")
+    parser.add_argument("--extend-select", help="code prefixes to report, added to --select")
     parser.add_argument("--ignore", help="comma-separated code prefixes not to report")
-    parser.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
+    parser.add_argument("--extend-ignore", help="code prefixes not to report, added to --ignore")
+    parser.add_argument(
+        "--per-file-ignores",
+        help="'PATTERN:CODES' pairs, separated by spaces or newlines, as flake8's "
+        "(e.g. 'tests/*:FCX100 legacy.py:FCX')",
+    )
+    parser.add_argument("--exclude", help="comma-separated glob patterns of paths to skip "
+                        "(named files too, as flake8 does)")
     parser.add_argument("--extend-exclude", help="more patterns to skip, added to the defaults")
     parser.add_argument("--format", choices=sorted(FORMATS), help="output format (default text)")
-    parser.add_argument("--stdin-filename", help="the path of the file read from stdin (-)")
+    parser.add_argument("--stdin-display-name", "--stdin-filename", dest="stdin_filename",
+                        help="the path of the file read from stdin (-): its name in reports "
+                        "and its place in the project (--stdin-filename is an alias)")
     parser.add_argument("-j", "--jobs", type=int, default=0,
                         help="worker processes (default: the CPU count, when many files)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
@@ -81,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rewrite what can be fixed safely, then report what is left")
     parser.add_argument("--diff", action="store_true",
                         help="with --fix: print the changes as a unified diff, write nothing")
+    parser.add_argument(
+        "--with-importers", action="store_true",
+        help="the paths are the changed files: also check the project modules that "
+        "import them, directly or through other modules (a new read in tasks.py is "
+        "reported at the view that dispatches into it); what the pre-commit hooks use",
+    )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read (default: nearest)")
     parser.add_argument("--isolated", action="store_true", help="ignore pyproject.toml")
     for option in ("dispatchers", "safe-wrappers", "request-locals", "app-locals"):
@@ -131,18 +150,34 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
     paths = tuple(args.paths or ["."])
     if "-" in paths and len(paths) > 1:
         raise UsageError("- (stdin) cannot be combined with other paths")
+
+    def codes(key: str) -> Optional[List[str]]:
+        value = pick(key, _split(getattr(args, key.replace("-", "_"))))
+        return None if value is None else list(value)
+
+    per_file = pick("per-file-ignores", args.per_file_ignores)
+    try:
+        selection = Selection.build(
+            select=codes("select"),
+            extend_select=codes("extend-select"),
+            ignore=codes("ignore"),
+            extend_ignore=codes("extend-ignore"),
+            per_file_ignores=per_file,
+        )
+    except ValueError as error:
+        raise UsageError(f"--per-file-ignores: {error}") from None
     return Options(
         paths=paths,
         settings=settings,
-        select=tuple(s.upper() for s in (pick("select", _split(args.select)) or ["FCX"])),
-        ignore=tuple(s.upper() for s in (pick("ignore", _split(args.ignore)) or [])),
-        exclude=tuple(exclude),
+        selection=selection,
+        exclude=tuple(normalize_path(p) for p in exclude),
         format=pick("format", args.format) or "text",
         stdin_filename=args.stdin_filename,
         jobs=args.jobs if args.jobs > 0 else (os.cpu_count() or 1),
         exit_zero=args.exit_zero,
         fix=args.fix,
         diff=args.diff,
+        with_importers=args.with_importers,
     )
 
 
@@ -150,14 +185,19 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> List[str]:
-    """Python files under ``paths`` (explicit files always count), sorted, deduplicated."""
+    """Python files under ``paths``, sorted, deduplicated.  Excludes apply to named
+    files too, as in flake8: pre-commit names every changed file, and a file the
+    project excludes must stay excluded then."""
     found: List[str] = []
     for given in paths:
         if os.path.isfile(given):
-            found.append(given)
+            if not _excluded(given, exclude):
+                found.append(given)
             continue
         if not os.path.isdir(given):
             raise UsageError(f"{given}: no such file or directory")
+        if given not in (".", "..") and _excluded(given, exclude):
+            continue
         for directory, dirs, files in os.walk(given):
             dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(directory, d), exclude))
             for name in sorted(files):
@@ -168,12 +208,9 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> List[str]:
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
-    name = os.path.basename(path)
-    normalized = os.path.normpath(path)
-    return any(
-        fnmatch.fnmatch(name, p) or fnmatch.fnmatch(normalized, os.path.normpath(p))
-        for p in patterns
-    )
+    """flake8's test: the base name, or the absolute path, matches a pattern (patterns
+    with a ``/`` are made absolute from the current directory first)."""
+    return matches_filename(path, patterns)
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -186,25 +223,43 @@ def _knowledge(settings: Settings) -> Knowledge:
 
 def check_text(
     source: str, display: str, filename: Optional[str], options: Options
-) -> List[Reported]:
-    """Findings of one file's text, selected and ``noqa``-filtered.  Never raises: an
-    internal failure is an FCX999 at line 1, as in the flake8 plugin."""
+) -> Tuple[List[Reported], Optional[str]]:
+    """Findings of one file's text, selected and ``noqa``-filtered, or the one-line
+    reason it could not be checked (a syntax error: the result is incomplete, exit
+    status 2).  Never raises: an internal failure is an FCX999 at line 1, as in the
+    flake8 plugin."""
+    noqa = NoqaLines(source)
+    if noqa.file_ignored():
+        return [], None  # ``# flake8: noqa``: flake8 skips the file
+    tree, problem = _parse(source, display)
+    if problem is not None:
+        return [], problem
     try:
-        findings = check_source(source, _knowledge(options.settings), filename, options.settings)
+        findings = check_source(
+            source, _knowledge(options.settings), filename, options.settings, tree=tree
+        )
         reported = [Reported(display, f.line, f.column, f.code, f.message) for f in findings]
     except Exception as error:  # the FCX999 shield
         reported = [Reported(display, 1, 0, "FCX999", failure_message(error))]
-    lines = source.splitlines()
     return [
         r for r in reported
-        if _selected(r.code, options) and not suppressed(lines, r.line, r.code)
-    ]
+        if options.selection.reports(r.code, display) and not noqa.suppressed(r.line, r.code)
+    ], None
 
 
-def _selected(code: str, options: Options) -> bool:
-    chosen = any(code.startswith(s) for s in options.select)
-    ignored = any(code.startswith(i) for i in options.ignore)
-    return chosen and not ignored
+def _parse(source: str, display: str) -> Tuple[Optional[ast.AST], Optional[str]]:
+    """The module's ``ast`` (handed to the analysis, which would parse it anyway), or
+    why it cannot be read.  flake8 says E999 for these; this command has no other
+    channel than the exit status, so a file it cannot read makes the result
+    incomplete."""
+    try:
+        return ast.parse(source[1:] if source.startswith("\ufeff") else source), None
+    except SyntaxError as error:
+        where = f"{display}:{error.lineno}" if error.lineno else display
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return None, f"{where}: not checked: Python {version} cannot parse it: {error.msg}"
+    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, depth
+        return None, f"{display}: not checked: cannot parse it: {error}"
 
 
 def check_path(path: str, options: Options) -> Tuple[List[Reported], Optional[str]]:
@@ -212,8 +267,8 @@ def check_path(path: str, options: Options) -> Tuple[List[Reported], Optional[st
     try:
         source = decode(Path(path).read_bytes())
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as error:
-        return [], f"{path}: cannot read: {error}"
-    return check_text(source, path, path, options), None
+        return [], f"{path}: not checked: cannot read it: {error}"
+    return check_text(source, path, path, options)
 
 
 def _check_chunk(
@@ -296,6 +351,26 @@ def _fix(options: Options) -> Optional[int]:
     return None
 
 
+def _files(options: Options) -> List[str]:
+    """The files to check: those named (or found under the directories named), and
+    with ``--with-importers`` the project modules that import them."""
+    files = discover(options.paths, options.exclude)
+    if options.with_importers and options.settings.cross_module and files:
+        from ..index.importers import importers_of
+
+        more = importers_of(files, _knowledge(options.settings), options.settings.project_root)
+        files = sorted(dict.fromkeys(
+            [*files, *(_relative(p) for p in more if not _excluded(p, options.exclude))]
+        ))
+    return files
+
+
+def _relative(path: str) -> str:
+    """``path`` from the current directory when it lies below it (as named files are)."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def _run(options: Options) -> int:
     if options.fix:
         status = _fix(options)
@@ -309,9 +384,11 @@ def _run(options: Options) -> int:
         except (UnicodeDecodeError, SyntaxError, LookupError) as error:
             raise UsageError(f"stdin: cannot read: {error}") from None
         display = options.stdin_filename or "stdin"
-        reported = check_text(source, display, options.stdin_filename, options)
+        reported, problem = check_text(source, display, options.stdin_filename, options)
+        if problem:
+            problems.append(problem)
     else:
-        files = discover(options.paths, options.exclude)
+        files = _files(options)
         progress = sys.stderr.isatty() and len(files) > PARALLEL_THRESHOLD
         for found, problem in run_checks(files, options, progress):
             reported.extend(found)
@@ -321,8 +398,8 @@ def _run(options: Options) -> int:
         print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
     sys.stdout.write(FORMATS[options.format](reported))
     sys.stdout.flush()
-    if any(r.code == "FCX999" for r in reported):
-        return 2
+    if problems or any(r.code == "FCX999" for r in reported):
+        return 2  # the result is incomplete: some file was not (fully) checked
     if reported and not options.exit_zero:
         return 1
     return 0

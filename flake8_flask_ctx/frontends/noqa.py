@@ -1,28 +1,81 @@
-"""``# noqa`` comments, read as flake8 reads them, for the standalone command.
+"""``# noqa`` comments for the standalone command, matched exactly as flake8 matches them.
 
-``# noqa`` alone silences every code on its line; ``# noqa: FCX100,FCX110`` silences
-those codes (a listed prefix such as ``FCX1`` silences the codes it starts).  The flake8
-plugin needs none of this: flake8 applies ``noqa`` itself.
+The flake8 plugin needs none of this (flake8 applies ``noqa`` itself); the standalone
+command must agree with it, or a comment that silences a finding in one front end
+reports it in the other.  What flake8 does (7.x, ``violation.py``/``processor.py``):
+
+* the comment is flake8's own pattern (``flake8.defaults.NOQA_INLINE_REGEXP``, imported:
+  flake8 is a dependency either way): ``# noqa`` with exactly one space after ``#``,
+  ``noqa`` in any case, then optionally ``:`` and codes;
+* the codes are compared *case-sensitively*: ``# NOQA: fcx100`` names the code
+  ``fcx100``, which silences nothing (the finding is reported);
+* a code list the pattern cannot read (``# noqa: FCX``, no digits) leaves a bare
+  ``# noqa``, which silences everything on the line;
+* a token spanning several lines (a triple-quoted string) puts all its lines under one
+  comment: the comment may follow the last of them;
+* ``# flake8: noqa`` on a line of its own skips the whole file.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from typing import Sequence
+import tokenize
+from typing import Dict, List, Sequence
 
-NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?", re.IGNORECASE
-)
+from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP  # type: ignore[import-untyped]
+
+#: flake8's ``utils.COMMA_SEPARATED_LIST_RE``: how the code list is split.
+_SEPARATORS = re.compile(r"[,\s]")
+
+
+class NoqaLines:
+    """One file's ``noqa`` view: for each line, the text flake8 searches."""
+
+    def __init__(self, source: str) -> None:
+        self.lines: List[str] = source.splitlines(keepends=True)
+        self._mapping = _logical_ranges(source, self.lines)
+
+    def file_ignored(self) -> bool:
+        """``# flake8: noqa`` on a line of its own (flake8 skips such a file)."""
+        return any(NOQA_FILE.match(line) for line in self.lines)
+
+    def suppressed(self, line: int, code: str) -> bool:
+        """Whether ``code`` reported at ``line`` (1-based) is silenced."""
+        text = self._mapping.get(line)
+        if text is None:
+            text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+        match = NOQA_INLINE_REGEXP.search(text)
+        if match is None:
+            return False
+        codes_text = match.groupdict()["codes"]
+        if codes_text is None:
+            return True
+        codes = {c.strip() for c in _SEPARATORS.split(codes_text) if c.strip()}
+        return code in codes or code.startswith(tuple(codes))
 
 
 def suppressed(lines: Sequence[str], line: int, code: str) -> bool:
-    """Whether the physical ``line`` (1-based) carries a ``noqa`` that covers ``code``."""
-    if not 1 <= line <= len(lines):
-        return False
-    for match in NOQA.finditer(lines[line - 1]):
-        codes = match.group("codes")
-        if not codes:
-            return True
-        if any(code.upper().startswith(c.upper()) for c in re.split(r"[,\s]+", codes) if c):
-            return True
-    return False
+    """One-off form of :meth:`NoqaLines.suppressed` (the lines of a file)."""
+    return NoqaLines("\n".join(lines) + "\n").suppressed(line, code)
+
+
+def _logical_ranges(source: str, lines: Sequence[str]) -> Dict[int, str]:
+    """flake8's ``FileProcessor._noqa_line_mapping``: lines between two NL/NEWLINE
+    tokens share the joined text of all of them."""
+    mapping: Dict[int, str] = {}
+    first, last = len(lines) + 2, -1
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            first = min(first, token.start[0])
+            last = max(last, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                joined = "".join(lines[first - 1:last])
+                for number in range(first, last + 1):
+                    mapping[number] = joined
+                first, last = len(lines) + 2, -1
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return {}
+    return mapping

@@ -11,6 +11,7 @@ run, so any internal failure becomes one FCX999 at line 1.
 from __future__ import annotations
 
 import argparse
+import sys
 import ast
 from typing import Any, ClassVar, Iterator, Sequence, Tuple, Type
 
@@ -96,7 +97,9 @@ class Plugin:
             )
         except SettingsError as error:
             # A wrong option must fail loudly, not silently check less.
-            raise SystemExit(f"flake8-flask-ctx: {error}") from None
+            # Exit status 2, as for flake8's own option errors: 1 would read as findings.
+            print(f"flake8-flask-ctx: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
         cls.knowledge = Knowledge.build(settings)
         cls.settings = settings
 

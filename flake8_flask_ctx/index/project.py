@@ -204,6 +204,14 @@ class Project:
         self._mentions[words] = found
         return found
 
+    def modules(self) -> Tuple[Tuple[Path, Optional[str]], ...]:
+        """Every module of the project (path, dotted name), at most
+        ``MAX_SCANNED_FILES``."""
+        return tuple(
+            (path, dotted)
+            for path, _display, dotted in self._modules(sorted(self.top_level_names()))
+        )
+
     def modules_mentioning(self, word: str) -> Tuple[Tuple[Path, Optional[str]], ...]:
         """The project's modules (path, dotted name) whose text contains ``word``; an
         unreadable one counts.  Memoised with the other per-check answers."""
@@ -212,7 +220,7 @@ class Project:
         if isinstance(found, tuple):
             return found
         hits = []
-        for path, _display, dotted in self._modules(sorted(self.top_level_names())):
+        for path, dotted in self.modules():
             text = source_text(path)
             if text is None or word in text:
                 hits.append((path, dotted))

@@ -103,7 +103,7 @@ class Knowledge:
         methods = METHOD_DISPATCHERS + tuple(
             MethodDispatcher(d.name[2:], frozenset(), d.position, d.keyword, True,
                              f"through .{d.name[2:]}() (configured dispatcher)",
-                             forwards=_rest_after(d.position))
+                             forwards=_rest_after(d.position), any_receiver=True)
             for d in settings.dispatchers if d.is_method
         )
         user_names = [*settings.request_locals, *settings.app_locals]

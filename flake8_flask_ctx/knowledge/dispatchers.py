@@ -350,6 +350,9 @@ class MethodDispatcher:
     mechanism: str = "in a {label} worker"
     needs_start: bool = False
     forwards: Forwards = _REST_1
+    #: Whatever the receiver, a class of the checked module included (a configured
+    #: ``*.method`` dispatcher: the user said what the method does).
+    any_receiver: bool = False
     #: Also on an unknown receiver inside ``async def`` (False where the method means
     #: something else on asyncio objects there: ``add_done_callback``).
     unknown_in_coroutine: bool = True

@@ -8,6 +8,8 @@ with ``Settings.from_values``; the engine only ever sees ``knowledge.Knowledge``
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from typing import Iterable, Optional, Tuple, Union
 
@@ -79,9 +81,20 @@ class Settings:
             request_locals=_dotted("--flask-ctx-request-locals", request_locals),
             app_locals=_dotted("--flask-ctx-app-locals", app_locals),
             server_name=_boolean(server_name),
-            project_root=(project_root or "").strip() or None,
+            project_root=_directory("--flask-ctx-project-root", project_root),
             cross_module=_boolean(cross_module),
         )
+
+
+def _directory(option: str, value: Optional[str]) -> Optional[str]:
+    """An existing directory, or None when not given.  A root that does not exist would
+    make every cross-module finding vanish without a word: refused instead."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        return None
+    if not os.path.isdir(cleaned):
+        raise SettingsError(f"{option}: {cleaned!r} is not a directory")
+    return cleaned
 
 
 def _clean(values: Iterable[str]) -> Tuple[str, ...]:

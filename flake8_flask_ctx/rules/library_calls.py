@@ -10,7 +10,7 @@ attributes it uses are the finder's, declared below for the type checker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -63,6 +63,10 @@ class LibraryCalls:
         knowledge: Knowledge
         _dispatcher_names: Set[str]
         _methods: Dict[str, List[MethodDispatcher]]
+        follow_imports: bool
+        possible_wrappers: Optional[FrozenSet[str]]
+
+        def _passes_callable(self, call: cst.Call) -> bool: ...
 
     def _direct(self, call: cst.Call) -> List[Union[Handoff, DispatchSite]]:
         """What ``call`` hands to a library to run elsewhere (usually one callable;
@@ -79,7 +83,7 @@ class LibraryCalls:
                     return [handoff] if handoff is not None else []
         if isinstance(func, cst.Attribute) and last in self._methods:
             return list(self._method_call(call, func, self._methods[last]))
-        bound = self._bound_dispatch_method(func)
+        bound = self._bound_dispatch_method(func, call)
         if bound is not None:
             method, owner = bound
             return list(self._method_call(call, method, self._methods[method.attr.value], owner))
@@ -92,7 +96,7 @@ class LibraryCalls:
         return []
 
     def _bound_dispatch_method(
-        self, func: cst.BaseExpression
+        self, func: cst.BaseExpression, call: cst.Call
     ) -> Optional[Tuple[cst.Attribute, "Resolver"]]:
         """``run_later`` where ``run_later = pool.submit`` (or ``partial(pool.submit)``,
         binding nothing else), in this module or imported from another module of the
@@ -102,7 +106,13 @@ class LibraryCalls:
             return None
         values = self.index.bindings(func)
         owner = self.resolver
-        if not values and func.value in self.resolver.project_names():
+        if (
+            not values and self.follow_imports
+            and (self.possible_wrappers is None or func.value in self.possible_wrappers)
+            and func.value in self.resolver.project_names()
+            and self._passes_callable(call)
+            and self.resolver.foreign_may_run(func, classes=False)
+        ):
             symbol = self.resolver.foreign(func, tuple(self._methods))
             if symbol is not None and isinstance(symbol.node, cst.BaseExpression):
                 owner = symbol.unit.resolver
@@ -150,7 +160,10 @@ class LibraryCalls:
         from there), if not this one."""
         kind = (owner or self.resolver).receiver_kind(func.value)
         if isinstance(kind, cst.ClassDef):
-            return []  # a class of this module: its method is analysed as a wrapper
+            # A class of this module: its method is analysed as a wrapper, unless the
+            # user configured the method as a dispatcher (``*.later``).
+            dispatchers = [d for d in dispatchers if d.any_receiver]
+            kind = None
         found: List[Handoff] = []
         main = False
         for dispatcher in dispatchers:
