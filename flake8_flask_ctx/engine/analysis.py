@@ -32,13 +32,32 @@ TIER_CODES = {Tier.REQUEST: "FCX100", Tier.APP: "FCX110"}
 
 
 @dataclass(frozen=True)
+class Step:
+    """One place on the way from a finding's site to its read: a call of a helper or
+    the read itself.  ``path``: the file, None for the checked one."""
+
+    message: str
+    path: Optional[str]
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One diagnostic, positioned as flake8 wants it (1-based line, 0-based column)."""
+    """One diagnostic, positioned as flake8 wants it (1-based line, 0-based column).
+    ``steps``: the whole chain, for the formats that can show one (JSON, SARIF); the
+    message names only its first and last hops when it is long."""
 
     line: int
     column: int
     code: str
     message: str
+    steps: Tuple[Step, ...] = ()
+
+
+#: A chain of more hops than this is shortened in the message (the first and last
+#: hops, and how many lie between); JSON and SARIF carry all of them.
+MAX_MESSAGE_HOPS = 6
 
 
 class ModuleAnalysis:
@@ -190,15 +209,43 @@ class ModuleAnalysis:
         return f"{unit.display}:{line}"
 
     def _chain(self, chain: Chain) -> str:
-        return " -> ".join(
-            f"{hop.label} at {self._where(hop.unit, hop.line)}" for hop in chain
-        )
+        """``a() at line 3 -> b() at app/x.py:9``; past ``MAX_MESSAGE_HOPS`` hops, the
+        first three and the last two with the count between (a 1,000-helper chain
+        made a 38 KB line)."""
+        hops = [f"{hop.label} at {self._where(hop.unit, hop.line)}" for hop in (
+            chain if len(chain) <= MAX_MESSAGE_HOPS else (*chain[:3], *chain[-2:])
+        )]
+        if len(chain) > MAX_MESSAGE_HOPS:
+            hops.insert(3, f"... {len(chain) - 5} more hops ...")
+        return " -> ".join(hops)
+
+    def _steps(self, reached: Reached) -> Tuple[Step, ...]:
+        """Every hop of ``reached`` and its read, with their files."""
+        steps = [
+            Step(f"calls {hop.label}", self._path(hop.unit), hop.line, hop.column)
+            for hop in reached.chain
+        ]
+        read = reached.read
+        steps.append(Step(
+            f"reads {read.text}", self._path(reached.unit), read.line, read.column
+        ))
+        return tuple(steps)
+
+    def _path(self, unit: Optional[ModuleUnit]) -> Optional[str]:
+        """The file of ``unit`` (None: this module, or unknown)."""
+        if self._here(unit) or unit is None or unit.project is None or unit.name is None:
+            return None
+        located = unit.project.file_of(unit.name)
+        return str(located[0]) if located is not None else None
 
     def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
         return Finding(self.index.line(node), self.index.column(node), code, message)
 
     def _finding(self, site: DispatchSite, code: str, reached: Reached) -> Finding:
+        from ..rules.advice import site_advice
+
         chain = self._chain(reached.chain)
+        advice = site_advice(site, self.index, [reached.read.text])
         message = codes.reach_message(
             code=code,
             local=reached.read.local,
@@ -209,6 +256,12 @@ class ModuleAnalysis:
             chain=chain,
             task=site.report_inside,
             in_process=site.in_process,
+            advice=codes.Advice(
+                advice.outside_requests, advice.other_process, advice.copy_blocker
+            ),
+            # A function (``url_for``, ``flash``) is called, a proxy is read.
+            called=reached.read.local in self.knowledge.context_locals
+            and reached.read.local not in self.knowledge.proxy_objects,
         )
         if site.report_inside:
             # A task body: report inside it, where the read (or the call leading to
@@ -217,9 +270,10 @@ class ModuleAnalysis:
                 line, column = reached.chain[0].line, reached.chain[0].column
             else:
                 line, column = reached.read.line, reached.read.column
-            return Finding(line, column, code, message)
+            return Finding(line, column, code, message, self._steps(reached))
         return Finding(
-            self.index.line(site.report_at), self.index.column(site.report_at), code, message
+            self.index.line(site.report_at), self.index.column(site.report_at), code, message,
+            self._steps(reached),
         )
 
 

@@ -126,3 +126,15 @@ def argument_at(
                 return arg.value
             positional += 1
     return None
+
+
+def decorated_by_method(function: cst.FunctionDef, methods: "frozenset[str]") -> bool:
+    """Whether a decorator of ``function`` is ``@<x>.<method>`` or ``@<x>.<method>(...)``
+    with ``method`` in ``methods`` (``@app.route(...)``, ``@app.cli.command()``)."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Attribute) and expr.attr.value in methods:
+            return True
+    return False

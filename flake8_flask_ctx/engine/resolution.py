@@ -17,7 +17,7 @@ from ..knowledge import Knowledge
 from ..knowledge.contexts import (
     CONTEXT_COPIERS, CONTEXT_MANAGER_METHODS, FAKE_REQUEST_METHODS, PARTIAL_FACTORIES, Tier,
 )
-from ..knowledge.dispatchers import DISPATCH_OPTIONS
+from .defaults import ParameterDefaults
 from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
 from .receivers import ReceiverQueries, first_class
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .units import ModuleUnit, Symbol
 
 
-class Resolver(ExtensionLocalQueries, ReceiverQueries):
+class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
     def __init__(
         self, index: ModuleIndex, knowledge: Knowledge, unit: Optional["ModuleUnit"] = None
     ) -> None:
@@ -234,63 +234,6 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
                     items.extend(elements)
         return items
 
-    def parameter_default(self, name: cst.Name) -> Optional[cst.BaseExpression]:
-        """The default of the parameter ``name`` is, when no call of its function in
-        this module passes that parameter (``def start(handler=on_message)`` called as
-        ``start()``): then the default is what runs."""
-        binding = self.index.parameter_binding(name)
-        if binding is None or not _may_be_callable(binding[1].default):
-            return None  # no default, or a literal (``timeout=None``): nothing runs
-        function, param = binding
-        cached = self._defaults.get(param)
-        if cached is None:
-            passed = self._passed_by_a_caller(function, param) or self._passed_elsewhere(
-                function, param
-            )
-            cached = self._defaults[param] = (not passed,)
-        return binding[1].default if cached[0] else None
-
-    def _passed_elsewhere(self, function: cst.FunctionDef, param: cst.Param) -> bool:
-        """Whether a caller in another module of the project may pass ``param``."""
-        unit = self.unit
-        if unit is None or unit.project is None:
-            return False
-        from ..index.callers import passed_elsewhere
-
-        positional = [*function.params.posonly_params, *function.params.params]
-        position = positional.index(param) if param in positional else None
-        if position is not None and self.index.enclosing_class_of_function(function):
-            position -= 1  # ``obj.method(x)``: ``self`` is not passed
-        return passed_elsewhere(
-            unit.project, unit.name, function.name.value, param.name.value, position
-        )
-
-    def _passed_by_a_caller(self, function: cst.FunctionDef, param: cst.Param) -> bool:
-        """Whether some reference to ``function`` in this module may pass ``param``:
-        a call with that keyword, enough positional arguments, or ``*``/``**``; a
-        reference handed to another call along with other arguments (``partial``)."""
-        positional = [*function.params.posonly_params, *function.params.params]
-        position = positional.index(param) if param in positional else None
-        method = self.index.enclosing_class_of_function(function) is not None
-        for name in self._references_to(function.name.value):
-            reference: cst.CSTNode = name
-            holder = self.index.parent(name)
-            if isinstance(holder, cst.Attribute) and holder.attr is name:
-                reference, holder = holder, self.index.parent(holder)
-            if isinstance(holder, cst.Call) and holder.func is reference:
-                shift = 1 if method and isinstance(reference, cst.Attribute) else 0
-                if _passes(holder, param.name.value, position, shift):
-                    return True
-            elif isinstance(holder, cst.Arg):
-                call = self.index.parent(holder)
-                if isinstance(call, cst.Call) and any(
-                    arg is not holder and (arg.keyword is None or arg.keyword.value not in
-                                           DISPATCH_OPTIONS)
-                    for arg in call.args
-                ):
-                    return True
-        return False
-
     def _references_to(self, identifier: str) -> List[cst.Name]:
         if self._names_by_identifier is None:
             found: Dict[str, List[cst.Name]] = {}
@@ -451,14 +394,6 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries):
         return f"{prefix}{function.name.value}()"
 
 
-def _may_be_callable(default: Optional[cst.BaseExpression]) -> bool:
-    """A default that may hold a function: a name (not ``None``/``True``/``False``),
-    an attribute, a lambda, a pick from a container, a call (``partial``)."""
-    if isinstance(default, cst.Name):
-        return default.value not in ("None", "True", "False")
-    return isinstance(default, (cst.Attribute, cst.Lambda, cst.Subscript, cst.Call))
-
-
 def literal_key(node: Optional[cst.BaseExpression]) -> Union[str, int, None]:
     """A string or integer literal's value (a container key), else None."""
     if isinstance(node, cst.SimpleString):
@@ -470,20 +405,6 @@ def literal_key(node: Optional[cst.BaseExpression]) -> Union[str, int, None]:
         inner = literal_key(node.expression)
         return -inner if isinstance(inner, int) else None
     return None
-
-
-def _passes(call: cst.Call, keyword: str, position: Optional[int], shift: int) -> bool:
-    """Whether ``call`` may pass the parameter (``keyword``, at ``position``)."""
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return True
-        if arg.keyword is not None:
-            if arg.keyword.value == keyword:
-                return True
-        else:
-            positional += 1
-    return position is not None and positional + shift > position
 
 
 #: Context-manager methods that push a real context (not a fake request's).

@@ -49,3 +49,5 @@ class DispatchSite:
     #: Flask-Executor's ``map``: one copied request context shared by every item
     #: (``wrappers`` holds the call).
     shared_copy: bool = False
+    #: A task queue's worker runs it (RQ): what travels is pickled.
+    queued: bool = False

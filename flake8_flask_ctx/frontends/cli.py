@@ -5,8 +5,9 @@ annotations, and editors.  Same analysis, same codes, the same ``# noqa: FCXnnn`
 comments; options from ``[tool.flake8-flask-ctx]`` in ``pyproject.toml`` and the
 command line (same names as the flake8 options).
 
-Exit status: 0 nothing found, 1 findings, 2 usage, configuration or internal error
-(an FCX999 included: the analyzer failed on a file, so the result is incomplete).
+Exit status (also in ``--help``): 0 nothing found, 1 findings, 2 the result is
+incomplete -- a usage or configuration error, a file that could not be read or parsed,
+or an FCX999 (the analyzer failed on a file).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..version import __version__
 from ..options import config
 from ..engine.check import check_source
 from ..rules.codes import failure_message
-from .formats import FORMATS, Reported
+from .formats import FORMATS, Reported, Step
 from ..index.sources import decode
 from ..knowledge import Knowledge
 from .noqa import NoqaLines
@@ -63,11 +64,30 @@ class Options:
     with_importers: bool = False
 
 
+EXIT_STATUSES = """\
+exit status:
+  0  nothing found (or only findings, with --exit-zero)
+  1  findings
+  2  the result is incomplete or nothing was checked: a usage or configuration
+     error, a file that could not be read or parsed (named on stderr), or an
+     FCX999 (the analyzer failed on a file)
+
+The options have the names of the flake8 options (without flake8); they can be set in
+[tool.flake8-flask-ctx] of pyproject.toml.  Rules: flake8-flask-ctx --explain [CODE].
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flake8-flask-ctx",
         description="Find Flask context-locals used where no request or app context "
         "exists (threads, pools, processes, tasks, streamed responses).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--explain", nargs="?", const="", metavar="CODE",
+        help="print the documentation of a rule (FCX100...), or list the codes",
     )
     parser.add_argument("paths", nargs="*", help="files or directories (default: .); - for stdin")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -102,12 +122,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read (default: nearest)")
     parser.add_argument("--isolated", action="store_true", help="ignore pyproject.toml")
-    for option in ("dispatchers", "safe-wrappers", "request-locals", "app-locals"):
-        parser.add_argument(f"--flask-ctx-{option}", help="comma-separated dotted names")
-    parser.add_argument("--flask-ctx-server-name", action="store_true", default=None)
-    parser.add_argument("--flask-ctx-project-root")
-    parser.add_argument("--flask-ctx-single-module", action="store_true", default=None)
+    for option, meaning in NAME_OPTIONS.items():
+        parser.add_argument(f"--flask-ctx-{option}", metavar="NAMES", help=meaning)
+    parser.add_argument(
+        "--flask-ctx-server-name", action="store_true", default=None,
+        help="the app sets SERVER_NAME: url_for needs only an app context",
+    )
+    parser.add_argument(
+        "--flask-ctx-project-root", metavar="DIR",
+        help="directory the project's absolute imports are resolved against (default: "
+        "above the checked file's top package, and the working directory)",
+    )
+    parser.add_argument(
+        "--flask-ctx-single-module", action="store_true", default=None,
+        help="do not follow callables into other modules of the project",
+    )
     return parser
+
+
+#: The name options and what they mean (the flake8 plugin says the same).
+NAME_OPTIONS = {
+    "dispatchers": "callables that run their argument elsewhere, as 'dotted.name:POSITION' "
+    "or '*.method:POSITION' (comma-separated)",
+    "safe-wrappers": "decorators/wrappers that carry the request context, like "
+    "copy_current_request_context (comma-separated dotted names)",
+    "request-locals": "your own request-tier context-locals (comma-separated dotted names)",
+    "app-locals": "your own app-tier context-locals (comma-separated dotted names)",
+}
 
 
 def _split(value: Optional[str]) -> Optional[List[str]]:
@@ -127,9 +168,12 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
     def pick(key: str, value: Any) -> Any:
         return value if value is not None else table.get(key)
 
-    def names(key: str) -> List[str]:
+    def codes(key: str) -> Optional[List[str]]:
         value = pick(key, _split(getattr(args, key.replace("-", "_"))))
-        return list(value or [])
+        return None if value is None else list(value)
+
+    def names(key: str) -> List[str]:
+        return codes(key) or []
 
     try:
         settings = Settings.from_values(
@@ -150,10 +194,6 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
     paths = tuple(args.paths or ["."])
     if "-" in paths and len(paths) > 1:
         raise UsageError("- (stdin) cannot be combined with other paths")
-
-    def codes(key: str) -> Optional[List[str]]:
-        value = pick(key, _split(getattr(args, key.replace("-", "_"))))
-        return None if value is None else list(value)
 
     per_file = pick("per-file-ignores", args.per_file_ignores)
     try:
@@ -238,7 +278,14 @@ def check_text(
         findings = check_source(
             source, _knowledge(options.settings), filename, options.settings, tree=tree
         )
-        reported = [Reported(display, f.line, f.column, f.code, f.message) for f in findings]
+        reported = [
+            Reported(display, f.line, f.column, f.code, f.message, tuple(
+                Step(step.message, _relative(step.path) if step.path else display,
+                     step.line, step.column)
+                for step in f.steps
+            ))
+            for f in findings
+        ]
     except Exception as error:  # the FCX999 shield
         reported = [Reported(display, 1, 0, "FCX999", failure_message(error))]
     return [
@@ -313,6 +360,9 @@ def _progress(enabled: bool, done: int, total: int) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
+        explained = _explain(argv)
+        if explained is not None:
+            return explained
         options = parse_options(argv)
         return _run(options)
     except (UsageError, config.ConfigError) as error:
@@ -320,6 +370,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 2
+
+
+def _explain(argv: Optional[Sequence[str]]) -> Optional[int]:
+    """``--explain [CODE]``: the rule's documentation, from the installed package."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not any(a == "--explain" or a.startswith("--explain=") for a in args):
+        return None
+    code = build_parser().parse_args(args).explain or ""
+    from ..rules.codes import CODES
+    from ..rules.docs import code_list, rule_text
+
+    if not code:
+        sys.stdout.write(code_list())
+        return 0
+    code = code.upper()
+    if code not in CODES:
+        raise UsageError(f"--explain: unknown code {code!r} (known: {', '.join(CODES)})")
+    sys.stdout.write(rule_text(code))
+    return 0
 
 
 def _fix(options: Options) -> Optional[int]:

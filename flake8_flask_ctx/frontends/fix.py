@@ -37,12 +37,13 @@ from ..rules.crossing import CrossingFinder
 from ..rules.dispatch import DispatchFinder
 from ..engine.sites import DispatchSite
 from ..knowledge import Knowledge
-from ..knowledge.contexts import REQUEST_BODY_ATTRIBUTES, Tier
+from ..knowledge.contexts import Tier
 from ..knowledge.dispatchers import FIXABLE_EXECUTOR_KEYS, ReceiverType, FIXABLE_THREAD_CALLS
 from ..engine.names import ModuleIndex
 from ..engine.chains import Reached
 from ..engine.resolution import Resolver
 from ..options.settings import Settings
+from ..rules.advice import site_advice
 from ..rules.streaming import StreamFinder, is_view
 
 Rewrite = Callable[[cst.BaseExpression], cst.BaseExpression]
@@ -132,11 +133,10 @@ def _wrappable(
         return False
     if not _thread_dispatch(site.call, index, resolver):
         return False
-    for reached in found.values():
-        words = reached.read.text.replace("(", ".").split(".")
-        if any(attribute in words for attribute in REQUEST_BODY_ATTRIBUTES):
-            return False
-    return True
+    # The judgement the messages share: the message at this site advises the copy
+    # exactly when nothing here blocks it.
+    advice = site_advice(site, index, [reached.read.text for reached in found.values()])
+    return advice.copy_blocker is None
 
 
 def _same_process_from_view(site: DispatchSite, index: ModuleIndex, resolver: Resolver) -> bool:

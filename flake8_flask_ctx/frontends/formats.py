@@ -9,26 +9,45 @@ code scanning can show it.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+from urllib.parse import quote
 
 from ..version import __version__
 from ..rules.codes import CODES
+from ..rules.docs import rule_text
 
-#: Where each rule is documented, in the source distribution (no web home is assumed).
-DOCS_PATH = "docs/rules.md"
+#: Where each rule is documented: ``docs/rules.md`` of the source distribution, also
+#: installed with the package (``--explain``); the URL is the package's page on the
+#: index until the repository has a public home (then its ``docs/rules.md``).
+DOCS_URL = "https://pypi.org/project/flake8-flask-ctx/"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 @dataclass(frozen=True)
+class Step:
+    """One hop of a finding's chain, or its read, as printed (path as given or
+    relative to the current directory; 1-based line, 0-based column)."""
+
+    message: str
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Reported:
-    """One finding of one file, as printed (1-based line, 0-based column)."""
+    """One finding of one file, as printed (1-based line, 0-based column).  ``steps``:
+    the whole chain from the site to the read (JSON and SARIF show it)."""
 
     path: str
     line: int
     column: int
     code: str
     message: str
+    steps: Tuple[Step, ...] = ()
 
     @property
     def text(self) -> str:
@@ -50,6 +69,11 @@ def as_json(findings: Sequence[Reported]) -> str:
             "code": f.code,
             "rule": CODES[f.code].slug if f.code in CODES else f.code,
             "message": f.text,
+            "chain": [
+                {"path": step.path, "line": step.line, "column": step.column + 1,
+                 "message": step.message}
+                for step in f.steps
+            ],
         }
         for f in findings
     ]
@@ -77,9 +101,9 @@ def _escape_property(value: str) -> str:
 
 
 def rule_help(code: str) -> str:
-    """The help text of a rule: what it means and where to read more."""
-    rule = CODES[code]
-    return f"{rule.code} ({rule.slug}): {rule.summary}. See {DOCS_PATH}, {rule.code}."
+    """The help text of a rule: its whole documentation (what it flags, why it fails,
+    an example, the fix), as ``--explain`` prints it."""
+    return rule_text(code)
 
 
 def sarif(findings: Sequence[Reported]) -> str:
@@ -89,30 +113,50 @@ def sarif(findings: Sequence[Reported]) -> str:
             "name": _pascal(rule.slug),
             "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": rule.summary},
-            "help": {"text": rule_help(rule.code), "markdown": _help_markdown(rule.code)},
+            "help": {"text": rule_help(rule.code), "markdown": rule_help(rule.code)},
+            "helpUri": f"{DOCS_URL}#{_anchor(rule.code, rule.slug)}",
             "defaultConfiguration": {"level": "error" if rule.code != "FCX999" else "warning"},
             "properties": {"tags": ["flask", "concurrency", "correctness"]},
         }
         for rule in CODES.values()
     ]
     index = {rule["id"]: position for position, rule in enumerate(rules)}
-    results: List[Dict[str, Any]] = [
-        {
+    results: List[Dict[str, Any]] = []
+    for f in findings:
+        result: Dict[str, Any] = {
             "ruleId": f.code,
             "ruleIndex": index.get(f.code, 0),
             "level": "error" if f.code != "FCX999" else "warning",
             "message": {"text": f.text},
-            "locations": [
+            "locations": [{"physicalLocation": _physical(f.path, f.line, f.column)}],
+        }
+        if f.steps:
+            # The chain: each hop as a related location, and the whole path as a code
+            # flow (GitHub code scanning draws it step by step).
+            result["relatedLocations"] = [
                 {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": f.line, "startColumn": f.column + 1},
+                    "id": number,
+                    "message": {"text": step.message},
+                    "physicalLocation": _physical(step.path, step.line, step.column),
+                }
+                for number, step in enumerate(f.steps, 1)
+            ]
+            flow = [{
+                "location": {
+                    "message": {"text": "handed over here"},
+                    "physicalLocation": _physical(f.path, f.line, f.column),
+                }
+            }] + [
+                {
+                    "location": {
+                        "message": {"text": step.message},
+                        "physicalLocation": _physical(step.path, step.line, step.column),
                     }
                 }
-            ],
-        }
-        for f in findings
-    ]
+                for step in f.steps
+            ]
+            result["codeFlows"] = [{"threadFlows": [{"locations": flow}]}]
+        results.append(result)
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -125,6 +169,7 @@ def sarif(findings: Sequence[Reported]) -> str:
                         "rules": rules,
                     }
                 },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri()}},
                 "results": results,
             }
         ],
@@ -132,23 +177,38 @@ def sarif(findings: Sequence[Reported]) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-def _help_markdown(code: str) -> str:
-    rule = CODES[code]
-    return (
-        f"**{rule.code} — {rule.slug}**\n\n{rule.summary}.\n\n"
-        f"See `{DOCS_PATH}`, section {rule.code}."
-    )
+def _anchor(code: str, slug: str) -> str:
+    """The heading anchor of a rule's section (``## FCX100 — request-local-...``)."""
+    return f"{code.lower()}--{slug}"
 
 
 def _pascal(slug: str) -> str:
     return "".join(part.capitalize() for part in slug.split("-"))
 
 
+def _physical(path: str, line: int, column: int) -> Dict[str, Any]:
+    location: Dict[str, Any] = {"uri": _uri(path)}
+    if not os.path.isabs(location["uri"]) and not location["uri"].startswith("file:"):
+        location["uriBaseId"] = "%SRCROOT%"
+    return {
+        "artifactLocation": location,
+        "region": {"startLine": line, "startColumn": column + 1},
+    }
+
+
 def _uri(path: str) -> str:
-    cleaned = path.replace("\\", "/")
-    while cleaned.startswith("./"):
-        cleaned = cleaned[2:]
-    return cleaned
+    """The path relative to ``%SRCROOT%`` (the current directory) whatever form it was
+    given in (``./x.py``, ``/abs/x.py``), with ``/`` separators; a file outside that
+    directory gets an absolute ``file:`` URI."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    if relative.startswith(".."):
+        return Path(absolute).as_uri()
+    return quote(relative.replace(os.sep, "/"))
+
+
+def _root_uri() -> str:
+    return Path(os.getcwd()).as_uri() + "/"
 
 
 FORMATS: Mapping[str, Callable[[Sequence[Reported]], str]] = {

@@ -269,6 +269,16 @@ EXTENSION_ATTRIBUTES = frozenset(
 #: Request attributes that read the body: a worker that reads them may run after the
 #: response was sent, when a real server has already consumed or closed the body, so
 #: ``--fix`` does not wrap it (the data must be read in the view).
+#: Functions that set an application up, where no request is ever active (a worker
+#: started there never has one to copy).
+STARTUP_FUNCTIONS = frozenset({"create_app", "make_app", "build_app", "main"})
+
+
+#: Decorator methods that make a function a CLI command (``@app.cli.command()``,
+#: ``@click.command()``, ``@manager.command``): it runs outside any request.
+STARTUP_DECORATOR_METHODS = frozenset({"command"})
+
+
 REQUEST_BODY_ATTRIBUTES = frozenset(
     {"json", "get_json", "data", "get_data", "form", "files", "values", "stream",
      "input_stream"}

@@ -112,6 +112,45 @@ STREAM_FIX = (
 )
 
 
+#: Advice where ``copy_current_request_context`` is no fix (``advice.py`` says why).
+REQUEST_FIX_NO_COPY = (
+    "read the data in the view and pass it in (copy_current_request_context is no fix "
+    "here: {why})"
+)
+#: A worker started where no request ever is (import time, an app factory, a CLI
+#: command): there is no view to read anything in.
+REQUEST_FIX_NO_REQUEST = (
+    "it starts where no request exists, so it never has one: pass the values it needs "
+    "from the code that handles the request"
+)
+#: The app object cannot travel to another process or a task queue's worker.
+APP_FIX_OTHER_PROCESS = (
+    "create or import the app in the worker and run the work inside "
+    "'with app.app_context():' (the app object cannot be pickled into another process)"
+)
+#: No ``current_app`` to capture where the worker starts.
+APP_FIX_NO_REQUEST = (
+    "push an app context in the worker: run the work inside 'with app.app_context():' "
+    "with the application object imported or passed in (there is no current_app to "
+    "capture where it starts)"
+)
+G_FIX_NO_REQUEST = (
+    "g is empty in every new app context: pass the value in as an argument"
+)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What the message advises at its site (from ``advice.site_advice``)."""
+
+    #: Started where no request exists.
+    outside_requests: bool = False
+    #: Runs in another process or a task queue's worker.
+    other_process: bool = False
+    #: Why ``copy_current_request_context`` is no fix (None: it is one).
+    copy_blocker: Optional[str] = None
+
+
 def reach_message(
     code: str,
     local: str,
@@ -122,27 +161,50 @@ def reach_message(
     chain: str,
     task: bool = False,
     in_process: bool = False,
+    advice: Advice = Advice(),
+    called: bool = False,
 ) -> str:
-    """FCX100/FCX110/FCX300: what is read, where the code runs, the chain, the fix."""
+    """FCX100/FCX110/FCX300: what is read, where the code runs, the chain, the fix
+    that is right at this site.  ``called``: the local is a function (``url_for``),
+    called rather than read."""
     via = f", via {chain}" if chain else ""
     if in_process and code != "FCX300":
         mechanism += PROCESS_NOTE
+    verb = "called" if called else "read"
     if code == "FCX300":
-        problem = f"{local} is read {mechanism.split(',')[0]}"
+        problem = f"{local} is {verb} by a streamed generator after the view returned"
         fix = STREAM_FIX
     elif code == "FCX100":
-        problem = f"{local} is read outside the request"
-        fix = REQUEST_FIX
+        problem = f"{local} is {verb} outside the request"
+        fix = _request_fix(advice)
     else:
         problem = f"{local} is used with no application context"
-        fix = APP_FIX
-    fix = FIX_OVERRIDES.get(local, fix)
+        fix = _app_fix(local, advice)
     if task and code != "FCX300":
         fix = TASK_FIX
+    reads = "calls" if called else "reads"
     return (
-        f"{code} {problem}: {callable_name} runs {mechanism} and reads "
+        f"{code} {problem}: {callable_name} runs {mechanism} and {reads} "
         f"{read_text} ({read_where}{via}); {fix}"
     )
+
+
+def _request_fix(advice: Advice) -> str:
+    if advice.outside_requests:
+        return REQUEST_FIX_NO_REQUEST
+    if advice.copy_blocker is not None:
+        return REQUEST_FIX_NO_COPY.format(why=advice.copy_blocker)
+    return REQUEST_FIX
+
+
+def _app_fix(local: str, advice: Advice) -> str:
+    if local in FIX_OVERRIDES:
+        return G_FIX_NO_REQUEST if advice.outside_requests else FIX_OVERRIDES[local]
+    if advice.outside_requests:
+        return APP_FIX_NO_REQUEST
+    if advice.other_process:
+        return APP_FIX_OTHER_PROCESS
+    return APP_FIX
 
 
 def failure_message(error: BaseException) -> str:

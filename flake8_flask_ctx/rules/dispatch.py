@@ -41,6 +41,7 @@ class Wrapper:
     mechanism: str
     carried: Tiers
     in_process: bool = False
+    queued: bool = False
 
 
 class DispatchFinder(LibraryCalls):
@@ -153,7 +154,7 @@ class DispatchFinder(LibraryCalls):
                     target = self.resolver.target(function, self.resolver.label(function))
                     sites.append(DispatchSite(
                         expr, (target,), mechanism, wrapper.carried, report_inside=True,
-                        in_process=wrapper.in_process,
+                        in_process=wrapper.in_process, queued=wrapper.queued,
                     ))
         return sites
 
@@ -199,6 +200,7 @@ class DispatchFinder(LibraryCalls):
                     wrapped_targets=tuple(resolution.wrapped_targets),
                     runs_many=handoff.runs_many,
                     in_process=handoff.in_process,
+                    queued=handoff.queued,
                 )
             )
             return
@@ -211,6 +213,7 @@ class DispatchFinder(LibraryCalls):
                 handoff.mechanism,
                 handoff.carried,
                 handoff.in_process,
+                handoff.queued,
             )
 
     def _next_argument(self, argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -261,7 +264,7 @@ class DispatchFinder(LibraryCalls):
                     mechanism = f"{wrapper.mechanism} (handed over by {label})"
                     handoff = Handoff(
                         argument, mechanism, wrapper.carried, call, _EVERYTHING,
-                        in_process=wrapper.in_process,
+                        in_process=wrapper.in_process, queued=wrapper.queued,
                     )
                     self._add(handoff, sites, wrappers)
 

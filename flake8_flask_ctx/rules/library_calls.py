@@ -52,6 +52,8 @@ class Handoff:
     in_process: bool = False
     #: The receiver copies the request context once for every item (FCX400).
     shared_copy: bool = False
+    #: A task queue runs it (RQ...): the callable and its arguments are pickled.
+    queued: bool = False
 
 
 class LibraryCalls:
@@ -205,7 +207,8 @@ class LibraryCalls:
                     mechanism += f" ({pushed.name} pushes an app context, not a request)"
             many = dispatcher.method in MANY_INVOCATION_METHODS and not dispatcher.callback
             found.append(Handoff(
-                argument, mechanism, carried, call, dispatcher.forwards, many, in_process
+                argument, mechanism, carried, call, dispatcher.forwards, many, in_process,
+                queued=bool(dispatcher.queue),
             ))
         return found
 

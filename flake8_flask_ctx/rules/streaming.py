@@ -14,7 +14,7 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from ..engine.node_names import argument_at
+from ..engine.node_names import argument_at, decorated_by_method
 from ..engine.sites import DispatchSite
 from ..knowledge.contexts import (
     RESPONSE_CLASS_ATTRIBUTE,
@@ -30,7 +30,7 @@ from ..engine.names import ModuleIndex, child_nodes
 from ..engine.resolution import Resolver
 from ..engine.targets import MAX_RESOLUTION_DEPTH, Target, is_name_like
 
-MECHANISM = "while the response streams, after the view returned and its contexts were popped"
+MECHANISM = "while the response streams (the view's contexts are popped by then)"
 
 
 class StreamFinder:
@@ -189,10 +189,4 @@ def _own_nodes(function: cst.FunctionDef) -> List[cst.CSTNode]:
 
 def is_view(function: cst.FunctionDef) -> bool:
     """Decorated with ``@<app or blueprint>.route/get/post/...``: runs in a request."""
-    for decorator in function.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if isinstance(expr, cst.Attribute) and expr.attr.value in VIEW_DECORATOR_METHODS:
-            return True
-    return False
+    return decorated_by_method(function, VIEW_DECORATOR_METHODS)

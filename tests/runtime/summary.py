@@ -14,7 +14,6 @@ import time
 from typing import Any, Dict, List, Sequence
 
 PROPERTY = "fcx_runtime"
-BUDGET_SECONDS = 60.0
 
 CONFIRMED = "confirmed"
 CLEAN = "clean"
@@ -72,7 +71,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"skipped {len(by_status.get(SKIPPED, []))}"
     )
     for record in by_status.get(SKIPPED, []):
-        write(f"  skipped   {record['fixture']}: {record['reason']}")
+        write(f"  not run here: {record['fixture']} ({record['reason']})")
     for record in by_status.get(DISAGREES, []):
         write(f"  DISAGREES {record['fixture']}: {record['reason']}")
     for record in sorted(_records, key=lambda r: r["fixture"]):
@@ -83,9 +82,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         wall = max(r["ended"] for r in executed) - min(r["started"] for r in executed)
         cpu = sum(r["wall"] for r in executed)
         slowest = max(executed, key=lambda r: r["wall"])
-        verdict = "within" if wall <= BUDGET_SECONDS else "OVER"
+        # Information, not a verdict: the time is the machine's (a busy CI runner
+        # takes longer), and no test depends on it (speed is benchmarks/' business).
         write(
-            f"wall time {wall:.1f} s ({verdict} the {BUDGET_SECONDS:.0f} s budget); "
-            f"{cpu:.1f} s of fixture interpreters; slowest {slowest['fixture']} "
-            f"{slowest['wall']:.2f} s"
+            f"took {wall:.1f} s of wall time and {cpu:.1f} s in fixture interpreters; "
+            f"slowest {slowest['fixture']} {slowest['wall']:.2f} s"
         )

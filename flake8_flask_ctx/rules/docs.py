@@ -1,0 +1,41 @@
+"""The rule documentation installed with the package (``rules.md``, the same text as
+the source tree's ``docs/rules.md``): what ``--explain`` prints and SARIF carries as
+each rule's help.  Read lazily: the flake8 plugin never needs it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Dict
+
+from .codes import CODES
+
+_SECTION = re.compile(r"^## (FCX\d{3}) — ", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=1)
+def _sections() -> Dict[str, str]:
+    from importlib import resources
+
+    text = resources.files(__package__).joinpath("rules.md").read_text(encoding="utf-8")
+    found: Dict[str, str] = {}
+    starts = list(_SECTION.finditer(text))
+    for number, match in enumerate(starts):
+        end = starts[number + 1].start() if number + 1 < len(starts) else len(text)
+        found[match.group(1)] = text[match.start():end].strip() + "\n"
+    return found
+
+
+def rule_text(code: str) -> str:
+    """The documentation of ``code`` (markdown), or a one-line summary if the installed
+    file lacks it."""
+    section = _sections().get(code)
+    if section is not None:
+        return section
+    rule = CODES[code]
+    return f"## {rule.code} — {rule.slug}\n\n{rule.summary}.\n"
+
+
+def code_list() -> str:
+    """Every code with its summary, one per line (``--explain`` without a code)."""
+    return "".join(f"{rule.code}  {rule.slug}: {rule.summary}\n" for rule in CODES.values())
