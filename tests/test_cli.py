@@ -231,6 +231,27 @@ def test_pre_commit_hooks_run_against_a_repository(tmp_path: Path) -> None:
         assert "views.py:13:" in done.stdout and "FCX100" in done.stdout, done.stdout
         assert "clean.py:" not in done.stdout
 
+    # Changed files only (what pre-commit passes on a commit): a new request read in
+    # shop/tasks.py is reported at the unchanged view that dispatches into it.
+    from test_cli_adoption import add_request_read, shop
+
+    shop_repo = tmp_path / "shop-repo"
+    shop_repo.mkdir()
+    tasks = shop(shop_repo)
+    subprocess.run(["git", "init", "-q"], cwd=shop_repo, check=True)
+    subprocess.run([*env_cmd, "add", "."], cwd=shop_repo, check=True)
+    subprocess.run([*env_cmd, "commit", "-qm", "init"], cwd=shop_repo, check=True)
+    add_request_read(tasks)
+    subprocess.run([*env_cmd, "add", "shop/tasks.py"], cwd=shop_repo, check=True)
+    for hook in ("flake8-flask-ctx", "flake8-flask-ctx-flake8"):
+        done = subprocess.run(
+            [*pre_commit, "try-repo", str(checkout), hook, "--verbose"],
+            cwd=shop_repo, capture_output=True, text=True, timeout=600,
+            env={**_env(), "PRE_COMMIT_HOME": str(tmp_path / "cache")},
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "shop/views.py:13:" in done.stdout and "FCX100" in done.stdout, done.stdout
+
 
 def _env() -> dict[str, str]:
     import os

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 from typing import Dict
 
 from .codes import CODES
@@ -15,9 +16,9 @@ _SECTION = re.compile(r"^## (FCX\d{3}) — ", re.MULTILINE)
 
 @functools.lru_cache(maxsize=1)
 def _sections() -> Dict[str, str]:
-    from importlib import resources
-
-    text = resources.files(__package__).joinpath("rules.md").read_text(encoding="utf-8")
+    # Next to this module (package data); a plain file read: the package imports
+    # nothing it could run (``tests/test_safety.py``).
+    text = Path(__file__).with_name("rules.md").read_text(encoding="utf-8")
     found: Dict[str, str] = {}
     starts = list(_SECTION.finditer(text))
     for number, match in enumerate(starts):
