@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import jsonschema
 import pytest
@@ -220,16 +220,12 @@ def test_pre_commit_hooks_run_against_a_repository(tmp_path: Path) -> None:
     subprocess.run([*env_cmd, "add", "."], cwd=repo, check=True)
     subprocess.run([*env_cmd, "commit", "-qm", "init"], cwd=repo, check=True)
     checkout = TESTS.parent
-    pre_commit = [sys.executable, "-m", "pre_commit"]
-    for hook in ("flake8-flask-ctx", "flake8-flask-ctx-flake8"):
-        done = subprocess.run(
-            [*pre_commit, "try-repo", str(checkout), hook, "--all-files", "--verbose"],
-            cwd=repo, capture_output=True, text=True, timeout=600,
-            env={**_env(), "PRE_COMMIT_HOME": str(tmp_path / "cache")},
-        )
-        assert done.returncode == 1, done.stdout + done.stderr
-        assert "views.py:13:" in done.stdout and "FCX100" in done.stdout, done.stdout
-        assert "clean.py:" not in done.stdout
+    cache = tmp_path / "cache"
+    hooks = _run_hooks(checkout, repo, cache, ["--all-files"])
+    assert set(hooks) == {"flake8-flask-ctx", "flake8-flask-ctx-flake8"}, hooks
+    for hook, output in hooks.items():
+        assert "views.py:13:" in output and "FCX100" in output, (hook, output)
+        assert "clean.py:" not in output
 
     # Changed files only (what pre-commit passes on a commit): a new request read in
     # shop/tasks.py is reported at the unchanged view that dispatches into it.
@@ -243,14 +239,27 @@ def test_pre_commit_hooks_run_against_a_repository(tmp_path: Path) -> None:
     subprocess.run([*env_cmd, "commit", "-qm", "init"], cwd=shop_repo, check=True)
     add_request_read(tasks)
     subprocess.run([*env_cmd, "add", "shop/tasks.py"], cwd=shop_repo, check=True)
-    for hook in ("flake8-flask-ctx", "flake8-flask-ctx-flake8"):
-        done = subprocess.run(
-            [*pre_commit, "try-repo", str(checkout), hook, "--verbose"],
-            cwd=shop_repo, capture_output=True, text=True, timeout=600,
-            env={**_env(), "PRE_COMMIT_HOME": str(tmp_path / "cache")},
-        )
-        assert done.returncode == 1, done.stdout + done.stderr
-        assert "shop/views.py:13:" in done.stdout and "FCX100" in done.stdout, done.stdout
+    hooks = _run_hooks(checkout, shop_repo, cache, [])
+    assert set(hooks) == {"flake8-flask-ctx", "flake8-flask-ctx-flake8"}, hooks
+    for hook, output in hooks.items():
+        assert "shop/views.py:13:" in output and "FCX100" in output, (hook, output)
+
+
+def _run_hooks(checkout: Path, repo: Path, cache: Path, extra: List[str]) -> Dict[str, str]:
+    """Every hook of the checkout on ``repo`` in one ``try-repo`` run (each run installs
+    the hooks' environment afresh: the working tree is a new revision every time), which
+    must fail; the verbose output of each hook by its id."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(checkout), *extra, "--verbose"],
+        cwd=repo, capture_output=True, text=True, timeout=600,
+        env={**_env(), "PRE_COMMIT_HOME": str(cache)},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    sections: Dict[str, str] = {}
+    for block in done.stdout.split("- hook id: ")[1:]:
+        hook, _, rest = block.partition("\n")
+        sections[hook.strip()] = rest
+    return sections
 
 
 def _env() -> dict[str, str]:
