@@ -313,7 +313,11 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         the project (``order = Order(...)``, ``order: Order``, a query loop): the method
         (or property getter) there, with that module's resolver.  Only a module whose
         text defines a function of that name is parsed."""
-        if not isinstance(expr.value, cst.Name) or self.unit is None:
+        if self.unit is None:
+            return None
+        if isinstance(expr.value, cst.Attribute):
+            return self._constructed_elsewhere(expr.value, expr.attr.value)
+        if not isinstance(expr.value, cst.Name):
             return None
         named = self.imported_class_expression(expr.value)
         if named is None or not self._imported_class_has(named, expr.attr.value):
@@ -324,6 +328,47 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         there = symbol.unit.resolver
         method = there.find_method(symbol.node, expr.attr.value)
         return (there, method) if method is not None else None
+
+    def _constructed_elsewhere(
+        self, attribute: cst.Attribute, method: str
+    ) -> Optional[Tuple["Resolver", cst.FunctionDef]]:
+        """``self.store.add_watch`` where ``self.store = store`` in ``__init__``: the
+        method of the class the project's constructions pass for ``store``, in this
+        module or any other (``index/constructions.py``, on ``ast``)."""
+        unit = self.unit
+        if (
+            unit is None or unit.project is None or unit.name is None
+            or not isinstance(attribute.value, cst.Name)
+        ):
+            return None
+        owner = self.class_of_instance_name(attribute.value)
+        if owner is None:
+            return None
+        project = unit.project
+        if not project.mentions_anywhere((f"def {method}(",)):
+            return None  # no module defines it: nothing to find
+        from ..index.constructions import constructed_classes
+
+        for value in self.instance_attribute_values(owner, attribute.attr.value):
+            binding = (
+                self.index.parameter_binding(value) if isinstance(value, cst.Name) else None
+            )
+            if binding is None or binding[0].name.value != "__init__":
+                continue
+            if self.index.enclosing_class_of_function(binding[0]) is not owner:
+                continue
+            positional = [*binding[0].params.posonly_params, *binding[0].params.params]
+            position = positional.index(binding[1]) - 1 if binding[1] in positional[1:] else None
+            for absolute in constructed_classes(
+                project, unit.name, owner.name.value, position, binding[1].name.value
+            ):
+                symbol = project.symbol(absolute, words=(f"def {method}(",))
+                if symbol is not None and isinstance(symbol.node, cst.ClassDef):
+                    there = symbol.unit.resolver
+                    found = there.find_method(symbol.node, method)
+                    if found is not None:
+                        return there, found
+        return None
 
     def _imported_class_has(self, named: cst.BaseExpression, method: str) -> bool:
         """Whether the imported project class may define ``method``, told from the

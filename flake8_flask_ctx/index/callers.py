@@ -46,7 +46,7 @@ def passed_elsewhere(
         text = source_text(path)
         if text is not None and home is not None and home not in text:
             continue
-        tree = _tree(path)
+        tree = module_tree(path)
         if tree is None:
             return True  # unreadable or unparsable: it may
         if _passes_in(tree, function, parameter, position):
@@ -88,7 +88,7 @@ def _names(node: ast.AST, function: str) -> bool:
     )
 
 
-def _tree(path: Path) -> Optional[ast.Module]:
+def module_tree(path: Path) -> Optional[ast.Module]:
     text = source_text(path)
     if text is None:
         return None

@@ -118,6 +118,8 @@ def has_candidates(
     functions: Set[str] = set()
     #: ``make_response``, ``add_url_rule`` or a class-based view seen.
     streams = False
+    #: Something is ``.start()``-ed (a project Thread subclass, maybe).
+    starts = False
     for node in walk(tree):
         if isinstance(node, (ast.Return, ast.Assign, ast.AnnAssign)) and _holds_generator(
             node.value, generator_names
@@ -145,6 +147,8 @@ def has_candidates(
                 return True
             if _root(node.func) in wrappers:
                 pending.append(node)
+            if last == "start" and isinstance(node.func, ast.Attribute):
+                starts = True  # ``Worker(store).start()``, ``job.start()``
             if isinstance(node.func, ast.Name):
                 used.add(node.func.id)
         elif isinstance(node, ast.Assign) and isinstance(
@@ -187,6 +191,8 @@ def has_candidates(
     callables = functions | project_names
     if any(_passes_callable(call, callables) for call in pending):
         return True
+    if starts and pending:
+        return True  # a project class that may be a Thread, and something is started
     # A view returning a generator (``return gen(), 200``) streams it.  A local function
     # that dispatches its parameter is caught by its own dispatch call above.
     return generator_functions and (streams or _returns_from_routes(tree))

@@ -33,6 +33,11 @@ _WRAPPERS, _GENERATORS = "wrapper_functions", "generator_functions"
 _BOUND = "bound-dispatch"
 
 
+#: The binding of a class deriving from a thread-like base (``threading.Thread``...):
+#: an instance started in another module runs its ``run`` there.
+_THREAD_CLASS = "thread-class"
+
+
 #: Re-export hops the wrapper search follows (as the engine does: ``units.py``).
 MAX_WRAPPER_HOPS = 8
 
@@ -171,7 +176,7 @@ def _defines(
     if binding == "def":
         found: FrozenSet[str] = getattr(sites, kind)
         return name in found
-    if binding == _BOUND:  # ``run_later = pool.submit``: a dispatcher itself
+    if binding in (_BOUND, _THREAD_CLASS):  # ``run_later = pool.submit``, a Thread
         return kind == _WRAPPERS
     if binding is not None and binding.startswith("="):  # ``run = _run``
         return _defines(project, knowledge, module, binding[1:], kind, hops + 1, seen)
@@ -292,10 +297,14 @@ def _module_functions(
             bindings[statement.name] = "def"
             bodies[statement.name] = statement
         elif isinstance(statement, ast.ClassDef):
-            bindings[statement.name] = "other"
-            thread_class = thread_class or any(
-                last_name(base) in vocabulary.thread_bases for base in statement.bases
+            threadlike = any(
+                last_name(base) in vocabulary.thread_bases
+                or bindings.get(last_name(base) or "") == _THREAD_CLASS
+                for base in statement.bases
             )
+            # ``Worker(store).start()`` in another module runs ``Worker.run``.
+            bindings[statement.name] = _THREAD_CLASS if threadlike else "other"
+            thread_class = thread_class or threadlike
         elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             value = statement.value

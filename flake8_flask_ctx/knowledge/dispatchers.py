@@ -203,6 +203,10 @@ THREAD_BASES: Tuple[ThreadBase, ...] = (
 )
 
 
+#: Text a module must contain to define a thread-like class (an imported one started).
+THREAD_BASE_WORDS = tuple(sorted({n.rsplit(".", 1)[-1] for b in THREAD_BASES for n in b.qualified_names}))  # noqa: E501
+
+
 @dataclass(frozen=True)
 class ReceiverType:
     """Objects built by ``qualified_names`` (classes or factory functions).
@@ -267,9 +271,8 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
                "asyncio.events.new_event_loop"),
         "event loop",
     ),
-    # asyncio runs a future's done callbacks on its event loop, in a copy of the
-    # contextvars taken at ``add_done_callback``: the request is there (Flask >= 2.3
-    # keeps its contexts in contextvars).  Nothing to dispatch.
+    # asyncio runs done callbacks on its loop in a copy of the contextvars taken at
+    # ``add_done_callback``: the request is there (Flask >= 2.3).  Nothing dispatched.
     ReceiverType(
         "asyncio-future",
         frozen("asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
@@ -295,24 +298,18 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
     ),
     ReceiverType("rq-queue", frozen("rq.Queue", "rq.queue.Queue"), "RQ"),
     ReceiverType("gevent-pool", frozen("gevent.pool.Pool", "gevent.pool.Group"), "gevent pool"),
-    ReceiverType(
-        "eventlet-pool", frozen("eventlet.GreenPool", "eventlet.greenpool.GreenPool"),
-        "eventlet GreenPool",
-    ),
+    ReceiverType("eventlet-pool", frozen("eventlet.GreenPool", "eventlet.greenpool.GreenPool"),
+                 "eventlet GreenPool"),
     ReceiverType("celery", frozen("celery.Celery"), "Celery"),
-    ReceiverType(
-        "huey",
-        frozen("huey.Huey", "huey.RedisHuey", "huey.SqliteHuey", "huey.MemoryHuey",
-               "huey.FileHuey", "huey.PriorityRedisHuey", "huey.api.Huey"),
-        "huey",
-    ),
+    ReceiverType("huey", frozen("huey.Huey", "huey.RedisHuey", "huey.SqliteHuey",
+                                "huey.MemoryHuey", "huey.FileHuey", "huey.PriorityRedisHuey",
+                                "huey.api.Huey"), "huey"),
 )
 
 
-#: ``ctx.Pool(...)`` on a multiprocessing context builds a pool.
+#: ``ctx.Pool(...)`` builds a pool; an event loop's futures are asyncio futures.
 RECEIVER_FACTORIES: Mapping[Tuple[str, str], str] = {
-    ("mp-context", "Pool"): "mp-pool",
-    ("event-loop", "create_task"): "asyncio-future",
+    ("mp-context", "Pool"): "mp-pool", ("event-loop", "create_task"): "asyncio-future",
     ("event-loop", "create_future"): "asyncio-future",
     ("event-loop", "run_in_executor"): "asyncio-future",
 }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, U
 
 import libcst as cst
 
-from ..engine.names import ModuleIndex, last_name
+from ..engine.names import ModuleIndex, last_name, root_name
 from ..engine.node_names import argument_at
 from ..engine.targets import is_name_like
 from ..engine.pushed import PushedContext
@@ -23,6 +23,7 @@ from ..knowledge import Knowledge
 from ..knowledge.contexts import PARTIAL_FACTORIES
 from ..knowledge.dispatchers import (
     CALL_DISPATCHERS,
+    THREAD_BASE_WORDS,
     MANY_INVOCATION_METHODS,
     CallDispatcher,
     Forwards,
@@ -90,12 +91,35 @@ class LibraryCalls:
             method, owner = bound
             return list(self._method_call(call, method, self._methods[method.attr.value], owner))
         thread_class = self.resolver.local_class(func)
+        owner = self.resolver
+        if thread_class is None:
+            imported = self._imported_thread_class(func)
+            if imported is not None:
+                thread_class, owner = imported
         if thread_class is not None:
-            base = self.resolver.thread_base(thread_class)
+            base = owner.thread_base(thread_class)
             if base is not None:
-                found = self._thread_subclass(call, thread_class, base)
+                found = self._thread_subclass(call, thread_class, base, owner)
                 return [found] if found is not None else []
         return []
+
+    def _imported_thread_class(
+        self, func: cst.BaseExpression
+    ) -> Optional[Tuple[cst.ClassDef, "Resolver"]]:
+        """``Worker(...)`` where ``Worker`` is a class of another project module (maybe a
+        Thread subclass), with that module's resolver.  Only a name the ``ast`` gate
+        found may start something is looked up."""
+        if not self.follow_imports or not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        root = root_name(func)
+        if root is None or root.value not in self.resolver.project_names():
+            return None
+        if self.possible_wrappers is not None and root.value not in self.possible_wrappers:
+            return None
+        symbol = self.resolver.foreign(func, THREAD_BASE_WORDS)
+        if symbol is None or not isinstance(symbol.node, cst.ClassDef):
+            return None
+        return symbol.node, symbol.unit.resolver
 
     def _bound_dispatch_method(
         self, func: cst.BaseExpression, call: cst.Call
@@ -239,12 +263,18 @@ class LibraryCalls:
         return pushed if pushed is not None and pushed.always else None
 
     def _thread_subclass(
-        self, call: cst.Call, thread_class: cst.ClassDef, base: ThreadBase
+        self,
+        call: cst.Call,
+        thread_class: cst.ClassDef,
+        base: ThreadBase,
+        owner: Optional["Resolver"] = None,
     ) -> Union[Handoff, DispatchSite, None]:
+        """``owner``: the resolver of the module defining the class (this one if None)."""
+        owner = owner or self.resolver
         if not self._is_started(call):
             return None
         name = thread_class.name.value
-        run = self.resolver.find_method(thread_class, base.run_method)
+        run = owner.find_method(thread_class, base.run_method)
         if run is None:  # the base's run calls ``target``, as threading.Thread does
             thread = CALL_DISPATCHERS[0]
             argument = argument_at(call, thread.position, thread.keyword)
@@ -255,7 +285,7 @@ class LibraryCalls:
                 in_process=base.in_process,
             )
         mechanism = f"in a new {base.label} when {name}(...) is started"
-        target = self.resolver.target(run, f"{name}.{base.run_method}()")
+        target = owner.target(run, f"{name}.{base.run_method}()")
         return DispatchSite(call, (target,), mechanism, base.carries, in_process=base.in_process)
 
     def _is_started(self, call: cst.Call) -> bool:
