@@ -14,12 +14,12 @@ from __future__ import annotations
 import ast
 from collections import deque
 from pathlib import Path
-from typing import Deque, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Deque, List, Optional, Sequence, Set
 
 from ..knowledge import Knowledge
+from .callers import module_tree
 from .imports import resolve_relative
 from .project import Project, project_of
-from .sources import source_text
 
 
 def importers_of(
@@ -59,26 +59,13 @@ def _transitive_importers(project: Project, module: str) -> List[Path]:
     return result
 
 
-_IMPORTS: Dict[Tuple[str, int, int], Set[str]] = {}
-
-
 def _imported_modules(path: Path, dotted: str) -> Set[str]:
     """Every module the file at ``path`` (module ``dotted``) may import, anywhere in
     it (imports inside functions included: app factories import their views there):
     ``from a.b import c`` counts ``a.b`` and ``a.b.c``; ``import a.b`` counts ``a`` and
-    ``a.b``."""
-    text = source_text(path)
-    if text is None:
-        return set()
-    key = (str(path), len(text), hash(text))
-    cached = _IMPORTS.get(key)
-    if cached is not None:
-        return cached
+    ``a.b``.  (The ``ast`` is the one ``callers.py`` keeps per file.)"""
+    tree = module_tree(path)
     found: Set[str] = set()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
     is_package = path.name == "__init__.py"
     for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.ImportFrom):
@@ -93,7 +80,4 @@ def _imported_modules(path: Path, dotted: str) -> Set[str]:
             for alias in node.names:
                 parts = alias.name.split(".")
                 found.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
-    if len(_IMPORTS) > 4096:
-        _IMPORTS.clear()
-    _IMPORTS[key] = found
     return found
