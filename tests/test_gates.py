@@ -304,3 +304,76 @@ def test_a_gate_answer_never_belongs_to_another_knowledge() -> None:
     del configured
     gc.collect()
     assert alive() is not None
+
+
+WORKERS = """\
+import threading
+import threading as th
+from threading import Thread
+
+from flask import request
+
+from .base import Job
+
+
+{cls}
+    def run(self):
+        print(request.args.get("q"))
+"""
+STARTER = """\
+from flask import Flask
+
+from .workers import Worker
+
+app = Flask(__name__)
+
+
+@app.route("/go")
+def go():
+    Worker().start()
+    return "started"
+"""
+
+
+@pytest.mark.parametrize(
+    "cls, thread",
+    [
+        ("class Worker(threading.Thread):", True),
+        ("class Worker(Thread):", True),
+        ("class Worker(th.Thread):", True),
+        ("class Base(Thread):\n    pass\n\n\nclass Worker(Base):", True),
+        ("class Worker(Job):", False),  # a project base: not followed by the engine either
+        ("class Worker(threading.Timer.__base__):", False),
+        ("class Worker(object):", False),
+        ("class Worker:", False),
+    ],
+)
+def test_an_imported_class_is_parsed_only_if_its_bases_may_be_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cls: str, thread: bool
+) -> None:
+    """``Worker().start()`` of a class imported from the project: the ``ast`` export
+    tables say whether it can derive from a thread-like base; the engine (without
+    that shortcut) agrees, so a rejected class is one it would not report."""
+    from flake8_flask_ctx.engine import resolution
+    from flake8_flask_ctx.index.exports import may_be_class_of
+    from flake8_flask_ctx.knowledge.dispatchers import THREAD_BASES
+
+    (tmp_path / "shop").mkdir()
+    for name, text in {
+        "__init__.py": "", "base.py": "class Job:\n    pass\n",
+        "workers.py": WORKERS.format(cls=cls), "views.py": STARTER,
+    }.items():
+        (tmp_path / "shop" / name).write_text(text, "utf-8")
+    views = tmp_path / "shop" / "views.py"
+    where = place(str(views), DEFAULT_KNOWLEDGE, Settings(project_root=str(tmp_path)))
+    assert where.project is not None
+    bases = frozenset(name for base in THREAD_BASES for name in base.qualified_names)
+    assert may_be_class_of(where.project, "shop.workers.Worker", bases) is thread
+
+    def codes() -> list:
+        found = analyse(libcst.parse_module(STARTER), DEFAULT_KNOWLEDGE, where, STARTER)
+        return [f.code for f in found.findings()]
+
+    assert codes() == (["FCX100"] if thread else [])
+    monkeypatch.setattr(resolution.Resolver, "foreign_may_be_class_of", lambda *_: True)
+    assert codes() == (["FCX100"] if thread else [])

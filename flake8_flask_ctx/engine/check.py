@@ -27,11 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .analysis import Finding, ModuleAnalysis
 
-__all__ = ["check_source", "might_have_findings"]
+__all__ = ["analysed_modules", "check_source", "might_have_findings"]
 
 #: LibCST's visitors recurse once per tree level; deeply nested (generated) code
 #: needs more than Python's default 1,000 frames.
 RECURSION_LIMIT = 20_000
+
+
+class _Counts:
+    analysed = 0
+
+
+def analysed_modules() -> int:
+    """How many modules this process has parsed with LibCST and analysed (front ends
+    tidy the heap only after those: ``frontends/heap.py``)."""
+    return _Counts.analysed
 
 
 def check_source(
@@ -74,6 +84,7 @@ def check_source(
             module = cst.parse_module(parsed)
         except cst.ParserSyntaxError:
             return []  # flake8 reports E999 itself
+        _Counts.analysed += 1
         if project is not None:
             # What the whole project configures (``SERVER_NAME``) changes the tiers.
             knowledge = project.effective_knowledge(where.name)

@@ -136,6 +136,18 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
                 return True
         return False
 
+    def foreign_may_be_class_of(
+        self, expr: cst.BaseExpression, bases: FrozenSet[str], words: Tuple[str, ...]
+    ) -> bool:
+        """False when the imported ``expr`` is certainly no class deriving from one
+        of ``bases``, told from the ``ast`` export tables (``may_be_class_of``)."""
+        from ..index.exports import may_be_class_of
+
+        project = self.unit.project if self.unit is not None else None
+        return project is not None and any(
+            may_be_class_of(project, name, bases, words) for name in self._imported_names(expr)
+        )
+
     # -- callables ------------------------------------------------------------------
 
     def callable(

@@ -17,7 +17,7 @@ import libcst as cst
 from ..knowledge import knowledge_key
 from .names import ModuleIndex, dotted_name
 from ..index.outline import Outline
-from ..index.sources import source_text
+from ..index.sources import source_text, source_tree
 from ..index.imports import MAX_REEXPORT_HOPS, resolve_relative
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -347,7 +347,7 @@ def _outline_of(path: Path) -> Optional[Outline]:
     text = source_text(path)
     if text is None or "\ufffd" in text:
         return None  # undecodable bytes: LibCST reads the file itself
-    try:
-        return Outline(text[1:] if text.startswith("\ufeff") else text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = source_tree(path)
+    if tree is None:
         return None
+    return Outline(text[1:] if text.startswith("\ufeff") else text, tree)

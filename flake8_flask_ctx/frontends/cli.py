@@ -24,8 +24,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..version import __version__
 from ..options import config
-from ..engine.check import check_source
+from ..engine.check import analysed_modules, check_source
 from ..rules.codes import failure_message
+from . import heap
 from .formats import FORMATS, Reported, Step
 from ..index.sources import decode
 from ..knowledge import Knowledge
@@ -275,9 +276,12 @@ def check_text(
     if problem is not None:
         return [], problem
     try:
+        analysed = analysed_modules()
         findings = check_source(
             source, _knowledge(options.settings), filename, options.settings, tree=tree
         )
+        if analysed_modules() != analysed:
+            heap.settle()
         reported = [
             Reported(display, f.line, f.column, f.code, f.message, tuple(
                 Step(step.message, _relative(step.path) if step.path else display,

@@ -16,8 +16,9 @@ import ast
 from typing import Any, ClassVar, Iterator, Sequence, Tuple, Type
 
 from ..version import __version__
-from ..engine.check import check_source
+from ..engine.check import analysed_modules, check_source
 from ..rules.codes import failure_message
+from . import heap
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from ..options.settings import Settings, SettingsError
 
@@ -106,9 +107,12 @@ class Plugin:
     def run(self) -> Iterator[Report]:
         try:
             tree = self._tree if isinstance(self._tree, ast.AST) else None
+            analysed = analysed_modules()
             findings = check_source(
                 "".join(self._lines), self.knowledge, self._filename, self.settings, tree
             )
+            if analysed_modules() != analysed:
+                heap.settle()
         except Exception as error:  # the FCX999 shield: never crash flake8
             yield (1, 0, failure_message(error), type(self))
             return

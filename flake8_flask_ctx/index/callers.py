@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Optional
 
 from ..knowledge.dispatchers import DISPATCH_OPTIONS
-from .sources import source_text
+from .sources import source_text, source_tree
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
-
-_TREES: Dict[Tuple[str, int, int], Optional[ast.Module]] = {}
 
 
 def passed_elsewhere(
@@ -89,15 +87,5 @@ def _names(node: ast.AST, function: str) -> bool:
 
 
 def module_tree(path: Path) -> Optional[ast.Module]:
-    text = source_text(path)
-    if text is None:
-        return None
-    key = (str(path), len(text), hash(text))
-    if key not in _TREES:
-        if len(_TREES) > 1024:
-            _TREES.clear()
-        try:
-            _TREES[key] = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            _TREES[key] = None
-    return _TREES[key]
+    """The module's ``ast``, shared with the other readers (``sources.source_tree``)."""
+    return source_tree(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Union
 
 from .imports import MAX_REEXPORT_HOPS, may_reexport, resolve_relative
-from .sources import source_text
+from .sources import source_text, source_tree
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import Project, Words
@@ -42,10 +42,12 @@ class Alias(NamedTuple):
 
 class Class(NamedTuple):
     """A top-level ``class``: its own method names and the names of its bases (a
-    method is also looked up in a base class of the same module)."""
+    method is also looked up in a base class of the same module).  ``dotted_bases``:
+    every base spelled as a name or a dotted name (``threading.Thread``)."""
 
     methods: FrozenSet[str]
     bases: Tuple[str, ...]
+    dotted_bases: Tuple[str, ...] = ()
 
 
 class Value(NamedTuple):
@@ -87,12 +89,8 @@ def exports_of(path: Path, module: str) -> Optional[ModuleExports]:
     key = (f"{path}:{module}", len(text), hash(text))
     if key in _EXPORTS:
         return _EXPORTS[key]
-    try:
-        tree = ast.parse(text[1:] if text.startswith("\ufeff") else text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        found = None
-    else:
-        found = _read(tree, module, path.name == "__init__.py")
+    tree = source_tree(path)
+    found = None if tree is None else _read(tree, module, path.name == "__init__.py")
     if len(_EXPORTS) > 4096:
         _EXPORTS.clear()
     _EXPORTS[key] = found
@@ -113,6 +111,7 @@ def _read(tree: ast.Module, module: str, is_package: bool) -> ModuleExports:
                     s.name for s in statement.body if isinstance(s, ast.FunctionDef)
                 ),
                 tuple(b.id for b in statement.bases if isinstance(b, ast.Name)),
+                tuple(filter(None, map(_dotted, statement.bases))),
             )
         elif isinstance(statement, ast.If):
             pending[0:0] = [*statement.body, *statement.orelse]
@@ -159,6 +158,18 @@ def _value(value: ast.expr) -> Binding:
     if isinstance(value, (ast.Lambda, ast.Attribute, ast.IfExp)):
         return Value("*")
     return Value(None)
+
+
+def _dotted(node: ast.expr) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: List[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _absolute(module: str, is_package: bool, level: int, name: str) -> Optional[str]:
@@ -229,6 +240,38 @@ def may_run_code(
             call = imported.target.rsplit(".", 1)[-1]
         return call is not None and (call == "*" or call in wrappers)
     return True  # an alias or an import the search stopped at: the units decide
+
+
+def may_be_class_of(
+    project: "Project", qualified: str, bases: FrozenSet[str], words: "Words" = None
+) -> bool:
+    """Whether the project name can be a class deriving from one of ``bases``
+    (library qualified names) directly or through classes of its own module, as
+    ``Resolver.thread_base`` decides on the LibCST unit.  False only when certain, so
+    that a call of any other imported class parses no module with LibCST."""
+    found = find(project, qualified, words)
+    if found is UNKNOWN:
+        return True
+    if found is None or found.exports is None or not isinstance(found.binding, Class):
+        return False
+    exports, seen = found.exports, set()
+    pending = [found.binding]
+    while pending:
+        cls = pending.pop()
+        if id(cls) in seen:
+            continue
+        seen.add(id(cls))
+        for dotted in cls.dotted_bases:
+            first, _, rest = dotted.partition(".")
+            binding = exports.bindings.get(first)
+            if isinstance(binding, Imported) and binding.target:
+                if (f"{binding.target}.{rest}" if rest else binding.target) in bases:
+                    return True
+            elif isinstance(binding, Class) and not rest:
+                pending.append(binding)
+            elif first not in exports.bindings and exports.stars:
+                return True  # maybe star-imported: the units decide
+    return False
 
 
 def find(

@@ -22,7 +22,7 @@ from .candidates import (
 )
 from .imports import may_reexport
 from .project import Project
-from .sources import source_text
+from .sources import source_text, source_tree
 
 #: What a search looks for in the defining module: its wrappers or its generators.
 _WRAPPERS, _GENERATORS = "wrapper_functions", "generator_functions"
@@ -232,9 +232,8 @@ def _module_sites(
     if key in _SITES:
         return _SITES[key]
     is_package = path.name == "__init__.py"
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = source_tree(path)
+    if tree is None:
         sites = _ModuleSites(False, {}, (), {}, frozenset(), frozenset())  # unfollowable
     else:
         tops = project.top_level_names()

@@ -52,10 +52,12 @@ class _Statement(NamedTuple):
 class Outline:
     """The top-level ``def``/``class`` statements of one module's text."""
 
-    def __init__(self, text: str) -> None:
-        """Raises ``SyntaxError``/``ValueError``/``RecursionError`` for text Python
-        cannot parse (the caller then parses nothing)."""
-        tree = ast.parse(text)
+    def __init__(self, text: str, tree: Optional[ast.Module] = None) -> None:
+        """``tree``: the text's ``ast`` if the caller has it.  Raises
+        ``SyntaxError``/``ValueError``/``RecursionError`` for text Python cannot parse
+        (the caller then parses nothing)."""
+        if tree is None:
+            tree = ast.parse(text)
         self.lines: List[str] = split_lines(text)
         self.statements: List[_Statement] = []
         covered = [False] * (len(self.lines) + 2)

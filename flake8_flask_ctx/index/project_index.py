@@ -46,7 +46,7 @@ from ..knowledge.queues import (
     QUEUE_WORKER_STARTS,
     TASK_BASE_METHODS,
 )
-from .sources import source_text
+from .sources import source_text, source_tree
 
 
 #: Work the index may do before it stops and answers with what it found (seconds).
@@ -148,9 +148,8 @@ def index_project(files: Iterable[Tuple[Path, str, Optional[str]]]) -> ProjectFa
         text = source_text(path)
         if text is None or not worth_parsing(text):
             continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = source_tree(path)
+        if tree is None:
             continue
         collector.facts.parsed += 1
         try:

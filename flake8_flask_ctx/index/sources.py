@@ -7,6 +7,7 @@ so an edited file is read again).
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import tokenize
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 _TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
+#: The ``ast`` of a text, by (path, length, hash of the text).
+_TREE_CACHE: Dict[Tuple[str, int, int], Optional[ast.Module]] = {}
 
 
 def source_text(path: Path) -> Optional[str]:
@@ -32,8 +35,27 @@ def source_text(path: Path) -> Optional[str]:
         return None
 
 
+def source_tree(path: Path) -> Optional[ast.Module]:
+    """A project file's ``ast`` (a leading BOM ignored), parsed once per text for every
+    ``ast`` reader of ``index/`` (exports, callers, constructions, module sites, the
+    outline, the project index); None: unreadable or not parsable."""
+    text = source_text(path)
+    if text is None:
+        return None
+    key = (str(path), len(text), hash(text))
+    if key not in _TREE_CACHE:
+        if len(_TREE_CACHE) > 1024:
+            _TREE_CACHE.clear()
+        try:
+            _TREE_CACHE[key] = ast.parse(text[1:] if text.startswith("\ufeff") else text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            _TREE_CACHE[key] = None
+    return _TREE_CACHE[key]
+
+
 def clear_texts() -> None:
     _TEXT_CACHE.clear()
+    _TREE_CACHE.clear()
 
 
 def decode(data: bytes) -> str:

@@ -24,6 +24,7 @@ from ..knowledge.contexts import PARTIAL_FACTORIES
 from ..knowledge.dispatchers import (
     CALL_DISPATCHERS,
     THREAD_BASE_WORDS,
+    THREAD_BASES,
     MANY_INVOCATION_METHODS,
     CallDispatcher,
     Forwards,
@@ -37,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
 NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
+
+#: Every qualified name of a thread-like base class.
+_THREAD_BASE_NAMES = frozenset(name for base in THREAD_BASES for name in base.qualified_names)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class LibraryCalls:
         if root is None or root.value not in self.resolver.project_names():
             return None
         if self.possible_wrappers is not None and root.value not in self.possible_wrappers:
+            return None
+        if not self.resolver.foreign_may_be_class_of(func, _THREAD_BASE_NAMES, THREAD_BASE_WORDS):
             return None
         symbol = self.resolver.foreign(func, THREAD_BASE_WORDS)
         if symbol is None or not isinstance(symbol.node, cst.ClassDef):
