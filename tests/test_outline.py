@@ -152,10 +152,27 @@ def test_findings_name_the_lines_of_the_file_not_of_the_cut_text(tmp_path: Path)
     # neither ``filler_*`` function, so its own line numbers would be 9 and 13.
     assert "app/work.py:17" in found[0][2] and "via load()" in found[0][2]
     assert "app/work.py:21" in found[1][2]
-    # The unit grew for ``other_job`` (cut from the version made for ``job``).
+    # One version of work.py: views.py imports both ``job`` and ``other_job``, so the
+    # cut made for ``job`` keeps ``other_job`` too and never had to grow.
     cached = [u for u in units_module._UNITS.values() if u is not None and u.name == "app.work"]
     assert len(cached) == 1
-    assert cached[0].cut is not None  # the fillers are still cut
+    assert cached[0].cut is not None and cached[0].cut.growths == 0
+    assert "other_job" in cached[0].top_level()
+    assert "filler_one" not in cached[0].top_level()  # the fillers are still cut
+
+
+def test_a_name_no_import_asked_for_grows_the_cut(tmp_path: Path) -> None:
+    """``work.other_job`` through ``from . import work``: nothing said in advance that
+    ``other_job`` is wanted, so the cut made for ``job`` grows for it."""
+    views = VIEWS.replace("from .work import job, other_job", "from . import work").replace(
+        "target=job", "target=work.job").replace("target=other_job", "target=work.other_job")
+    write(tmp_path, {"app/__init__.py": "", "app/views.py": views, "app/work.py": WORK})
+    project_module.clear_cache()
+    found = lint(tmp_path / "app" / "views.py")
+    assert [(line, code) for line, code, _ in found] == [(10, "FCX100"), (16, "FCX100")]
+    cached = [u for u in units_module._UNITS.values() if u is not None and u.name == "app.work"]
+    assert len(cached) == 1
+    assert cached[0].cut is not None and cached[0].cut.growths == 1
     assert "filler_one" not in cached[0].top_level()
 
 

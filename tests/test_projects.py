@@ -143,9 +143,9 @@ def test_each_module_is_parsed_once_per_process(
     parsed: List[str] = []
     real_load = units_module._load
 
-    def counting_load(project, path, root, module, name=None):  # type: ignore[no-untyped-def]
+    def counting_load(project, path, root, module, name=None, wanted=frozenset()):  # type: ignore[no-untyped-def]  # noqa: E501
         key_count = len(units_module._UNITS)
-        unit = real_load(project, path, root, module, name)
+        unit = real_load(project, path, root, module, name, wanted)
         if len(units_module._UNITS) > key_count:
             parsed.append(path.name)
         return unit

@@ -92,7 +92,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         """Like ``foreign``, but also a library object the project re-exports."""
         for absolute in self._imported_names(expr):
             assert self.unit is not None and self.unit.project is not None
-            found = self.unit.project.symbol(absolute, words=words)
+            found = self.unit.project.symbol(absolute, words=words, asker=self.unit)
             if found is not None and (found.node is not None or found.external):
                 return found
         return None

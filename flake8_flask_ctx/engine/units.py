@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -72,6 +72,29 @@ class ModuleUnit:
         #: The module's versions cut to what lookups needed (``outline.py``); None:
         #: this unit holds the whole module.
         self.cut: Optional[_Cut] = None
+        self._imported_from: Optional[Dict[str, FrozenSet[str]]] = None
+
+    def imported_from(self, module: str) -> FrozenSet[str]:
+        """The names this module imports from the (absolute) ``module`` with ``from
+        ... import``: a lookup of one of them is likely followed by lookups of the
+        others, so the cut of ``module`` keeps them all at once (each later growth
+        would parse the grown text again)."""
+        if self._imported_from is None:
+            table: Dict[str, Set[str]] = {}
+            for statement in self.index.imports:
+                if not isinstance(statement, cst.ImportFrom) or isinstance(
+                    statement.names, cst.ImportStar
+                ):
+                    continue
+                name = dotted_name(statement.module) if statement.module is not None else ""
+                base = self.absolute("." * len(statement.relative) + (name or ""))
+                if base is None or name is None:
+                    continue
+                for alias in statement.names:
+                    if isinstance(alias.name, cst.Name):
+                        table.setdefault(base, set()).add(alias.name.value)
+            self._imported_from = {key: frozenset(value) for key, value in table.items()}
+        return self._imported_from.get(module, frozenset())
 
     def wrappers(self) -> Dict[cst.FunctionDef, "Wrapper"]:
         """Functions of this module that dispatch their own parameter
@@ -119,10 +142,15 @@ class ModuleUnit:
         return self._top_level
 
     def lookup(
-        self, attributes: Sequence[str], hops: int = 0, words: Words = None
+        self,
+        attributes: Sequence[str],
+        hops: int = 0,
+        words: Words = None,
+        wanted: FrozenSet[str] = frozenset(),
     ) -> Optional[Symbol]:
         """``attributes`` looked up from this module (``["send"]``, ``["Mailer", "run"]``);
-        ``words``: see ``Project.unit_for``."""
+        ``words``: see ``Project.unit_for``; ``wanted``: other names a cut version
+        should keep if it has to grow (``imported_from``)."""
         if not attributes:
             return Symbol(self, None)
         if hops > MAX_REEXPORT_HOPS:
@@ -130,7 +158,7 @@ class ModuleUnit:
         first, rest = attributes[0], list(attributes[1:])
         node = self.top_level().get(first)
         if node is None and self.cut is not None:
-            grown = self.cut.grow(first)  # a ``def``/``class`` left out of this version
+            grown = self.cut.grow(first, wanted)  # a ``def``/``class`` left out of this version
             if grown is not None and grown is not self:
                 return grown.lookup(attributes, hops, words)
         if node is None:
@@ -263,9 +291,9 @@ class _Cut:
         self.current: Optional[ModuleUnit] = None
         self.growths = 0
 
-    def grow(self, name: str) -> Optional[ModuleUnit]:
-        """The version that has top-level ``def``/``class`` ``name``; None: the module
-        has none of that name (or it cannot be parsed)."""
+    def grow(self, name: str, wanted: FrozenSet[str] = frozenset()) -> Optional[ModuleUnit]:
+        """The version that has top-level ``def``/``class`` ``name`` (and those of
+        ``wanted``); None: the module has none of that name (or it cannot be parsed)."""
         if name not in self.outline.names:
             return None
         if name in self.outline.kept_names(self.kept):
@@ -274,7 +302,7 @@ class _Cut:
         if self.growths > MAX_GROWTHS:
             kept = frozenset(range(len(self.outline.statements)))
         else:
-            kept = self.outline.kept(self.outline.kept_names(self.kept) | {name})
+            kept = self.outline.kept(self.outline.kept_names(self.kept) | {name} | wanted)
         source = self.outline.source(kept)
         unit = self.make(source)
         if unit is None:
@@ -291,10 +319,16 @@ _Maker = Callable[[Optional[Tuple[str, List[int]]]], Optional[ModuleUnit]]
 
 
 def _load(
-    project: Project, path: Path, root: Path, module: str, name: Optional[str] = None
+    project: Project,
+    path: Path,
+    root: Path,
+    module: str,
+    name: Optional[str] = None,
+    wanted: FrozenSet[str] = frozenset(),
 ) -> Optional[ModuleUnit]:
     """The unit of a project file, parsed once per process (path, size, mtime, options),
-    cut to the top-level statements a lookup of ``name`` needs (``outline.py``)."""
+    cut to the top-level statements a lookup of ``name`` (and of ``wanted``) needs
+    (``outline.py``)."""
     try:
         stat = path.stat()
     except OSError:
@@ -329,7 +363,7 @@ def _load(
         if outline is None:
             unit = make(None)
         else:
-            kept = outline.kept([name] if name else [])
+            kept = outline.kept([name, *wanted] if name else [])
             cut = _Cut(outline, kept, key, make)
             source = outline.source(kept)
             unit = cut.current = make(source)

@@ -18,7 +18,7 @@ import os
 import sys
 import tokenize
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, Optional, Sequence, Tuple
 
 from ..knowledge import Knowledge, knowledge_key
 from .files import (
@@ -270,7 +270,11 @@ class Project:
         return found
 
     def unit_for(
-        self, module: str, words: Words = None, name: Optional[str] = None
+        self,
+        module: str,
+        words: Words = None,
+        name: Optional[str] = None,
+        wanted: FrozenSet[str] = frozenset(),
     ) -> Optional[ModuleUnit]:
         """The parsed module, or None.  With ``words``, a module whose text contains
         none of them is not parsed: the caller knows what it looks for cannot be
@@ -293,11 +297,19 @@ class Project:
                 return None
         from ..engine import units  # LibCST is loaded only when a module is really parsed
 
-        return units._load(self, path, root, module, name)
+        return units._load(self, path, root, module, name, wanted)
 
-    def symbol(self, qualified: str, hops: int = 0, words: Words = None) -> Optional[Symbol]:
+    def symbol(
+        self,
+        qualified: str,
+        hops: int = 0,
+        words: Words = None,
+        asker: Optional[ModuleUnit] = None,
+    ) -> Optional[Symbol]:
         """The project symbol an absolute dotted name refers to, or None (not ours,
-        missing, unparsable, gated out by ``words``, or too many re-export hops)."""
+        missing, unparsable, gated out by ``words``, or too many re-export hops).
+        ``asker``: the unit whose import is looked up (its other imports from the same
+        module are kept in that module's cut, ``ModuleUnit.imported_from``)."""
         if hops > MAX_REEXPORT_HOPS:
             return None
         parts = qualified.split(".")
@@ -305,8 +317,10 @@ class Project:
             if self.file_of(".".join(parts[:cut])) is None:
                 continue
             name = parts[cut] if cut < len(parts) else None
-            unit = self.unit_for(".".join(parts[:cut]), words, name)
-            return unit.lookup(parts[cut:], hops, words) if unit is not None else None
+            module = ".".join(parts[:cut])
+            wanted = asker.imported_from(module) if asker is not None else frozenset()
+            unit = self.unit_for(module, words, name, wanted)
+            return unit.lookup(parts[cut:], hops, words, wanted) if unit is not None else None
         return None
 
     def display(self, path: Path, root: Path) -> str:
