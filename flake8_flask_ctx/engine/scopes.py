@@ -32,6 +32,12 @@ ScopeNode = Union[
     cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
 ]
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+#: The node types ``ScopeTracker.visit`` does anything for besides Name/Attribute.
+_BINDING_KINDS = frozenset({
+    cst.Arg, cst.FunctionDef, cst.ClassDef, cst.Lambda, *COMPREHENSIONS, cst.Import,
+    cst.ImportFrom, cst.Global, cst.Nonlocal, cst.AssignTarget, cst.AnnAssign,
+    cst.AugAssign, cst.For, cst.CompFor, cst.WithItem, cst.ExceptHandler, cst.NamedExpr,
+})
 
 
 @dataclass(frozen=True)
@@ -115,12 +121,18 @@ class ScopeTracker:
         if entered is not None and entered is not self._stack[-1]:
             self._stack.append(entered)
         scope = self._stack[-1]
-        if isinstance(node, cst.Name):
-            self._name(node, scope)
-        elif isinstance(node, cst.Attribute):
-            self._not_reads.add(node.attr)
-        elif isinstance(node, cst.Arg) and node.keyword is not None:
-            self._not_reads.add(node.keyword)
+        # By exact type (LibCST's node classes are never subclassed): ``isinstance``
+        # against them runs ``ABCMeta``'s Python-level check, once per test per node.
+        kind = type(node)
+        if kind is cst.Name:
+            self._name(node, scope)  # type: ignore[arg-type]
+        elif kind is cst.Attribute:
+            self._not_reads.add(node.attr)  # type: ignore[attr-defined]
+        elif kind not in _BINDING_KINDS:
+            return
+        elif isinstance(node, cst.Arg):
+            if node.keyword is not None:
+                self._not_reads.add(node.keyword)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self._definition(node, scope)
         elif isinstance(node, cst.Lambda):
