@@ -21,6 +21,7 @@ from ..index.imports import resolve_relative
 
 from ..knowledge import Knowledge
 from .node_names import (
+    CHILDLESS,
     alias_identifier,
     child_nodes,
     dotted_name,
@@ -66,6 +67,7 @@ class _Indexer:
 
     def _walk(self, module: cst.Module) -> None:
         order, parents, scopes, lists = self.order, self.parents, self.scopes, self._lists
+        enter_at = scopes.entered_at
         #: (node, its parent, whether this entry is the node's leaving)
         stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], bool]] = [(module, None, False)]
         while stack:
@@ -77,12 +79,17 @@ class _Indexer:
             if parent is not None:
                 parents[node] = parent
             scopes.visit(node)
-            found = lists.get(type(node))
+            kind = type(node)
+            if kind in CHILDLESS:
+                continue
+            found = lists.get(kind)
             if found is not None:
                 found.append(node)
-            stack.append((node, parent, True))
+            if node in enter_at:  # only a scope's node is left again
+                stack.append((node, parent, True))
             children = child_nodes(node)
-            stack.extend((child, node, False) for child in reversed(children))
+            if children:
+                stack.extend((child, node, False) for child in reversed(children))
 
 
 #: Attribute/call chains (``q.filter().order_by().limit()``) longer than this are not

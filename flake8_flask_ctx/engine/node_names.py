@@ -48,11 +48,20 @@ def _walked(kind: type) -> bool:
     return known
 
 
+#: Nodes whose fields hold only text and punctuation (a third of a module's nodes).
+CHILDLESS = frozenset({
+    cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+    cst.Pass, cst.Break, cst.Continue,
+})
+
+
 def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
     """``node.children`` in source order, without layout and punctuation, read from
     the node's fields: LibCST's ``children`` (and its visitors) rebuild every node they
     pass, which cost more than all the engine's own work on a module."""
     kind = type(node)
+    if kind in CHILDLESS:
+        return []
     names = _FIELDS.get(kind)
     if names is None:
         names = _SOURCE_ORDER.get(kind) or tuple(

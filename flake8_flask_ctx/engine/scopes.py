@@ -107,17 +107,17 @@ class ScopeTracker:
         self.accesses: Dict[str, List[cst.Name]] = {}
         self._stack: List[LightScope] = [self.module_scope]
         #: Scopes entered at a child node: a def's body, not its decorators.
-        self._enter_at: Dict[cst.CSTNode, LightScope] = {}
+        self.entered_at: Dict[cst.CSTNode, LightScope] = {}
         #: Names that are not identifiers in an expression (``x.attr``'s ``attr``,
         #: keyword names, imported module paths) or are bindings already recorded.
         self._not_reads: Set[cst.Name] = set()
         self._references: Dict[Tuple[int, str], List[cst.Name]] = {}
-        self._enter_at[module] = self.module_scope
+        self.entered_at[module] = self.module_scope
 
     # -- the walk ---------------------------------------------------------------------
 
     def visit(self, node: cst.CSTNode) -> None:
-        entered = self._enter_at.get(node)
+        entered = self.entered_at.get(node)
         if entered is not None and entered is not self._stack[-1]:
             self._stack.append(entered)
         scope = self._stack[-1]
@@ -138,10 +138,10 @@ class ScopeTracker:
         elif isinstance(node, cst.Lambda):
             inner = LightScope("function", scope, scope.prefix + "<locals>.")
             self._parameters(node.params, inner)
-            self._enter_at[node.body] = inner
+            self.entered_at[node.body] = inner
         elif isinstance(node, COMPREHENSIONS):
             inner = LightScope("comprehension", scope, scope.prefix + "<comprehension>.")
-            self._enter_at[node] = inner
+            self.entered_at[node] = inner
             self._stack.append(inner)
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
             self._import(node, scope)
@@ -153,7 +153,7 @@ class ScopeTracker:
             self._targets(node, scope)
 
     def leave(self, node: cst.CSTNode) -> None:
-        entered = self._enter_at.get(node)
+        entered = self.entered_at.get(node)
         if entered is not None and entered is self._stack[-1] and len(self._stack) > 1:
             self._stack.pop()
 
@@ -170,7 +170,7 @@ class ScopeTracker:
             self._parameters(node.params, inner)
         else:
             inner = LightScope("class", scope, f"{scope.prefix}{name}.")
-        self._enter_at[node.body] = inner
+        self.entered_at[node.body] = inner
 
     def _parameters(self, params: cst.Parameters, inner: LightScope) -> None:
         every = [

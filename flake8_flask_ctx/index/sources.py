@@ -11,12 +11,17 @@ import ast
 import io
 import os
 import tokenize
+from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 _TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
-#: The ``ast`` of a text, by (path, length, hash of the text).
-_TREE_CACHE: Dict[Tuple[str, int, int], Optional[ast.Module]] = {}
+#: The ``ast`` of a text, by (path, length, hash of the text), the most recently used
+#: last.  The readers of one module come close together (its export table, its
+#: dispatch sites, its outline), and each keeps what it derives: a short memory is
+#: enough, and trees are big (a whole project's would double the plugin's memory).
+_TREE_CACHE: "OrderedDict[Tuple[str, int, int], Optional[ast.Module]]" = OrderedDict()
+MAX_CACHED_TREES = 48
 
 
 def source_text(path: Path) -> Optional[str]:
@@ -43,14 +48,18 @@ def source_tree(path: Path) -> Optional[ast.Module]:
     if text is None:
         return None
     key = (str(path), len(text), hash(text))
-    if key not in _TREE_CACHE:
-        if len(_TREE_CACHE) > 1024:
-            _TREE_CACHE.clear()
-        try:
-            _TREE_CACHE[key] = ast.parse(text[1:] if text.startswith("\ufeff") else text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            _TREE_CACHE[key] = None
-    return _TREE_CACHE[key]
+    if key in _TREE_CACHE:
+        _TREE_CACHE.move_to_end(key)
+        return _TREE_CACHE[key]
+    tree: Optional[ast.Module]
+    try:
+        tree = ast.parse(text[1:] if text.startswith("\ufeff") else text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    _TREE_CACHE[key] = tree
+    while len(_TREE_CACHE) > MAX_CACHED_TREES:
+        _TREE_CACHE.popitem(last=False)
+    return tree
 
 
 def clear_texts() -> None:
