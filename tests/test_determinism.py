@@ -44,6 +44,7 @@ def test_flake8_output_is_identical_with_one_and_four_jobs() -> None:
 
 
 def test_standalone_output_is_identical_with_one_and_four_jobs() -> None:
+    """Also: no progress bar when stderr is not a terminal."""
     runs = [
         subprocess.run(
             [sys.executable, "-m", "flake8_flask_ctx", "-j", jobs, "fixtures"],

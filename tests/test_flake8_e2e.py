@@ -48,8 +48,9 @@ def _option_fixtures() -> list[Path]:
 
 
 def test_whole_fixture_tree_in_parallel_matches_markers(tmp_path: Path) -> None:
-    """``-j 2`` over every fixture gives exactly the markers, and equals ``-j 1``.
-    Each fixture sits in a folder of its own: it models an application of its own
+    """``-j 2`` over every fixture gives exactly the markers (that ``-j 1`` gives the
+    same output, byte for byte, is ``test_determinism``'s).  Each fixture sits in a
+    folder of its own: it models an application of its own
     (``expectations.isolated_fixture``)."""
     paths = _default_option_fixtures()
     shown = {
@@ -57,8 +58,6 @@ def test_whole_fixture_tree_in_parallel_matches_markers(tmp_path: Path) -> None:
     }
     names = [shown[p] for p in paths]
     parallel = flake8(["--select=FCX", "-j", "2", *names], cwd=tmp_path)
-    serial = flake8(["--select=FCX", "-j", "1", *names], cwd=tmp_path)
-    assert parallel.reports == serial.reports
     assert parsed(parallel.reports) == expected_reports(paths, shown)
 
 
