@@ -104,6 +104,8 @@ PROGRAMS: Dict[str, str] = {
         "x = 1\nclass K:\n    x = 2\n    def m(self):\n        return x\n",
     "comprehension": "y = [x for x in range(3)]\nz = x\n",
     "lambda default in the outer scope": "d = 1\nf = lambda a=d: a + d\n",
+    "a lambda whose body is a bare name ends its scope there":
+        "x = 1\nf = lambda: x\ny = 2\nclass K:\n    z = y\n",
     "except as": "try:\n    pass\nexcept ValueError as e:\n    print(e)\n",
     "with as": "with open('f') as fh:\n    fh.read()\n",
     "imports": "import a.b.c\nimport d.e as de\nfrom .g import h\nfrom .. import i\n"

@@ -81,6 +81,8 @@ class _Indexer:
             scopes.visit(node)
             kind = type(node)
             if kind in CHILDLESS:
+                if node in enter_at:  # ``lambda: x``: the lambda's scope ends here
+                    scopes.leave(node)
                 continue
             found = lists.get(kind)
             if found is not None:
