@@ -3,6 +3,7 @@ under Flask -- and the unsafe ones are not made."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -22,13 +23,19 @@ from test_fixtures import settings_from
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = [p for p in fixture_files(FIXTURES) if not options_in(p.read_text(encoding="utf-8"))]
 
+#: One worker runs this module (``--dist loadgroup``): the fixes of every fixture are
+#: computed once per process (``outcomes``), not once per worker.
+pytestmark = pytest.mark.xdist_group("fix")
 
+
+@functools.lru_cache(maxsize=None)
 def _fixed(path: Path) -> Tuple[str, str]:
     source = path.read_text(encoding="utf-8")
     settings = settings_from([])
     return source, fix_source(source, Knowledge.build(settings), str(path), settings)
 
 
+@functools.lru_cache(maxsize=None)
 def _codes(source: str, path: Path) -> Counter[str]:
     settings = settings_from([])
     found = check_source(source, Knowledge.build(settings), str(path), settings)
