@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from expectations import fixture_files, options_in
+from expectations import expected_in, fixture_files, options_in
 from flake8_flask_ctx.engine.check import check_source
 from flake8_flask_ctx.frontends.fix import fix_source
 from flake8_flask_ctx.knowledge import Knowledge
@@ -21,11 +21,12 @@ from runtime.harness import run_isolated
 from test_fixtures import settings_from
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-FILES = [p for p in fixture_files(FIXTURES) if not options_in(p.read_text(encoding="utf-8"))]
-
-#: One worker runs this module (``--dist loadgroup``): the fixes of every fixture are
-#: computed once per process (``outcomes``), not once per worker.
-pytestmark = pytest.mark.xdist_group("fix")
+#: The fixtures with findings (a fixture without any is left as it is by ``--fix``,
+#: which ``test_fixtures`` proves by finding nothing in it), without options.
+FILES = [
+    p for p in fixture_files(FIXTURES)
+    if expected_in(p.read_text(encoding="utf-8")) and not options_in(p.read_text("utf-8"))
+]
 
 
 @functools.lru_cache(maxsize=None)
