@@ -87,13 +87,13 @@ def test_scopes_agree_with_libcst_on_every_fixture() -> None:
 
 @pytest.mark.parametrize("part", range(3))
 def test_scopes_agree_with_libcst_on_the_standard_library(part: int) -> None:
-    """A sample of 60-odd modules (about 100,000 identifiers), in three parts so parallel
-    workers share them; LibCST itself is not consistent on a handful of shapes (a
-    class-body name it spells without the class, an import in ``except`` rebinding a
-    class), hence the small allowance."""
-    modules = _modules(sorted(STDLIB.glob("*.py"))[::3][part::3])
+    """A sample of 34 modules (every fifth of the standard library), in three parts so
+    parallel workers share them; LibCST itself is not consistent on a handful of shapes
+    (a class-body name it spells without the class, an import in ``except`` rebinding a
+    class), hence the small allowance (every third module gave at most 4 per part)."""
+    modules = _modules(sorted(STDLIB.glob("*.py"))[::5][part::3])
     problems = [p for module in modules for p in _compare(module)]
-    assert len(problems) <= 40 // 3, problems[:20]
+    assert len(problems) <= 4, problems[:20]
 
 
 PROGRAMS: Dict[str, str] = {
