@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Union
+from typing import (
+    TYPE_CHECKING, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Set, Tuple, Union,
+)
 
 from .imports import MAX_REEXPORT_HOPS, may_reexport, resolve_relative
 from .sources import source_text, source_tree
@@ -254,21 +256,14 @@ def may_be_class_of(
         return True
     if found is None or found.exports is None or not isinstance(found.binding, Class):
         return False
-    exports, seen = found.exports, set()
-    pending = [found.binding]
-    while pending:
-        cls = pending.pop()
-        if id(cls) in seen:
-            continue
-        seen.add(id(cls))
+    exports = found.exports
+    for cls in _with_local_bases(exports, found.binding):
         for dotted in cls.dotted_bases:
             first, _, rest = dotted.partition(".")
             binding = exports.bindings.get(first)
             if isinstance(binding, Imported) and binding.target:
                 if (f"{binding.target}.{rest}" if rest else binding.target) in bases:
                     return True
-            elif isinstance(binding, Class) and not rest:
-                pending.append(binding)
             elif first not in exports.bindings and exports.stars:
                 return True  # maybe star-imported: the units decide
     return False
@@ -362,6 +357,12 @@ def _lookup(
 
 def _has_method(exports: ModuleExports, cls: Class, name: str) -> bool:
     """``Resolver.find_method``: in the class or a base class of the same module."""
+    return any(name in current.methods for current in _with_local_bases(exports, cls))
+
+
+def _with_local_bases(exports: ModuleExports, cls: Class) -> Iterator[Class]:
+    """``cls`` and its base classes defined in the same module, each once (as the
+    engine's ``find_method`` and ``thread_base`` walk them)."""
     seen: Set[int] = set()
     pending = [cls]
     while pending:
@@ -369,10 +370,8 @@ def _has_method(exports: ModuleExports, cls: Class, name: str) -> bool:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if name in current.methods:
-            return True
+        yield current
         for base in current.bases:
             found = exports.bindings.get(base)
             if isinstance(found, Class):
                 pending.append(found)
-    return False
