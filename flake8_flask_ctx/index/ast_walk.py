@@ -11,7 +11,7 @@ here knows Flask.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 #: The fields of each node class that can hold child nodes (``ctx`` never matters).
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
@@ -77,3 +77,15 @@ def statements(tree: ast.AST) -> Iterator[ast.AST]:
             if value.__class__ is list:
                 for item in value:
                     push(item)
+
+
+def dotted_name(node: ast.AST) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: List[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))

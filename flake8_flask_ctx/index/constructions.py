@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
+from .ast_walk import dotted_name
 from .callers import module_tree
 from .imports import resolve_relative
 from .sources import source_text
@@ -80,7 +81,7 @@ def _module_names(tree: ast.Module, module: str, is_package: bool) -> Dict[str, 
         elif isinstance(node, ast.ClassDef):
             names[node.name] = f"class:{module}.{node.name}"
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            dotted = _dotted(node.value.func)
+            dotted = dotted_name(node.value.func)
             for target in node.targets:
                 if isinstance(target, ast.Name) and dotted:
                     names[target.id] = f"call:{dotted}"
@@ -91,7 +92,7 @@ def _class_of(value: ast.expr, names: Dict[str, str]) -> Optional[str]:
     """The absolute class name of ``Store(...)`` or of a module-level ``datastore``."""
     dotted: Optional[str] = None
     if isinstance(value, ast.Call):
-        dotted = _dotted(value.func)
+        dotted = dotted_name(value.func)
     elif isinstance(value, ast.Name):
         bound = names.get(value.id, "")
         dotted = bound[5:] if bound.startswith("call:") else None
@@ -115,15 +116,6 @@ def _argument(call: ast.Call, position: Optional[int], keyword: str) -> Optional
         positional.append(arg)
     if position is not None and position < len(positional):
         return positional[position]
-    return None
-
-
-def _dotted(node: ast.expr) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else None
     return None
 
 

@@ -19,6 +19,7 @@ from typing import (
     TYPE_CHECKING, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Set, Tuple, Union,
 )
 
+from .ast_walk import dotted_name
 from .imports import MAX_REEXPORT_HOPS, may_reexport, resolve_relative
 from .sources import source_text, source_tree
 
@@ -113,7 +114,7 @@ def _read(tree: ast.Module, module: str, is_package: bool) -> ModuleExports:
                     s.name for s in statement.body if isinstance(s, ast.FunctionDef)
                 ),
                 tuple(b.id for b in statement.bases if isinstance(b, ast.Name)),
-                tuple(filter(None, map(_dotted, statement.bases))),
+                tuple(filter(None, map(dotted_name, statement.bases))),
             )
         elif isinstance(statement, ast.If):
             pending[0:0] = [*statement.body, *statement.orelse]
@@ -160,18 +161,6 @@ def _value(value: ast.expr) -> Binding:
     if isinstance(value, (ast.Lambda, ast.Attribute, ast.IfExp)):
         return Value("*")
     return Value(None)
-
-
-def _dotted(node: ast.expr) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts: List[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _absolute(module: str, is_package: bool, level: int, name: str) -> Optional[str]:
