@@ -1,9 +1,15 @@
 """Expected diagnostics written in fixture files, and a readable comparison.
 
 A fixture states what it expects as trailing comments on the exact line:
-``# error: FCX100`` or, to also pin part of the message, ``# error: FCX100 "via load()"``.
+``# error: FCX100`` or, to also pin part of the message, ``# error: FCX100 "via load()"``;
+``@17`` pins the 1-based column too (``# error: FCX100 @17 "via load()"``).
 Several markers may share a line (``# error: FCX100 # error: FCX110``).  A file
 without markers must produce nothing.
+
+At run time each marker needs a failure of its own at its line.  One failure may prove
+two markers only where the fixture says so: ``# error: FCX110 (runtime: FCX100)`` means
+"this line's worker fails at its first read, which the FCX100 marker's failure proves; it
+never gets to the app-tier read".
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-MARKER = re.compile(r'error:\s*(FCX\d{3})(?:\s+"([^"]*)")?')
+MARKER = re.compile(
+    r'error:\s*(FCX\d{3})(?:\s+@(\d+))?(?:\s+"([^"]*)")?(?:\s+\(runtime:\s*(FCX\d{3})\))?'
+)
 RUNTIME_SKIP = re.compile(r"^#\s*runtime:\s*skip\s+(.+)$", re.MULTILINE)
+RUNTIME_NO_WORK = re.compile(r"^#\s*runtime:\s*nothing dispatched\s+(.+)$", re.MULTILINE)
 OPTIONS = re.compile(r"^#\s*options:\s*(.+)$", re.MULTILINE)
 
 
@@ -28,6 +37,12 @@ class Expected:
     line: int
     code: str
     fragment: Optional[str]
+    column: Optional[int] = None
+    """1-based, as flake8 prints it; None when the marker does not pin it."""
+    proven_by: Optional[str] = None
+    """At run time: the code of the same line's marker whose failure proves this one too."""
+    path: str = ""
+    """The marker's file, relative to the fixture directory or project root (run time)."""
 
 
 def expected_in(source: str) -> List[Expected]:
@@ -38,7 +53,16 @@ def expected_in(source: str) -> List[Expected]:
         if token.type != tokenize.COMMENT:
             continue
         for match in MARKER.finditer(token.string):
-            found.append(Expected(token.start[0], match.group(1), match.group(2)))
+            code, column, fragment, proven_by = match.groups()
+            found.append(
+                Expected(
+                    token.start[0],
+                    code,
+                    fragment,
+                    int(column) if column else None,
+                    proven_by,
+                )
+            )
     return found
 
 
@@ -53,15 +77,26 @@ def runtime_skip_reason(source: str) -> Optional[str]:
     return match.group(1).strip() if match else None
 
 
-def compare(
-    expected: Sequence[Expected], actual: Iterable[Tuple[int, str, str]]
-) -> List[str]:
+def runtime_no_work_reason(source: str) -> Optional[str]:
+    """``# runtime: nothing dispatched <why>``: a negative that starts no work on purpose
+    (without it, a negative whose run completed no dispatched work proves nothing)."""
+    match = RUNTIME_NO_WORK.search(source)
+    return match.group(1).strip() if match else None
+
+
+Finding = Tuple[int, str, str, int]
+"""(line, code, message, column): the column 1-based, as flake8 prints it."""
+
+
+def compare(expected: Sequence[Expected], actual: Iterable[Finding]) -> List[str]:
     """Problems as lines of text (empty when the file behaves as its markers say).
 
-    ``actual`` holds (line, code, message).  Lines and codes are compared as exact
-    multisets; each quoted fragment must occur in the message of its line's code.
+    ``actual`` holds (line, code, message, column).  Lines and codes are compared as exact
+    multisets; each quoted fragment must occur in the message of its line's code, and
+    each pinned column (``@N``) must be the column of its line's code.
     """
-    actual_list = list(actual)
+    findings = list(actual)
+    actual_list = [(line, code, message) for line, code, message, _column in findings]
     problems: List[str] = []
     want = Counter((e.line, e.code) for e in expected)
     got = Counter((line, code) for line, code, _ in actual_list)
@@ -77,6 +112,14 @@ def compare(
         if messages and not any(e.fragment in m for m in messages):
             problems.append(
                 f"message  line {e.line:4d} {e.code}: wanted {e.fragment!r} in {messages[0]!r}"
+            )
+    for e in expected:
+        if e.column is None:
+            continue
+        columns = sorted(c for line, code, _m, c in findings if (line, code) == (e.line, e.code))
+        if columns and e.column not in columns:
+            problems.append(
+                f"column   line {e.line:4d} {e.code}: wanted @{e.column}, got {columns}"
             )
     return problems
 

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -201,12 +202,35 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
     assert "3/10 files" in err and "10/10 files" in err and err.endswith("\r")
 
 
+def _package_index_unreachable() -> str:
+    """Why pip cannot install from the package index here ("" when it can).
+
+    ``pre-commit try-repo`` builds each hook's virtualenv with pip, which downloads the
+    hooks' dependencies: without the index that is a failure of the machine, not of the
+    hooks."""
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+                 "--disable-pip-version-check", "-q", "-d", scratch, "pyflakes"],
+                capture_output=True, text=True, timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            return "pip download timed out"
+    return "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
+
+
+@pytest.mark.network
 def test_pre_commit_hooks_run_against_a_repository(tmp_path: Path) -> None:
     """Both hooks of .pre-commit-hooks.yaml, installed by pre-commit from this
     checkout (``try-repo``: the working tree as it is), on a git repository with
-    one buggy view."""
+    one buggy view.  Needs the package index (pre-commit installs the hooks)."""
     if shutil.which("git") is None:
         pytest.skip("git is needed for pre-commit")
+    unreachable = _package_index_unreachable()
+    if unreachable:
+        pytest.skip(f"the package index is unreachable, pre-commit cannot install the hooks: "
+                    f"{unreachable}")
     repo = tmp_path / "repo"
     repo.mkdir()
     view(repo)

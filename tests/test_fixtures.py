@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,38 @@ def settings_from(options: list[str]) -> Settings:
 
 def run_plugin(
     source: str, filename: str = "fixture.py", options: list[str] | None = None
-) -> list[tuple[int, str, str]]:
+) -> list[tuple[int, str, str, int]]:
+    """(line, code, message, column) with the column 1-based, as flake8 prints it."""
     lines = source.splitlines(keepends=True)
     results = []
     plugin = Plugin(None, lines, filename)  # type: ignore[arg-type]
     plugin.knowledge = Knowledge.build(settings_from(options or []))
-    for line, _column, message, _type in plugin.run():
-        results.append((line, message.split()[0], message))
+    for line, column, message, _type in plugin.run():
+        results.append((line, message.split()[0], message, column + 1))
     return results
+
+
+def node_starts(source: str) -> set[tuple[int, int]]:
+    """(line, 1-based column) where an expression, a statement, a keyword argument or a
+    decorator's ``@`` starts: the places a finding may point at.  ``ast`` counts columns
+    in UTF-8 bytes, flake8 in characters: converted."""
+    lines = source.splitlines()
+    starts: set[tuple[int, int]] = set()
+
+    def add(line: int, byte_offset: int) -> None:
+        text = lines[line - 1]
+        starts.add((line, len(text.encode("utf-8")[:byte_offset].decode("utf-8")) + 1))
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.expr, ast.stmt, ast.keyword)):
+            add(node.lineno, node.col_offset)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                text = lines[decorator.lineno - 1].encode("utf-8")
+                at = text.rfind(b"@", 0, decorator.col_offset)
+                if at >= 0:
+                    add(decorator.lineno, at)
+    return starts
 
 
 def test_there_are_enough_fixtures() -> None:
@@ -49,5 +74,14 @@ def test_there_are_enough_fixtures() -> None:
 def test_fixture(path: Path, tmp_path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     alone = isolated_fixture(path, tmp_path)
-    problems = compare(expected_in(source), run_plugin(source, str(alone), options_in(source)))
+    findings = run_plugin(source, str(alone), options_in(source))
+    problems = compare(expected_in(source), findings)
+    # A column off by one fails here: every finding starts exactly where an expression,
+    # statement, keyword or decorator does (``@N`` markers pin some columns exactly).
+    starts = node_starts(source)
+    problems += [
+        f"column   line {line:4d} {code}: @{column} is not the start of an expression"
+        for line, code, _message, column in findings
+        if (line, column) not in starts
+    ]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)

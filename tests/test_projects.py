@@ -29,16 +29,16 @@ from flake8_flask_ctx.options.settings import Settings
 PROJECTS = Path(__file__).resolve().parent / "fixtures" / "projects"
 DIRS = project_dirs(PROJECTS)
 
-Reports = Dict[str, List[Tuple[int, str, str]]]
+Reports = Dict[str, List[Tuple[int, str, str, int]]]
 
 
 def by_file(stdout: str) -> Reports:
     """flake8's default format ``./path:line:col: CODE message`` grouped by path."""
     found: Reports = defaultdict(list)
     for line in stdout.splitlines():
-        path, row, _col, message = line.split(":", 3)
+        path, row, col, message = line.split(":", 3)
         message = message.strip()
-        found[path.removeprefix("./")].append((int(row), message.split()[0], message))
+        found[path.removeprefix("./")].append((int(row), message.split()[0], message, int(col)))
     return found
 
 

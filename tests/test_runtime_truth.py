@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import pytest
 
@@ -24,11 +25,13 @@ from expectations import (
     fixture_files,
     project_dirs,
     project_markers,
+    runtime_no_work_reason,
     runtime_skip_reason,
 )
 from runtime import kinds
 from runtime.harness import HarnessRun, run_isolated
 from runtime.probes import Observation
+from runtime.sites import covers
 from runtime.summary import CLEAN, CONFIRMED, DISAGREES, SKIPPED, UNCHECKED, runtime_record
 from runtime.verdict import Verdict, apply_rule, judge
 
@@ -58,8 +61,9 @@ def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> N
     if reason:
         record_property(*runtime_record(path.name, SKIPPED, started, reason))
         pytest.skip(f"runtime: {reason}")
+    no_work = runtime_no_work_reason(source)
     run = run_isolated(path)
-    verdict = judge(path.name, expected_in(source), run)
+    verdict = judge(path.name, expected_in(source), run, no_work)
     codes = {e.code for e in verdict.expected}
     attempts = 1
     while (
@@ -70,7 +74,7 @@ def test_fixture_runtime_truth(path: Path, record_property: RecordProperty) -> N
         # concurrently); on a busy machine they may run one after the other.  A bug is
         # proven by one run that shows it; a run that shows something else still fails.
         run = run_isolated(path)
-        verdict = judge(path.name, expected_in(source), run)
+        verdict = judge(path.name, expected_in(source), run, no_work)
         attempts += 1
     unchecked = sorted(codes - set(kinds.CODE_KINDS))
     if not verdict.ok:
@@ -90,9 +94,14 @@ def test_project_runtime_truth(project: Path, record_property: RecordProperty) -
     together predict what fails (the harness imports it with the project root on
     ``sys.path``, as ``flask --app wsgi`` would)."""
     started = time.time()
-    expected = [e for markers in project_markers(project).values() for e in markers]
+    expected = [
+        replace(e, path=module)
+        for module, markers in project_markers(project).items()
+        for e in markers
+    ]
+    no_work = runtime_no_work_reason((project / "wsgi.py").read_text(encoding="utf-8"))
     run = run_isolated(project / "wsgi.py")
-    verdict = judge(f"projects/{project.name}", expected, run)
+    verdict = judge(f"projects/{project.name}", expected, run, no_work)
     status = DISAGREES if not verdict.ok else (CONFIRMED if expected else CLEAN)
     note = verdict.problems[0] if not verdict.ok else ""
     record_property(*runtime_record(f"projects/{project.name}", status, started, note, run.wall))
@@ -101,16 +110,38 @@ def test_project_runtime_truth(project: Path, record_property: RecordProperty) -
 
 
 # --- the verdict rule itself ------------------------------------------------------------------
+Marker = Tuple[int, str]
+
+
 def _verdict(
-    markers: Sequence[tuple[int, str]], observed: Sequence[str], fragment: Optional[str] = None
+    markers: Sequence[Union[Marker, Expected]],
+    observed: Sequence[Union[str, Tuple[str, int]]],
+    fragment: Optional[str] = None,
+    completed: int = 1,
+    no_work: Optional[str] = None,
 ) -> Verdict:
-    expected: List[Expected] = [Expected(line, code, fragment) for line, code in markers]
-    observations = [
-        Observation(kind=k, source="Thread", callable="w()", thread="T", exc_type="E", message="m")
-        for k in observed
+    """A verdict over made-up markers and observations.  An observation given as a kind
+    alone happened at the first marker's line (or nowhere, without markers); as
+    ``(kind, line)`` it happened at ``line``."""
+    expected: List[Expected] = [
+        m if isinstance(m, Expected) else Expected(m[0], m[1], fragment, path="f.py")
+        for m in markers
     ]
-    verdict = Verdict("f.py", "positive" if expected else "negative", expected, observations, [])
-    apply_rule(verdict)
+    first = expected[0].line if expected else 0
+    observations = []
+    for item in observed:
+        kind, line = (item, first) if isinstance(item, str) else item
+        observations.append(
+            Observation(
+                kind=kind, source="Thread", callable="w()", thread="T", exc_type="E",
+                message="m", sites=(f"f.py:{line}-{line}",) if line else (),
+            )
+        )
+    done = [{"route": "GET /", "work": "Thread running w()", "raised": ""}] * completed
+    verdict = Verdict(
+        "f.py", "positive" if expected else "negative", expected, observations, [], done
+    )
+    apply_rule(verdict, no_work)
     return verdict
 
 
@@ -125,22 +156,68 @@ def test_rule_every_marked_kind_is_observed() -> None:
     assert not _verdict([(5, "FCX100"), (9, "FCX110")], [kinds.REQUEST]).ok
 
 
+def test_rule_each_marker_is_proven_at_its_own_line() -> None:
+    """Issue 24's planted defect in small: two FCX100 markers, one failure.  The failure
+    at line 5 does not prove the marker at line 9 (whose dispatch ran something harmless)."""
+    two = [(5, "FCX100"), (9, "FCX100")]
+    assert _verdict(two, [(kinds.REQUEST, 5), (kinds.REQUEST, 9)]).ok
+    lonely = _verdict(two, [(kinds.REQUEST, 5)])
+    assert not lonely.ok
+    assert lonely.problems == [
+        "FCX100 (f.py line 9) expects a failure of kind request at its own line, but Flask "
+        "raised none there (the request failures came from f.py:5-5)"
+    ]
+    # a multi-line site proves every line it spans
+    spanning = Observation("request", "Thread", "w()", "T", "E", "m", sites=("f.py:8-10",))
+    verdict = Verdict("f.py", "positive", [Expected(9, "FCX100", None, path="f.py")],
+                      [spanning], [])
+    apply_rule(verdict)
+    assert verdict.ok
+
+
+def test_rule_a_failure_at_an_unmarked_line_is_unexpected() -> None:
+    verdict = _verdict([(5, "FCX100")], [(kinds.REQUEST, 5), (kinds.REQUEST, 12)])
+    assert not verdict.ok
+    assert "no marker at f.py:12-12 predicts a request failure" in verdict.problems[0]
+
+
 def test_rule_observed_kinds_are_a_subset_of_marked_ones() -> None:
     assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.APP]).ok
     assert not _verdict([(5, "FCX110")], [kinds.REQUEST]).ok
 
 
-def test_rule_first_read_only_excuses_a_kind_sharing_its_line() -> None:
-    both = _verdict([(5, "FCX100"), (5, "FCX110")], [kinds.REQUEST])
-    assert both.ok and any("first read only" in n for n in both.notes)
-    # ...but not when the kind also has a line of its own.
-    assert not _verdict([(5, "FCX100"), (5, "FCX110"), (9, "FCX110")], [kinds.REQUEST]).ok
+def test_rule_one_failure_proves_two_codes_only_where_the_fixture_says_so() -> None:
+    both = [(5, "FCX100"), (5, "FCX110")]
+    assert not _verdict(both, [kinds.REQUEST]).ok
+    declared = [
+        Expected(5, "FCX100", None, path="f.py"),
+        Expected(5, "FCX110", None, proven_by="FCX100", path="f.py"),
+    ]
+    verdict = _verdict(declared, [kinds.REQUEST])
+    assert verdict.ok and any("first read" in n for n in verdict.notes)
+    # ...and the declared partner must itself be proven at that line
+    assert not _verdict(declared, [(kinds.REQUEST, 7)]).ok
+    orphan = [Expected(5, "FCX110", None, proven_by="FCX100", path="f.py")]
+    assert not _verdict(orphan, [kinds.REQUEST]).ok
 
 
 def test_rule_crashes_and_view_failures_always_disagree() -> None:
     assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.OTHER]).ok
     assert not _verdict([], [kinds.VIEW_ERROR]).ok
     assert not _verdict([(5, "FCX100")], [kinds.REQUEST, kinds.HUNG]).ok
+
+
+def test_rule_a_negative_must_have_run_its_work() -> None:
+    """Issue 24's other planted defect in small: a negative whose work never ran."""
+    assert _verdict([], []).ok
+    vacuous = _verdict([], [], completed=0)
+    assert not vacuous.ok and "proves nothing" in vacuous.problems[0]
+    assert _verdict([], [], completed=0, no_work="the map runs in the view").ok
+    # the declaration must be true
+    assert not _verdict([], [], completed=1, no_work="the map runs in the view").ok
+    # work built and never started is a problem, unless the fixture says so
+    assert not _verdict([], [(kinds.NOT_STARTED, 7)]).ok
+    assert _verdict([], [(kinds.NOT_STARTED, 7)], completed=0, no_work="run() inline").ok
 
 
 def test_rule_unknown_codes_are_not_checked_but_said() -> None:
@@ -162,6 +239,13 @@ def test_rule_fcx210_for_a_lazy_query_is_proven_by_the_context_error() -> None:
     assert not _verdict([(5, "FCX210")], [kinds.CLOSED_FILE], lazy).ok
     assert not _verdict([(5, "FCX210")], [kinds.APP]).ok
     assert _verdict([(5, "FCX210")], [kinds.CLOSED_FILE]).ok
+
+
+def test_sites_cover_their_lines_in_their_file_only() -> None:
+    assert covers(["f.py:3-5"], "f.py", 4)
+    assert not covers(["f.py:3-5"], "f.py", 6)
+    assert not covers(["pkg/f.py:3-5"], "f.py", 4)
+    assert not covers(["garbage"], "f.py", 4)
 
 
 def test_classification_of_flask_messages() -> None:

@@ -35,6 +35,7 @@ How routes are driven (the conventions of tests/FIXTURES.md):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import io
@@ -51,8 +52,8 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Dict, List, Optional, Sequence
+from types import FrameType, ModuleType
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from runtime import kinds
 from runtime.probes import (
@@ -60,7 +61,10 @@ from runtime.probes import (
     FixtureConventionError,
     Observation,
     Probes,
+    describe_callable,
     install_in_spawned_child,
+    is_stream,
+    user_callable_of,
 )
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
@@ -230,6 +234,48 @@ def raised_by_body(exc: BaseException) -> bool:
     return not called_the_app
 
 
+@contextlib.contextmanager
+def bodies_returned(probes: Probes) -> Iterator[None]:
+    """Profile the request on the driver: where fixture code *returns* an iterable body.
+
+    ``return rows()`` from a view (or from a helper the view returns through) hands Flask
+    a generator that it iterates after the view is gone; the ``return`` is that body's
+    site (a FCX300 marker's line).  Python has no event for a generator's creation, but
+    the frame returning it still points at the ``return`` statement.
+    """
+    finder = probes.recorder.sites
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "return" and is_stream(arg):
+            site = finder.of_frame(frame)
+            if site is not None:
+                probes.stream_sites.append(site)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def report_unstarted(probes: Probes) -> None:
+    """Threads/processes the fixture built and never started: they ran nothing."""
+    for work, sites, kind in probes.unstarted.take():
+        probes.recorder.observations.append(
+            Observation(
+                kind=kinds.NOT_STARTED,
+                source=kind,
+                callable=describe_callable(user_callable_of(work) or work),
+                thread="",
+                exc_type="never started",
+                message="built by the fixture, but start() was never called: it ran nothing",
+                route=probes.recorder.route,
+                sites=sites,
+            )
+        )
+
+
 def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) -> None:
     """Call every route of ``app`` once per method, each followed by a full wait."""
     client = app.test_client()
@@ -245,20 +291,28 @@ def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) 
             routes.append(run)
             probes.recorder.route = f"{method} {url}"
             probes.gate.close()
+            probes.stream_sites.clear()
+
+            def body_sites() -> Tuple[str, ...]:
+                return tuple(probes.stream_sites)
+
             try:
-                response = client.open(url, **request_kwargs(method, uploads))
+                with bodies_returned(probes):
+                    response = client.open(url, **request_kwargs(method, uploads))
                 run.status = response.status_code
                 try:
                     response.get_data()
+                    if probes.stream_sites:
+                        probes.recorder.finished(kinds.SOURCE_BODY, "a streamed body", "")
                 except Exception as exc:
-                    probes.recorder.exception(exc, kinds.SOURCE_BODY)
+                    probes.recorder.exception(exc, kinds.SOURCE_BODY, sites=body_sites())
                 try:
                     response.close()
                 except Exception as exc:
                     probes.recorder.exception(exc, kinds.SOURCE_CLOSE)
             except Exception as exc:
                 if raised_by_body(exc):
-                    probes.recorder.exception(exc, kinds.SOURCE_BODY)
+                    probes.recorder.exception(exc, kinds.SOURCE_BODY, sites=body_sites())
                 else:
                     probes.recorder.view_exception(exc)
             finally:
@@ -266,6 +320,7 @@ def drive(app: Any, module_source: str, probes: Probes, routes: List[RouteRun]) 
                     probes.gate.open("")
                 run.gate = probes.gate.opened_by
             wait_for_work(probes, ROUTE_WAIT)
+            report_unstarted(probes)
             explained = probes.recorder.settle_view_exceptions()
             if run.status is not None and run.status >= 500 and not explained:
                 probes.recorder.observations.append(
@@ -349,6 +404,7 @@ def run_child(fixture: Path, out: Path) -> None:
             commands = cli_commands(module) if module is not None else []
             probes.cli_workers = bool(commands)
             wait_for_work(probes, ROUTE_WAIT)
+            report_unstarted(probes)
             probes.recorder.route = ""
             if module is not None:
                 source = fixture.read_text(encoding="utf-8")
@@ -362,6 +418,7 @@ def run_child(fixture: Path, out: Path) -> None:
                 probes.recorder.route = ROUTE_TASK_BODIES
                 probes.run_task_bodies(module)
                 wait_for_work(probes, ROUTE_WAIT)
+                report_unstarted(probes)
                 probes.recorder.route = ""
                 if apps and commands:
                     run_cli_commands(apps[0], commands, probes)
@@ -459,7 +516,12 @@ def run_isolated(fixture: Path, timeout: float = SUBPROCESS_TIMEOUT) -> HarnessR
 # command line
 # ---------------------------------------------------------------------------------------------
 def _human(paths: Sequence[Path]) -> int:
-    from expectations import expected_in, fixture_files, runtime_skip_reason
+    from expectations import (
+        expected_in,
+        fixture_files,
+        runtime_no_work_reason,
+        runtime_skip_reason,
+    )
     from runtime.verdict import judge
 
     files: List[Path] = []
@@ -474,7 +536,7 @@ def _human(paths: Sequence[Path]) -> int:
             print(f"SKIP  {path.name}: {reason}")
             continue
         run = run_isolated(path)
-        verdict = judge(path.name, expected_in(source), run)
+        verdict = judge(path.name, expected_in(source), run, runtime_no_work_reason(source))
         print(f"{'ok  ' if verdict.ok else 'FAIL'}  {verdict.headline()}  [{run.wall:.2f} s]")
         if not verdict.ok or os.environ.get("FCX_RUNTIME_VERBOSE"):
             print("      " + verdict.report().replace("\n", "\n      "))

@@ -40,6 +40,10 @@ HUNG = "hung"
 """Something the request started was still running when the harness stopped waiting."""
 IMPORT_ERROR = "import-error"
 """The fixture module could not be imported (and not because of FCX400)."""
+NOT_STARTED = "not-started"
+"""A thread or process the fixture built was never started: its work never ran.  A problem
+unless the fixture says ``# runtime: nothing dispatched <why>`` (e.g. it calls
+``thread.run()`` inline on purpose)."""
 
 ALWAYS_A_PROBLEM: FrozenSet[str] = frozenset({OTHER, VIEW_ERROR, HUNG, IMPORT_ERROR})
 

@@ -70,11 +70,12 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType, GeneratorType, ModuleType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from runtime import kinds
 from runtime.imports import when_imported
+from runtime.sites import SiteFinder, merge
 
 PROCESS_LOG_ENV = "FCX_RUNTIME_PROCESS_LOG"
 """File a spawned child appends its failure to (one JSON object per line)."""
@@ -142,6 +143,10 @@ imports it.  Both the library and the probe module are imported only then: every
 interpreter compiles the harness afresh (no bytecode is written here), and the libraries
 cost 50-450 ms each to import, so a fixture pays only for what it uses."""
 
+EXCEPTION_SITES = "_fcx_sites"
+"""Attribute a probe sets on an exception passing through it: the sites of the dispatch
+that exception belongs to, when the recorder sees it elsewhere (``response.close()``)."""
+
 _REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
@@ -158,6 +163,9 @@ class Observation:
     where: str = ""
     note: str = ""
     route: str = ""
+    sites: Tuple[str, ...] = ()
+    """Fixture lines of the calls that led here (see :mod:`runtime.sites`): the dispatch
+    and the failing frames.  A marker is proven only by an observation at its own line."""
 
     def describe(self) -> str:
         """One line for humans: what, raised where, by which dispatched callable."""
@@ -167,6 +175,8 @@ class Observation:
             text += f", at {self.where}"
         if self.route:
             text += f", route {self.route}"
+        if self.sites:
+            text += f", sites {' '.join(self.sites)}"
         text += "]"
         if self.note:
             text += f" ({self.note})"
@@ -259,6 +269,7 @@ class _Running:
 
     source: str = ""
     callable: str = ""
+    sites: Tuple[str, ...] = ()
 
 
 _RUNNING: "contextvars.ContextVar[Optional[_Running]]" = contextvars.ContextVar(
@@ -273,6 +284,7 @@ class Recorder:
 
     def __init__(self, fixture_dir: Path) -> None:
         self.fixture_dir = str(fixture_dir.resolve())
+        self.sites = SiteFinder(self.fixture_dir)
         self.driver = threading.main_thread()
         self.observations: List[Observation] = []
         self.route = ""
@@ -350,8 +362,13 @@ class Recorder:
         source: str,
         callable_name: str = "",
         thread: Optional[str] = None,
+        sites: Tuple[str, ...] = (),
     ) -> Optional[Observation]:
-        """Record ``exc`` once (the same object may surface in a worker and its future)."""
+        """Record ``exc`` once (the same object may surface in a worker and its future).
+
+        Its sites: those of the dispatch (``sites``, or the running work's), any a probe
+        attached to the exception on its way (:data:`EXCEPTION_SITES`), and the fixture
+        frames of its traceback."""
         if isinstance(exc, SystemExit):
             return None
         with self._lock:
@@ -378,13 +395,21 @@ class Recorder:
                 where=where,
                 note=note,
                 route=self.route,
+                sites=merge(
+                    sites or self.running().sites,
+                    getattr(exc, EXCEPTION_SITES, ()),
+                    self.sites.of_traceback(exc),
+                ),
             )
             self._exceptions.append((exc, observation))
             self.observations.append(observation)
             return observation
 
-    def remote(self, record: Dict[str, str], source: str) -> None:
-        """A failure reported as text by a spawned child process."""
+    def remote(
+        self, record: Dict[str, str], source: str, sites: Tuple[str, ...] = ()
+    ) -> None:
+        """A failure reported as text by a spawned child process (``sites``: where the
+        parent built and started that process)."""
         kind, note = kinds.classify(record["exc_type"], record["message"], source)
         with self._lock:
             self.observations.append(
@@ -398,11 +423,22 @@ class Recorder:
                     where=self.locate_text(record.get("traceback", "")),
                     note=note,
                     route=self.route,
+                    sites=merge(sites, self.sites.of_text(record.get("traceback", ""))),
                 )
             )
 
-    def event(self, kind: str, source: str, message: str, where: str, note: str = "") -> None:
-        """A silent failure seen by a probe (no exception), recorded once per place+thread."""
+    def event(
+        self,
+        kind: str,
+        source: str,
+        message: str,
+        frame: Optional[FrameType],
+        note: str = "",
+        sites: Tuple[str, ...] = (),
+    ) -> None:
+        """A silent failure seen by a probe (no exception) in ``frame`` (the fixture's
+        caller), recorded once per place+thread."""
+        where = self.fixture_frame(frame)
         running = self.running()
         thread = threading.current_thread()
         key = (kind, source, where, thread.name, self.route)
@@ -423,6 +459,7 @@ class Recorder:
                     where=where,
                     note=note,
                     route=self.route,
+                    sites=merge(sites, running.sites, self.sites.of_stack(frame)),
                 )
             )
 
@@ -541,6 +578,45 @@ class Tracker:
             return [p for p in waits if p.key not in self.abandoned]
 
 
+class Unstarted:
+    """Threads and processes built by fixture code, until they are started.
+
+    A ``Thread(target=work)`` the fixture builds but never starts runs nothing: a negative
+    fixture would pass without its work ever running, and a positive would prove nothing.
+    What is still here after a request is reported (kind ``not-started``).
+    """
+
+    def __init__(self) -> None:
+        self._built: Dict[int, Tuple[Any, Tuple[str, ...], str, str]] = {}
+        self._lock = threading.Lock()
+
+    def built(self, work: Any, sites: Tuple[str, ...], kind: str, route: str = "") -> None:
+        with self._lock:
+            self._built[id(work)] = (work, sites, kind, route)
+
+    def started(self, work: Any) -> None:
+        with self._lock:
+            self._built.pop(id(work), None)
+
+    def take(self) -> List[Tuple[Any, Tuple[str, ...], str]]:
+        """User work built and not started so far (forgotten once taken); a library's own
+        threads (dramatiq's timeout manager...) are machinery, not the fixture's work."""
+        with self._lock:
+            left = [(work, sites, kind) for work, sites, kind, _route in self._built.values()]
+            self._built.clear()
+        return [entry for entry in left if _is_user_work(entry[0])]
+
+
+def _is_user_work(work: Any) -> bool:
+    if isinstance(work, threading.Thread):
+        target = user_callable_of(work)
+    else:
+        target = getattr(work, "_target", None)
+        if type(work).run is not multiprocessing.process.BaseProcess.run:
+            target = type(work).run
+    return target is not None and not is_infrastructure(target)
+
+
 @dataclass
 class Handle:
     """Work a probe started: how to tell that it finished, and how to wait for it.
@@ -631,6 +707,12 @@ class Probes:
         """Run on the driver after each request: start the workers of queued jobs."""
         self.task_runners: List[TaskRunner] = []
         """Run once after every route: run the task bodies no route dispatched."""
+        self.unstarted = Unstarted()
+        """Threads and processes the fixture built: one never started proves nothing."""
+        self.process_sites: Dict[str, Tuple[str, ...]] = {}
+        """Process name -> where the fixture built and started it (children report by name)."""
+        self.stream_sites: List[str] = []
+        """Where, during the current request, fixture code handed Flask an iterable body."""
         self.cli_workers = False
         """True when the fixture runs its own queue workers from ``flask`` commands
         (:data:`CLI_COMMANDS`): drainers of those queues (RQ) leave the jobs waiting."""
@@ -663,8 +745,13 @@ class Probes:
         gated: bool = True,
         thread: Optional[str] = None,
         done: Optional[threading.Event] = None,
+        sites: Tuple[str, ...] = (),
     ) -> Callable[..., Any]:
         """``fn`` held at the gate, recording its exception where it runs (re-raised).
+
+        Called where the work is dispatched: the fixture calls on the stack now (and
+        ``sites``, e.g. where a thread was built) are the dispatch's sites, which every
+        observation of this work carries.
 
         ``gated=False`` for greenlets: they run on the driver thread itself, only when it
         yields to their hub, so holding one would block the request it waits for.  ``thread``
@@ -674,15 +761,25 @@ class Probes:
         ticket = self.gate.ticket()
         recorder = self.recorder
         gate = self.gate
+        running = _Running(
+            source,
+            name,
+            merge(
+                sites,
+                built_sites(fn),
+                self.recorder.sites.header(fn),
+                self.here(sys._getframe(1)),
+            ),
+        )
 
         def run_observed(*args: Any, **kwargs: Any) -> Any:
             if gated:
                 gate.hold(ticket)
-            token = _RUNNING.set(_Running(source, name))
+            token = _RUNNING.set(running)
             try:
                 value = fn(*args, **kwargs)
             except BaseException as exc:
-                recorder.exception(exc, source, name, thread)
+                recorder.exception(exc, source, name, thread, running.sites)
                 recorder.finished(source, name, type(exc).__name__)
                 raise
             else:
@@ -694,6 +791,10 @@ class Probes:
                     done.set()
 
         return run_observed
+
+    def here(self, frame: Optional[FrameType]) -> Tuple[str, ...]:
+        """The fixture's sites on the stack from ``frame`` out (where work is dispatched)."""
+        return self.recorder.sites.of_stack(frame)
 
     def track(self, handle: Handle) -> None:
         """Wait for ``handle`` after the request, like a thread the request started."""
@@ -756,16 +857,32 @@ class Probes:
     def _install_threading(self) -> None:
         probes = self
         recorder = self.recorder
+        original_init = threading.Thread.__init__
         original_start = threading.Thread.start
         original_join = threading.Thread.join
         original_wait = threading.Condition.wait
 
+        def init(thread: threading.Thread, *args: Any, **kwargs: Any) -> None:
+            original_init(thread, *args, **kwargs)
+            # Where the fixture built it: ``Thread(target=work)`` is the dispatch site even
+            # when ``start()`` is called on another line.
+            built = probes.here(sys._getframe(1))
+            setattr(thread, EXCEPTION_SITES, built)
+            if built:  # user work or not is asked later: a Timer is not fully built yet
+                probes.unstarted.built(thread, built, type(thread).__name__)
+
         def start(thread: threading.Thread) -> None:
+            probes.unstarted.started(thread)
             target = user_callable_of(thread)
             if target is not None and not is_infrastructure(target):
                 source = "Timer" if isinstance(thread, threading.Timer) else type(thread).__name__
                 name = describe_callable(target)
-                patch(thread, "run", probes.observed(thread.run, source, name))
+                built = merge(
+                    getattr(thread, EXCEPTION_SITES, ()),
+                    built_sites(target),
+                    probes.recorder.sites.header(target),
+                )
+                patch(thread, "run", probes.observed(thread.run, source, name, sites=built))
                 with probes.tracker.lock:
                     probes.tracker.threads.append((thread, name))
             probes._starting.active = True
@@ -791,8 +908,10 @@ class Probes:
                     "thread",
                     describe_callable(target) if target is not None else "",
                     args.thread.name if args.thread is not None else None,
+                    getattr(args.thread, EXCEPTION_SITES, ()),
                 )
 
+        patch(threading.Thread, "__init__", init)
         patch(threading.Thread, "start", start)
         patch(threading.Thread, "join", join)
         patch(threading.Condition, "wait", wait)
@@ -848,6 +967,7 @@ class Probes:
         ) -> "Future[Any]":
             name = describe_callable(_unwrap_process_chunk(fn))
             future = process_submit(executor, fn, *args, **kwargs)
+            setattr(future, EXCEPTION_SITES, probes.here(sys._getframe(1)))
             with probes.tracker.lock:
                 probes.tracker.futures.append((future, name, "ProcessPoolExecutor"))
             return future
@@ -937,7 +1057,9 @@ class Probes:
                 self._collected.add(id(future))
                 exc = future.exception()
                 if exc is not None:
-                    self.recorder.exception(exc, source, name, thread=f"{source} worker")
+                    self.recorder.exception(
+                        exc, source, name, f"{source} worker", getattr(future, EXCEPTION_SITES, ())
+                    )
                 self.recorder.finished(source, name, type(exc).__name__ if exc else "")
 
     def _install_multiprocessing(self) -> None:
@@ -945,8 +1067,19 @@ class Probes:
         multiprocessing.set_start_method("spawn", force=True)
         os.environ[PROCESS_LOG_ENV] = str(self.process_log)
         original_start = multiprocessing.process.BaseProcess.start
+        original_init = multiprocessing.process.BaseProcess.__init__
+
+        def init(process: multiprocessing.process.BaseProcess, *args: Any, **kwargs: Any) -> None:
+            original_init(process, *args, **kwargs)
+            built = probes.here(sys._getframe(1))
+            setattr(process, EXCEPTION_SITES, built)
+            if built:
+                probes.unstarted.built(process, built, type(process).__name__)
 
         def start(process: multiprocessing.process.BaseProcess) -> None:
+            probes.unstarted.started(process)
+            sites = merge(getattr(process, EXCEPTION_SITES, ()), probes.here(sys._getframe(1)))
+            probes.process_sites[process.name] = sites
             target = getattr(process, "_target", None)
             if type(process).run is not multiprocessing.process.BaseProcess.run:
                 target = type(process).run
@@ -955,6 +1088,7 @@ class Probes:
                     probes.tracker.processes.append((process, describe_callable(target)))
             original_start(process)
 
+        patch(multiprocessing.process.BaseProcess, "__init__", init)
         patch(multiprocessing.process.BaseProcess, "start", start)
 
         def track(cls: Any) -> None:
@@ -962,6 +1096,8 @@ class Probes:
 
             def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
                 original_init(self, *args, **kwargs)
+                if not getattr(self, EXCEPTION_SITES, ()):  # MapResult runs this twice
+                    setattr(self, EXCEPTION_SITES, probes.here(sys._getframe(1)))
                 probes._observe_pool_callbacks(self)
                 with probes.tracker.lock:
                     probes.tracker.pool_results.append(self)
@@ -978,7 +1114,8 @@ class Probes:
                 handled = getattr(self, "_error_callback", None) is not None
                 if not success and isinstance(value, BaseException) and not handled:
                     probes.recorder.exception(
-                        value, "multiprocessing.Pool", "a pool task", "pool worker"
+                        value, "multiprocessing.Pool", "a pool task", "pool worker",
+                        getattr(self, EXCEPTION_SITES, ()),
                     )
                 raised = "" if success else type(value).__name__
                 probes.recorder.finished("multiprocessing.Pool", "a pool task", raised)
@@ -1043,7 +1180,9 @@ class Probes:
             return
         for line in text.splitlines():
             if line.strip():
-                self.recorder.remote(json.loads(line), "multiprocessing.Process")
+                record = json.loads(line)
+                sites = self.process_sites.get(str(record.get("process", "")), ())
+                self.recorder.remote(record, "multiprocessing.Process", sites)
 
     def _install_flask(self) -> None:
         import flask
@@ -1065,9 +1204,13 @@ class Probes:
             if recorder.in_worker() and recorder.in_fixture(caller.f_code.co_filename):
                 fake = context.request
                 fake.__class__ = _fake_request_class(type(fake), recorder)
+                # FCX420's site: where the fake request was made (the ``with`` line).
+                fake.__dict__[EXCEPTION_SITES] = recorder.sites.of_stack(caller)
             return context
 
         patch(flask.Flask, "test_request_context", test_request_context)
+        self._install_responses()
+        self._install_copies()
 
         original_get = _AppCtxGlobals.get
 
@@ -1083,11 +1226,105 @@ class Probes:
                     kinds.G_EMPTY,
                     "g",
                     f"g.get({name!r}) found nothing: the copied request context pushed a fresh g",
-                    recorder.fixture_frame(caller),
+                    caller,
                 )
             return original_get(g, name, default)
 
         patch(_AppCtxGlobals, "get", g_get)
+
+    def _install_copies(self) -> None:
+        """Sites of the two ways a dispatched callable is put together in the view.
+
+        ``copy_current_request_context(fn)`` (FCX400 is reported at the wrapper): its
+        failures (``ValueError: ... different Context``) are raised by Flask's wrapper, no
+        fixture frame on the way, so the wrapper carries where it was made.
+        ``functools.partial(fn, value)`` (FCX200/FCX210 at the value bound there): the
+        partial records the line that built it.  Both are seen by :func:`built_sites` when
+        the callable is dispatched.
+        """
+        import flask
+        import flask.ctx
+
+        probes = self
+        original_copy = flask.ctx.copy_current_request_context
+
+        def copy_current_request_context(f: Callable[..., Any]) -> Callable[..., Any]:
+            wrapper = original_copy(f)
+            sites = probes.here(sys._getframe(1))
+
+            @functools.wraps(wrapper)
+            def copied(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return wrapper(*args, **kwargs)
+                except BaseException as exc:
+                    attach_sites(exc, sites)
+                    raise
+
+            setattr(copied, EXCEPTION_SITES, sites)
+            return copied
+
+        patch(flask, "copy_current_request_context", copy_current_request_context)
+        patch(flask.ctx, "copy_current_request_context", copy_current_request_context)
+
+        class partial(functools.partial):  # type: ignore[type-arg]
+            """``functools.partial`` that remembers the fixture line that built it.
+
+            Named and placed as ``functools.partial`` so pickling (process pools, RQ)
+            still finds it by name; a spawned child unpickles a plain partial."""
+
+            def __new__(cls, func: Any, /, *args: Any, **kwargs: Any) -> Any:
+                built = super().__new__(cls, func, *args, **kwargs)
+                sites = probes.here(sys._getframe(1))
+                if sites:
+                    built.__dict__[EXCEPTION_SITES] = sites
+                return built
+
+        partial.__module__ = "functools"
+        partial.__qualname__ = "partial"
+        patch(functools, "partial", partial)
+
+    def _install_responses(self) -> None:
+        """Sites of what runs after the view: a streamed body and ``call_on_close``.
+
+        A response built by fixture code around an iterable (``Response(gen())``,
+        ``make_response(gen())``) records where; ``return gen()`` from a view or helper is
+        recorded by the harness's profile of the request (see ``harness.drive``).  A
+        ``call_on_close`` callback is wrapped so its failure carries the registration's
+        sites (it raises inside ``response.close()``, where no dispatch is on the stack).
+        """
+        from werkzeug.wrappers import Response as WerkzeugResponse
+
+        probes = self
+        original_init = WerkzeugResponse.__init__
+        original_call_on_close = WerkzeugResponse.call_on_close
+
+        def init(instance: Any, *args: Any, **kwargs: Any) -> None:
+            if is_stream(args[0] if args else kwargs.get("response")):
+                probes.stream_sites.extend(probes.here(sys._getframe(1)))
+            original_init(instance, *args, **kwargs)
+
+        def call_on_close(response: Any, func: Callable[[], Any]) -> Callable[[], Any]:
+            sites = probes.here(sys._getframe(1))
+            if not sites:  # werkzeug's own (ClosingIterator.close)
+                return original_call_on_close(response, func)
+            name = describe_callable(func)
+
+            @functools.wraps(func)
+            def closing() -> Any:
+                try:
+                    value = func()
+                except BaseException as exc:
+                    attach_sites(exc, sites)
+                    probes.recorder.finished("call_on_close", name, type(exc).__name__)
+                    raise
+                probes.recorder.finished("call_on_close", name, "")
+                return value
+
+            original_call_on_close(response, closing)
+            return func
+
+        patch(WerkzeugResponse, "__init__", init)
+        patch(WerkzeugResponse, "call_on_close", call_on_close)
 
     def _install_flask_login(self) -> None:
         try:
@@ -1111,7 +1348,7 @@ class Probes:
                         kinds.REQUEST,
                         "current_user",
                         "flask_login.current_user is None outside the request",
-                        recorder.fixture_frame(caller),
+                        caller,
                     )
             return original()
 
@@ -1147,13 +1384,48 @@ def _fake_request_class(base: type, recorder: Recorder) -> type:
                     "test_request_context",
                     f"request.{name} read from app.test_request_context() in a worker: "
                     "an empty, fake request",
-                    recorder.fixture_frame(frame),
+                    frame,
+                    sites=original(self, "__dict__").get(EXCEPTION_SITES, ()),
                 )
         return original(self, name)
 
     fake_class = type(base.__name__, (base,), {"__getattribute__": __getattribute__})
     _FAKE_REQUEST_CLASSES[base] = fake_class
     return fake_class
+
+
+def is_stream(value: Any) -> bool:
+    """A generator body Flask will pull after the view returned (alone or first in a
+    ``(body, status, headers)`` tuple).  Exact type tests only: ``isinstance`` and
+    ``hasattr`` would evaluate a context-local proxy (``LocalProxy.__class__``)."""
+    if type(value) is tuple and value:
+        value = value[0]
+    return type(value) is GeneratorType
+
+
+def built_sites(fn: Any) -> Tuple[str, ...]:
+    """Where the dispatched callable was put together: a ``partial`` (the line that bound
+    its arguments, e.g. ``partial(work, request.files.getlist(...))``), a
+    ``copy_current_request_context`` wrapper, and the header of a plain function (where
+    its default values were bound: ``def work(req=request):``)."""
+    sites: Tuple[str, ...] = ()
+    seen = 0
+    while fn is not None and seen < 8:
+        seen += 1
+        sites = merge(sites, getattr(fn, EXCEPTION_SITES, ()))
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        else:
+            fn = getattr(fn, "__wrapped__", None) or getattr(fn, "__func__", None)
+    return sites
+
+
+def attach_sites(exc: BaseException, sites: Tuple[str, ...]) -> None:
+    """Let ``exc`` carry ``sites`` to wherever the recorder sees it."""
+    try:
+        setattr(exc, EXCEPTION_SITES, merge(getattr(exc, EXCEPTION_SITES, ()), sites))
+    except (AttributeError, TypeError):  # an exception type with __slots__
+        pass
 
 
 def _capped(count: Callable[[], Optional[int]]) -> Callable[[], int]:

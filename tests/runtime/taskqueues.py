@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime
 import functools
 import inspect
+import sys
 import threading
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Set, Tuple
@@ -191,11 +192,22 @@ def install_rq(probes: "Probes", rq: Any) -> None:
         now = datetime.datetime.now(datetime.timezone.utc)
         return original_schedule(queue, job, now, *a, **kw)
 
+    original_create_job = queue_class.create_job
+    job_sites: Dict[str, Tuple[str, ...]] = {}
+
+    def create_job(queue: Any, *args: Any, **kwargs: Any) -> Any:
+        job = original_create_job(queue, *args, **kwargs)
+        # The dispatch site (``q.enqueue(job)``): the worker that performs the job later
+        # has only the job's id, and no fixture frame of the view on its stack.
+        job_sites[job.id] = probes.here(sys._getframe(1))
+        return job
+
     original_perform = job_class.perform
 
     def perform(job: Any) -> Any:
         name = f"{job.func_name}()"
-        return probes.observed(lambda: original_perform(job), source, name)()
+        sites = job_sites.get(job.id, ())
+        return probes.observed(lambda: original_perform(job), source, name, sites=sites)()
 
     class ThreadWorker(simple_worker):  # type: ignore[misc]
         """RQ's in-process worker, fit for a thread: no signals, timer-based timeouts."""
@@ -231,6 +243,7 @@ def install_rq(probes: "Probes", rq: Any) -> None:
 
     patch(queue_class, "__init__", __init__)
     patch(queue_class, "schedule_job", schedule_job)
+    patch(queue_class, "create_job", create_job)
     patch(base_worker, "__init__", worker_init)
     patch(job_class, "perform", perform)
     probes.add_drainer(drain)
