@@ -126,7 +126,7 @@ def compare(expected: Sequence[Expected], actual: Iterable[Finding]) -> List[str
 
 def isolated_fixture(path: Path, where: Path) -> Path:
     """A copy of the single-module fixture ``path`` alone in ``where/<stem>/``, with the
-    shared ``support`` package beside it (some fixtures import it).
+    shared ``support`` package beside it when the fixture imports it.
 
     Each single-module fixture models an application of its own, but the fixtures
     directory is one project to the linter, and project-wide facts (``SERVER_NAME``,
@@ -137,7 +137,8 @@ def isolated_fixture(path: Path, where: Path) -> Path:
     copy = home / path.name
     shutil.copy(path, copy)
     support = path.parent / "support"
-    if support.is_dir() and not (home / "support").exists():
+    imports_support = re.search(r"^\s*(from|import)\s+support\b", copy.read_text("utf-8"), re.M)
+    if imports_support and support.is_dir() and not (home / "support").exists():
         shutil.copytree(support, home / "support")
     return copy
 

@@ -316,13 +316,27 @@ DEEP_EXPRESSIONS = {
     "conditional expressions": "request.args if x else " * DEEP + "None",
     "not": "not " * DEEP + "request.args",
     "unary minus": "-" * DEEP + "request.args",
-    "nested lambdas": "lambda: " * DEEP + "request.args",
     "attribute chain": "request.args" + ".a" * DEEP,
     "method-call chain": "request.args" + ".copy()" * DEEP,
     "subscript chain": "request.args" + "[0]" * DEEP,
     "string concatenation": " ".join(['"a"'] * DEEP) + " and request.args",
     "tuple of reads": "(" + ", ".join(["request.args"] * DEEP) + ")",
 }
+
+
+#: Deep shapes whose read never runs: the worker only builds (returns) the lambdas.
+#: Silent (SPEC section 6: built is not called), in bounded time all the same.
+DEEP_NOT_RUN = {
+    "nested lambdas": "lambda: " * DEEP + "request.args",
+    "a lambda behind a long chain of unknown calls": "f(" * 150 + "lambda: request.args"
+    + ")" * 150,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP_NOT_RUN))
+def test_thousand_deep_code_that_never_runs(kind: str) -> None:
+    source = WORKER.format(expression=DEEP_NOT_RUN[kind])
+    assert analyse_twice(source) == []
 
 
 @pytest.mark.parametrize("kind", sorted(DEEP_EXPRESSIONS))

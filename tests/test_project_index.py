@@ -341,7 +341,7 @@ def test_message_names_celery_for_a_periodic_task_of_a_project_app(
 def test_falsy_parameters(call: str, falsy: set[str]) -> None:
     import libcst as cst
 
-    from flake8_flask_ctx.engine.body_scanner import falsy_parameters
+    from flake8_flask_ctx.engine.falsy import falsy_parameters
 
     module = cst.parse_module(
         "def notify(user, send=True, tag=None): pass\n"

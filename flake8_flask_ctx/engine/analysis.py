@@ -238,6 +238,33 @@ class ModuleAnalysis:
         located = unit.project.file_of(unit.name)
         return str(located[0]) if located is not None else None
 
+    def _start_method(self, site: DispatchSite) -> Optional[str]:
+        """The start method the code chose for the process of ``site``: that of
+        ``ctx = multiprocessing.get_context("spawn")`` when the call is ``ctx.Process``
+        (or ``ctx.Pool(...).map``...), else one ``set_start_method("...")`` in this module
+        sets; None when the code leaves it to the platform."""
+        call = site.call
+        receiver = call.func.value if call is not None and isinstance(
+            call.func, cst.Attribute) else None
+        seen = 0
+        while receiver is not None and seen < 4:
+            seen += 1
+            if isinstance(receiver, cst.Call):
+                method = _called_name(receiver.func)
+                if method in ("get_context", "set_start_method"):
+                    return _first_string(receiver)
+                receiver = receiver.func.value if isinstance(
+                    receiver.func, cst.Attribute) else None
+            elif isinstance(receiver, cst.Name):
+                values = [v for v in self.index.bindings(receiver) if isinstance(v, cst.Call)]
+                receiver = values[0] if len(values) == 1 else None
+            else:
+                break
+        for node in self.index.calls:
+            if _called_name(node.func) == "set_start_method":
+                return _first_string(node)
+        return None
+
     def _at(self, node: cst.CSTNode, code: str, message: str) -> Finding:
         return Finding(self.index.line(node), self.index.column(node), code, message)
 
@@ -262,6 +289,8 @@ class ModuleAnalysis:
             # A function (``url_for``, ``flash``) is called, a proxy is read.
             called=reached.read.local in self.knowledge.context_locals
             and reached.read.local not in self.knowledge.proxy_objects,
+            stored=reached.read.store,
+            start_method=self._start_method(site) if site.in_process else None,
         )
         if site.report_inside:
             # A task body: report inside it, where the read (or the call leading to
@@ -298,3 +327,17 @@ def _unique(findings: List[Finding]) -> List[Finding]:
             seen.add(key)
             unique.append(finding)
     return unique
+
+
+def _called_name(func: cst.BaseExpression) -> Optional[str]:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _first_string(call: cst.Call) -> Optional[str]:
+    """The first argument of ``call`` when it is a plain string literal."""
+    if call.args and isinstance(call.args[0].value, cst.SimpleString):
+        value = call.args[0].value.evaluated_value
+        return value if isinstance(value, str) else None
+    return None

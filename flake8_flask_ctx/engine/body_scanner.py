@@ -1,7 +1,16 @@
 """One function body scanned once for what reach needs: the context-locals it reads and
-the callables it refers to, each with the tiers that guards make safe at that point
+the callables it calls, each with the tiers that guards make safe at that point
 (``if has_request_context():``, ``with app.app_context():``, an early
 ``if not request: return``, a parameter the call site passes a falsy constant).
+
+Only what the body *certainly* does counts (SPEC section 6).  A callable is followed where
+it is called -- ``fn()``, a property read, or handed to a library function known to call
+it on the spot (``sorted(key=fn)``: ``knowledge.calls``) -- not where it is merely named:
+stored, registered, returned, decorated or handed to something that may call it later
+(``app.errorhandler(404)(fn)``, ``babel.localeselector(lambda: ...)``).  A context-local
+is read where it is dereferenced -- an attribute, a subscript, a call, iteration,
+comparison, formatting, or a library function known to read its argument -- not where it
+is bound, stored or returned (a proxy *crossing* into a worker is FCX200's business).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import libcst as cst
 
 from ..knowledge.contexts import (
     CONTEXT_MANAGER_METHODS,
+    CONTEXT_PUSH_METHOD,
     CONTEXT_REGISTRATION_METHODS,
     FAKE_REQUEST_METHODS,
     GUARD_CALLS,
@@ -20,6 +30,8 @@ from ..knowledge.contexts import (
     canonical_name,
 )
 from .chains import NO_TIERS, Edge, Facts, Read, Tiers
+from .falsy import falsy_parameters, parameters as _parameters
+from .uses import certainly_called, dereferenced, is_property
 from .names import child_nodes
 from .targets import CallableNode, is_name_like
 
@@ -90,7 +102,8 @@ class BodyScanner:
         if isinstance(node, (cst.Name, cst.Attribute)):
             self._visit_reference(node, guarded, truth)
         elif isinstance(node, cst.Lambda):
-            self._edge(node, node, guarded)
+            if certainly_called(self.index, node):  # else built here, run later if ever
+                self._edge(node, node, guarded)
         elif isinstance(node, cst.FunctionDef):
             # A nested def runs its decorators and defaults here; its body only when
             # called, which a reference to it records as an edge.
@@ -119,6 +132,16 @@ class BodyScanner:
             self._push(node.expression, guarded, True)
         elif isinstance(node, cst.Call) and _is_bool_call(node):
             self._push(node.args[0].value, guarded, True)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Call):
+            # ``wrap(fn)()``: the call runs what ``wrap`` returns, when that is certain
+            # (every ``return`` of ``wrap`` hands back the same nested function).
+            for part in child_nodes(node):
+                self._push(part, guarded)
+            for target in self.reach.returned_by(node.func):
+                if target.node is not self.function:
+                    self.edges.append(
+                        Edge(target, node, self.index, guarded, self._fake, self._needs_true)
+                    )
         elif isinstance(node, cst.Call) and _registers_for_flask(node):
             # ``app.before_request(load_user)``: Flask calls it later, in a context.
             self._push(node.func, guarded)
@@ -171,6 +194,8 @@ class BodyScanner:
     ) -> None:
         if truth and (proxy or local in self.knowledge.proxy_objects):
             return  # bool(proxy) is False outside a context: a guard, not a use
+        if not dereferenced(self.index, node):
+            return  # named, bound, stored, returned or handed on: not read here
         self.reads.append(
             Read(
                 tier,
@@ -208,7 +233,9 @@ class BodyScanner:
         if alias is None:
             return False
         local, assigned_in = alias
-        if assigned_in is None:
+        if assigned_in is None or assigned_in is self.function:
+            # module level, or this function's own ``found = current_app``: the name is
+            # the proxy, read wherever it is dereferenced
             tier = self.knowledge.tier_of(local)
             if tier is not None:
                 self._read(node, local, tier, guarded, truth)
@@ -224,7 +251,15 @@ class BodyScanner:
         picked = self._picked_from_container(reference)
         if picked is not None:  # ``HANDLERS[kind](msg)`` / ``HANDLERS.get(kind)(msg)``
             reference, call, called = picked, self.index.parent(picked), True
-        for target in self.reach.callees_of(reference):
+        certain = called or certainly_called(self.index, reference)
+        if not certain and not isinstance(reference, cst.Attribute):
+            return  # named, not called: a property read is the only call left
+        targets = self.reach.called_through(reference) if called else (
+            self.reach.callees_of(reference)
+        )
+        for target in targets:
+            if not certain and not is_property(target.node):
+                continue
             if target.node is not self.function:
                 falsy = (
                     falsy_parameters(call, target.node, isinstance(reference, cst.Attribute))
@@ -318,21 +353,56 @@ class BodyScanner:
         for item in node.items:
             self._push(item.item, guarded)
             call = item.item
+            pushed |= self._context_of(call)
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                method = call.func.attr.value
-                pushed |= CONTEXT_MANAGER_METHODS.get(method, NO_TIERS)
-                if method in FAKE_REQUEST_METHODS:
+                if call.func.attr.value in FAKE_REQUEST_METHODS:
                     fake = node
         outer, self._fake = self._fake, fake
         self._push(node.body, guarded | frozenset(pushed))
         self._fake = outer
 
+    def _context_of(self, expr: cst.BaseExpression, depth: int = 0) -> Tiers:
+        """Tiers a context object pushes: ``app.app_context()``,
+        ``app.request_context(environ)``, ``app.test_request_context()``, a name bound
+        to one of those, or a parameter (a context object passed in: which one cannot
+        be seen here, so it counts as any)."""
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            return frozenset(CONTEXT_MANAGER_METHODS.get(expr.func.attr.value, NO_TIERS))
+        if not isinstance(expr, cst.Name) or depth > 3:
+            return NO_TIERS
+        values = self.index.bindings(expr)
+        if not values and expr.value in self._parameter_names:
+            return frozenset(Tier)
+        found: Set[Tier] = set()
+        for value in values:
+            if isinstance(value, cst.BaseExpression):
+                found |= self._context_of(value, depth + 1)
+        return frozenset(found)
+
+    def _pushes(self, statement: cst.BaseStatement) -> Tiers:
+        """``ctx.push()`` / ``app.app_context().push()`` as a statement: what it pushes
+        for the statements after it."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return NO_TIERS
+        found: Set[Tier] = set()
+        for small in statement.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == CONTEXT_PUSH_METHOD
+            ):
+                found |= self._context_of(call.func.value)
+        return frozenset(found)
+
     def _visit_block(self, statements: Sequence[cst.BaseStatement], guarded: Tiers) -> None:
-        """Statements in order; ``if not has_request_context(): return`` guards the rest."""
+        """Statements in order; ``if not has_request_context(): return`` guards the rest,
+        and so does a context pushed by ``ctx.push()``."""
         current = guarded
         outer = self._needs_true
         for statement in statements:
             self._push(statement, current)
+            current = current | self._pushes(statement)
             if (
                 isinstance(statement, cst.If)
                 and statement.orelse is None
@@ -414,10 +484,6 @@ def _is_bool_call(call: cst.Call) -> bool:
     )
 
 
-def _parameters(params: cst.Parameters) -> List[cst.Param]:
-    return list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
-
-
 def _always_exits(body: cst.BaseSuite) -> bool:
     """Whether a block ends in ``return``/``raise``/``continue``/``break``."""
     exits = (cst.Return, cst.Raise, cst.Continue, cst.Break)
@@ -431,48 +497,3 @@ def _always_exits(body: cst.BaseSuite) -> bool:
             and isinstance(last.body[-1], exits)
         )
     return False
-
-
-#: Literals that are false: ``emit_flash=False``, ``notify=None``, ``retries=0``...
-_FALSY_NAMES = frozenset({"False", "None"})
-
-
-def _is_falsy_literal(value: Optional[cst.BaseExpression]) -> bool:
-    if isinstance(value, cst.Name):
-        return value.value in _FALSY_NAMES
-    if isinstance(value, (cst.Integer, cst.Float)):
-        return value.value.replace("_", "").strip("0.") == ""
-    if isinstance(value, cst.SimpleString):
-        return len(value.evaluated_value or "") == 0
-    if isinstance(value, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
-        return not value.elements
-    return False
-
-
-def falsy_parameters(call: cst.Call, callee: cst.CSTNode, bound: bool) -> FrozenSet[str]:
-    """The callee's parameters that ``call`` sets to a falsy literal: passed one, or
-    left at a falsy literal default (unknown when ``*args``/``**kwargs`` are passed).
-    ``bound``: ``obj.method(...)``, whose first parameter is ``self``."""
-    if not isinstance(callee, (cst.FunctionDef, cst.Lambda)):
-        return frozenset()
-    positional = list(callee.params.posonly_params) + list(callee.params.params)
-    if bound and positional and positional[0].name.value in ("self", "cls"):
-        positional = positional[1:]
-    passed: Dict[str, cst.BaseExpression] = {}
-    spread = False
-    for position, arg in enumerate(call.args):
-        if arg.star:
-            spread = True
-        elif arg.keyword is not None:
-            passed[arg.keyword.value] = arg.value
-        elif not spread and position < len(positional):
-            passed[positional[position].name.value] = arg.value
-    found: Set[str] = set()
-    for param in _parameters(callee.params):
-        name = param.name.value
-        value = passed.get(name)
-        if value is None and not spread:
-            value = param.default
-        if _is_falsy_literal(value):
-            found.add(name)
-    return frozenset(found)

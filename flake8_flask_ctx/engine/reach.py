@@ -20,11 +20,13 @@ import libcst as cst
 
 from ..knowledge import Knowledge
 from ..knowledge.contexts import Tier
-from .body_scanner import BodyScanner, falsy_parameters
+from .body_scanner import BodyScanner
+from .falsy import falsy_parameters
 from .chains import NO_TIERS, Chain, Facts, Hop, Reached, Tiers
-from .names import ModuleIndex, root_name
+from ..knowledge.calls import PATCH_METHODS, PATCH_RECEIVERS
+from .names import ModuleIndex, child_nodes, root_name
 from .resolution import Resolver
-from .targets import CallableNode, Target
+from .targets import CallableNode, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import ModuleUnit
@@ -38,6 +40,30 @@ class Reach:
         self.resolver = resolver
         self.knowledge = knowledge
         self._facts: Dict[CallableNode, Facts] = {}
+        self._patched: Optional[FrozenSet[str]] = None
+
+    def patched(self) -> FrozenSet[str]:
+        """Dotted names this module replaces with test doubles (``knowledge.calls``)."""
+        if self._patched is None:
+            self._patched = patched_names(self.index)
+        return self._patched
+
+    def replaced(self, target: Target) -> bool:
+        """Whether a test double of this module stands in for ``target``."""
+        patched = self.patched()
+        if not patched or not isinstance(target.node, cst.FunctionDef):
+            return False
+        unit = self.unit_of(target)
+        module = unit.name if unit is not None else None
+        name = target.node.name.value
+        index = target.home.index if target.home is not None else self.index
+        owner = index.enclosing_class_of_function(target.node)
+        candidates = {name}
+        if module:
+            candidates.add(f"{module}.{name}")
+            if owner is not None:
+                candidates.add(f"{module}.{owner.name.value}.{name}")
+        return bool(candidates & patched)
 
     def first_reads(
         self,
@@ -70,6 +96,8 @@ class Reach:
             for edge in facts.edges:
                 if edge.needs_true & falsy:
                     continue  # the call sits under ``if notify:`` and notify is False here
+                if self.replaced(edge.target):
+                    continue  # a test double runs instead (``mocker.patch(...)``)
                 step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
                 queue.append((root, edge.target, guarded | edge.guarded, step, edge.falsy))
         return found
@@ -154,6 +182,41 @@ class Reach:
             return self._foreign_callees(expr)
         return self.resolver.callable(expr).targets
 
+    def called_through(self, expr: cst.BaseExpression) -> List[Target]:
+        """``callees_of``, and for a name bound to a call's result (``wrapped =
+        wrap(fn)``; ``wrapped()``) what that call certainly returns."""
+        found = self.callees_of(expr)
+        if found or not isinstance(expr, cst.Name):
+            return found
+        for value in self.index.bindings(expr):
+            if isinstance(value, cst.Call):
+                found.extend(t for t in self.returned_by(value) if t not in found)
+        return found
+
+    def returned_by(self, call: cst.Call) -> List[Target]:
+        """What ``call`` certainly returns when that is a callable of the project: the
+        callee returns a nested function or lambda on every path (``def wrap(fn):
+        def wrapped(): ...; return wrapped``)."""
+        if not is_name_like(call.func):
+            return []
+        found: List[Target] = []
+        for callee in self.callees_of(call.func):
+            if not isinstance(callee.node, cst.FunctionDef):
+                continue
+            there = callee.home.resolver if callee.home is not None else self.resolver
+            returned = [
+                r.value for r in walk_returns(callee.node) if r.value is not None
+            ]
+            if not returned or not all(isinstance(v, (cst.Name, cst.Lambda)) for v in returned):
+                continue
+            for value in returned:
+                targets = (
+                    [there.target(value, "the lambda")] if isinstance(value, cst.Lambda)
+                    else there.callable(value).targets
+                )
+                found.extend(t for t in targets if t not in found)
+        return found
+
     def _foreign_callees(self, expr: Union[cst.Name, cst.Attribute]) -> List[Target]:
         """A function or class imported from another module of the project."""
         root = root_name(expr)
@@ -173,3 +236,51 @@ class Reach:
         if isinstance(symbol.node, cst.BaseExpression):
             return there.callable(symbol.node).targets
         return []
+
+
+def patched_names(index: ModuleIndex) -> FrozenSet[str]:
+    """``"pkg.mod.fn"`` of every ``mock.patch("pkg.mod.fn")``, ``mocker.patch(...)``,
+    ``monkeypatch.setattr("pkg.mod.fn", ...)``, and ``pkg.mod.fn`` of
+    ``patch.object(mod, "fn")`` / ``monkeypatch.setattr(mod, "fn", ...)`` in the module
+    (its last component alone too, for an object whose module cannot be named)."""
+    found: Set[str] = set()
+    for call in index.calls:
+        func = call.func
+        if not isinstance(func, cst.Attribute) and not isinstance(func, cst.Name):
+            continue
+        method = func.attr.value if isinstance(func, cst.Attribute) else func.value
+        if method not in PATCH_METHODS:
+            continue
+        if isinstance(func, cst.Attribute):
+            receiver = index.code(func.value, 40)
+            if receiver not in PATCH_RECEIVERS and not receiver.endswith(".mock"):
+                continue
+        elif method != "patch":
+            continue
+        strings = [
+            a.value.evaluated_value for a in call.args[:2]
+            if isinstance(a.value, cst.SimpleString) and isinstance(a.value.evaluated_value, str)
+        ]
+        if not strings:
+            continue
+        first = call.args[0].value
+        if isinstance(first, cst.SimpleString):
+            found.add(strings[0])
+        elif len(strings) == 1 and is_name_like(first):
+            for qualified in index.qualified_names_any(first) or {index.code(first, 80)}:
+                found.add(f"{qualified}.{strings[0]}")
+            found.add(strings[0])
+    return frozenset(found)
+
+
+def walk_returns(function: cst.FunctionDef) -> List[cst.Return]:
+    """The ``return`` statements of ``function`` itself (not of nested functions)."""
+    found: List[cst.Return] = []
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            found.append(node)
+        elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(child_nodes(node))
+    return found

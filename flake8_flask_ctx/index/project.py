@@ -84,15 +84,14 @@ class Project:
         #: Answers derived from the project's files by other layers (the ``ast`` gate),
         #: forgotten with the parsed modules when an unsaved buffer is linted.
         self.memo: Dict[Tuple[object, ...], object] = {}
-        self._root_modules: Dict[Path, frozenset[str]] = {}
 
     def facts(self, module: Optional[str] = None) -> ProjectFacts:
         """Project-wide facts (``project_index.py``) for ``module`` (dotted name): the
-        task bases, CLI-started workers and ``SERVER_NAME`` of its application -- its
-        top-level package and the top-level modules beside it (``config.py``,
-        ``wsgi.py``, ``celery_worker.py``), wherever in them they are.  Other top-level
-        packages (``tests``, another app of a monorepo) are not its application.
-        Built on first use, once per application."""
+        task bases, CLI-started workers and ``SERVER_NAME`` of its repository -- every
+        top-level package and module under the root that holds ``module``'s package
+        (superdesk's ``apps/`` tasks use the Celery app that ``superdesk/`` configures:
+        a context pushed in one top-level package is pushed for the others).  Test
+        modules are not read (``is_test_module``).  Built on first use, once per root."""
         scope = self._scope(module)
         found = self._facts.get(scope)
         if found is None:
@@ -124,21 +123,11 @@ class Project:
             if located is None:
                 found = tuple(sorted(names))
             else:
-                path, root = located
-                beside = set(self._modules_at(root))
-                if path.name == "__init__.py":
-                    beside.add(top)
-                found = tuple(sorted(beside))
+                _path, root = located
+                found = tuple(sorted(
+                    name for name in names if (self.file_of(name) or (None, None))[1] == root
+                ))
             self._scopes[top] = found
-        return found
-
-    def _modules_at(self, root: Path) -> frozenset[str]:
-        """The top-level modules (``name.py`` files) directly under ``root``, once."""
-        found = self._root_modules.get(root)
-        if found is None:
-            found = self._root_modules[root] = frozenset(
-                name for name in self.top_level_names() if (root / f"{name}.py").is_file()
-            )
         return found
 
     def _modules(self, scope: Sequence[str]) -> Iterator[Tuple[Path, str, Optional[str]]]:

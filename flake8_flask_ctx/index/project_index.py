@@ -41,6 +41,7 @@ from ..knowledge.contexts import Tier
 from ..engine.pushed import PushedContext
 from ..knowledge.queues import (
     CELERY_APP_CLASS_NAMES,
+    LIBRARY_TASK_BASES,
     CLI_CONTEXT_DECORATORS,
     QUEUE_CONTEXT_HOOKS,
     QUEUE_WORKER_STARTS,
@@ -56,6 +57,7 @@ MAX_INDEX_SECONDS = 5.0
 #: queue hooks are installed, and where ``SERVER_NAME`` is set.
 _INSTALL_WORDS = tuple(sorted({
     "SERVER_NAME", "Celery", ".Task", "task_cls",
+    *(name for names in LIBRARY_TASK_BASES.values() for name in names),
     *(word for hook in QUEUE_CONTEXT_HOOKS.values()
       for word in (*hook.install_methods, *hook.keywords)),
 }))
@@ -110,6 +112,10 @@ class ProjectFacts:
     task_classes: Dict[str, PushedContext] = field(default_factory=dict)
     #: Qualified names of the project's Celery app objects (``pkg.extensions.celery``).
     celery_apps: Set[str] = field(default_factory=set)
+    #: Whether the project builds a Celery app anywhere (``Celery(...)``, a subclass, a
+    #: library factory).  If not, its tasks run on an app built elsewhere, whose task base
+    #: is unknown: their app-tier reads are not reported (SPEC section 6).
+    creates_celery_app: bool = False
     #: ``rq``/``huey``/``dramatiq`` -> what its middleware, job class or the Flask CLI
     #: command that starts its workers pushes around every job.
     queue_contexts: Dict[str, PushedContext] = field(default_factory=dict)
@@ -177,8 +183,11 @@ class _Collector:
         self.constructed: List[Tuple[str, str]] = []
         #: Middleware/job classes that push a context: class name -> (queue, pushed).
         self.queue_classes: Dict[str, Tuple[str, PushedContext]] = {}
+        #: Last names of everything called anywhere (a Celery app built in a factory).
+        self.called: Set[str] = set()
 
     def module(self, tree: ast.Module, display: str, module: Optional[str]) -> None:
+        self._library_bases(tree, display)
         groups = cli_groups(tree)
         functions = {
             node.name: node for node in tree.body
@@ -200,6 +209,28 @@ class _Collector:
                     for target in statement.targets:
                         if isinstance(target, ast.Name) and called:
                             self.constructed.append((f"{module}.{target.id}", called))
+
+    def _library_bases(self, tree: ast.Module, display: str) -> None:
+        """A library call that installs a context-pushing task base (``LIBRARY_TASK_BASES``)
+        in a module that imports that library."""
+        top_imports = ast.Module(
+            body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
+            type_ignores=[],
+        )
+        packages = imported_packages(top_imports) & set(LIBRARY_TASK_BASES)
+        if not packages:
+            return
+        for node in walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = last_name(node.func)
+            for package in packages:
+                name = LIBRARY_TASK_BASES[package].get(called or "")
+                if name is not None:
+                    self.facts.celery_bases.append(
+                        PushedContext(name, f"{display}:{node.lineno}", frozenset({Tier.APP}))
+                    )
+                    self.facts.creates_celery_app = True
 
     def _class(self, node: ast.ClassDef, display: str) -> None:
         bases = tuple(name for name in (last_name(b) for b in node.bases) if name)
@@ -243,6 +274,9 @@ class _Collector:
                 self.facts.server_name = self.facts.server_name or f"{display}:{node.lineno}"
 
     def _call(self, node: ast.Call, display: str) -> None:
+        called = last_name(node.func)
+        if called is not None:
+            self.called.add(called)
         for keyword in node.keywords:
             if keyword.arg == "task_cls":
                 name = last_name(keyword.value) or string_class(keyword.value)
@@ -315,6 +349,7 @@ class _Collector:
             name for name in self.classes if self._derives(name, CELERY_APP_CLASS_NAMES, set())
         }
         facts.celery_apps = {q for q, called in self.constructed if called in app_classes}
+        facts.creates_celery_app = facts.creates_celery_app or bool(app_classes & self.called)
         return facts
 
     def _inherited(self, name: str, seen: Set[str]) -> Optional[PushedContext]:

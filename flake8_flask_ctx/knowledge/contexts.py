@@ -135,7 +135,15 @@ GUARD_IMPLIES: Mapping[Tier, frozenset[Tier]] = {
 CONTEXT_MANAGER_METHODS: Mapping[str, frozenset[Tier]] = {
     "app_context": frozenset({Tier.APP}),
     "test_request_context": frozenset({Tier.REQUEST, Tier.APP}),
+    # ``app.request_context(environ)``: a real request built from a WSGI environ
+    # (OctoPrint serves one this way in a worker thread).
+    "request_context": frozenset({Tier.REQUEST, Tier.APP}),
 }
+
+
+#: ``ctx.push()`` on a context object (``ctx = app.app_context()``) pushes it for the
+#: rest of the block, as ``with ctx:`` does for its body.
+CONTEXT_PUSH_METHOD = "push"
 
 
 #: ``with app.test_request_context(...):`` builds a fake request (FCX420).

@@ -27,6 +27,17 @@ TASK_BASE_METHODS = frozenset({"__call__", "run"})
 #: Classes whose instances are Celery apps (a project subclass of one is too).
 CELERY_APP_CLASS_NAMES = ("Celery",)
 
+#: Library calls that build or configure the Celery app with a task base that pushes an
+#: app context around every task: flask-celeryext's ``create_celery_app(app)`` and
+#: ``FlaskCeleryExt(app)`` (its ``AppContextTask``; Invenio builds its worker this way).
+#: Matched by last name in a module that imports the package (the key).
+LIBRARY_TASK_BASES: Mapping[str, Mapping[str, str]] = {
+    "flask_celeryext": {
+        "create_celery_app": "flask-celeryext's AppContextTask",
+        "FlaskCeleryExt": "flask-celeryext's AppContextTask",
+    },
+}
+
 
 @dataclass(frozen=True)
 class QueueHook:

@@ -104,6 +104,8 @@ PROCESS_NOTE = (
     "works by accident; it fails under spawn and forkserver: macOS, Windows, Linux from "
     "Python 3.14)"
 )
+#: The same, for a process the code starts with ``spawn``/``forkserver`` explicitly.
+SPAWNED_NOTE = " (started with the {method} start method, the child inherits no context)"
 #: A task body never runs in a request: only its arguments can carry data in.
 TASK_FIX = "pass the values the task needs as its arguments, read in the view"
 STREAM_FIX = (
@@ -163,14 +165,21 @@ def reach_message(
     in_process: bool = False,
     advice: Advice = Advice(),
     called: bool = False,
+    stored: bool = False,
+    start_method: Optional[str] = None,
 ) -> str:
     """FCX100/FCX110/FCX300: what is read, where the code runs, the chain, the fix
     that is right at this site.  ``called``: the local is a function (``url_for``),
     called rather than read."""
     via = f", via {chain}" if chain else ""
     if in_process and code != "FCX300":
-        mechanism += PROCESS_NOTE
-    verb = "called" if called else "read"
+        # Name ``fork`` only where the code may use it: a process started by an
+        # explicit spawn/forkserver context inherits nothing, and fails every time.
+        mechanism += (
+            PROCESS_NOTE if start_method in (None, "fork")
+            else SPAWNED_NOTE.format(method=start_method)
+        )
+    verb = "called" if called else "written" if stored else "read"
     if code == "FCX300":
         problem = f"{local} is {verb} by a streamed generator after the view returned"
         fix = STREAM_FIX
@@ -182,7 +191,7 @@ def reach_message(
         fix = _app_fix(local, advice)
     if task and code != "FCX300":
         fix = TASK_FIX
-    reads = "calls" if called else "reads"
+    reads = "calls" if called else "writes" if stored else "reads"
     return (
         f"{code} {problem}: {callable_name} runs {mechanism} and {reads} "
         f"{read_text} ({read_where}{via}); {fix}"

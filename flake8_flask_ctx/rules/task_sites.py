@@ -37,6 +37,12 @@ if TYPE_CHECKING:  # pragma: no cover
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()
 
+#: What runs a task of a project that builds no Celery app (``_context``).
+UNKNOWN_CELERY_BASE = (
+    "the project builds no Celery app: its worker's task base may push an app context, "
+    "never a request"
+)
+
 #: Receiver type keys that are task apps, by queue.
 _RECEIVER_QUEUES = {"celery": "celery", "huey": "huey"}
 
@@ -59,7 +65,9 @@ class TaskSites:
                 task, library = found
                 carried, pushed_by = self._context(library, decorator.decorator)
                 mechanism = f"as {QUEUE_LABELS.get(library, 'a')} {task.kind} in a worker"
-                if carried:
+                if carried and pushed_by == UNKNOWN_CELERY_BASE:
+                    mechanism += f" ({UNKNOWN_CELERY_BASE})"
+                elif carried:
                     mechanism += f" ({pushed_by} pushes an app context, not a request)"
                 target = self.resolver.target(function, self.resolver.label(function))
                 sites.append(
@@ -81,6 +89,11 @@ class TaskSites:
             local = self._local_celery_base()
             if local:
                 return local, "its task base"
+            if facts is not None and facts.complete and not facts.creates_celery_app:
+                # No Celery app of its own: the worker's app is built elsewhere (a
+                # framework, the deployment) and its task base is unknown.  Silent on
+                # the app tier; a request is never there, whatever the base.
+                return frozenset({Tier.APP}), UNKNOWN_CELERY_BASE
             return NO_TIERS, ""
         queued = facts.queue_contexts.get(library) if facts is not None else None
         return _pushed(queued)
