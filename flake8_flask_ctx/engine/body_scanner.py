@@ -22,7 +22,6 @@ import libcst as cst
 from ..knowledge.contexts import (
     CONTEXT_MANAGER_METHODS,
     CONTEXT_PUSH_METHOD,
-    CONTEXT_REGISTRATION_METHODS,
     FAKE_REQUEST_METHODS,
     GUARD_CALLS,
     GUARD_IMPLIES,
@@ -31,6 +30,7 @@ from ..knowledge.contexts import (
 )
 from .chains import NO_TIERS, Edge, Facts, Read, Tiers
 from .falsy import falsy_parameters, parameters as _parameters
+from .shapes import always_exits, catches_runtime_error, is_bool_call, registers_for_flask
 from .uses import certainly_called, dereferenced, is_property
 from .names import child_nodes
 from .targets import CallableNode, is_name_like
@@ -130,7 +130,7 @@ class BodyScanner:
             self._visit_boolean(node, guarded, truth)
         elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             self._push(node.expression, guarded, True)
-        elif isinstance(node, cst.Call) and _is_bool_call(node):
+        elif isinstance(node, cst.Call) and is_bool_call(node):
             self._push(node.args[0].value, guarded, True)
         elif isinstance(node, cst.Call) and isinstance(node.func, cst.Call):
             # ``wrap(fn)()``: the call runs what ``wrap`` returns, when that is certain
@@ -142,7 +142,7 @@ class BodyScanner:
                     self.edges.append(
                         Edge(target, node, self.index, guarded, self._fake, self._needs_true)
                     )
-        elif isinstance(node, cst.Call) and _registers_for_flask(node):
+        elif isinstance(node, cst.Call) and registers_for_flask(node):
             # ``app.before_request(load_user)``: Flask calls it later, in a context.
             self._push(node.func, guarded)
             for arg in node.args:
@@ -150,7 +150,7 @@ class BodyScanner:
                     self._push(arg.value, guarded)
         elif isinstance(node, cst.With):
             self._visit_with(node, guarded)
-        elif isinstance(node, cst.Try) and _catches_runtime_error(node):
+        elif isinstance(node, cst.Try) and catches_runtime_error(node):
             # ``try: request.headers[...] except RuntimeError: ...``: the code expects
             # to run without a context and handles it.
             self._push(node.body, guarded | GUARD_IMPLIES[Tier.REQUEST])
@@ -338,7 +338,7 @@ class BodyScanner:
             return frozenset({test.value}) & self._parameter_names if outcome else frozenset()
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return self._true_parameters(test.expression, not outcome)
-        if isinstance(test, cst.Call) and _is_bool_call(test):
+        if isinstance(test, cst.Call) and is_bool_call(test):
             return self._true_parameters(test.args[0].value, outcome)
         if isinstance(test, cst.BooleanOperation):
             left = self._true_parameters(test.left, outcome)
@@ -406,7 +406,7 @@ class BodyScanner:
             if (
                 isinstance(statement, cst.If)
                 and statement.orelse is None
-                and _always_exits(statement.body)
+                and always_exits(statement.body)
             ):
                 current = current | self._negated_guard(statement.test)
                 self._needs_true |= self._true_parameters(statement.test, False)
@@ -433,7 +433,7 @@ class BodyScanner:
             return left | right if isinstance(test.operator, cst.And) else left & right
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return NO_TIERS
-        if isinstance(test, cst.Call) and _is_bool_call(test):
+        if isinstance(test, cst.Call) and is_bool_call(test):
             return self._guard(test.args[0].value)
         if isinstance(test, cst.Call) and is_name_like(test.func):
             for qualified in self.index.qualified_names(test.func):
@@ -447,6 +447,12 @@ class BodyScanner:
                 tier = self.knowledge.tier_of(local)
                 if tier is not None and local in self.knowledge.proxy_objects:
                     return GUARD_IMPLIES[tier]
+        if isinstance(test, cst.Name):
+            # ``in_request = has_request_context()`` then ``if in_request:``
+            values = self.index.bindings(test)
+            guards = [self._guard(v) for v in values if isinstance(v, cst.Call)]
+            if guards and len(guards) == len(values):
+                return frozenset.intersection(*guards)
         return NO_TIERS
 
     def _compute_negated_guard(self, test: cst.BaseExpression) -> Tiers:
@@ -456,44 +462,3 @@ class BodyScanner:
             left, right = self._negated_guard(test.left), self._negated_guard(test.right)
             return left | right if isinstance(test.operator, cst.Or) else left & right
         return NO_TIERS
-
-
-def _catches_runtime_error(node: cst.Try) -> bool:
-    """A handler names ``RuntimeError`` (alone or in a tuple): the context error."""
-    for handler in node.handlers:
-        kind = handler.type
-        names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-        if any(isinstance(n, cst.Name) and n.value == "RuntimeError" for n in names):
-            return True
-    return False
-
-
-def _registers_for_flask(call: cst.Call) -> bool:
-    return (
-        isinstance(call.func, cst.Attribute)
-        and call.func.attr.value in CONTEXT_REGISTRATION_METHODS
-    )
-
-
-def _is_bool_call(call: cst.Call) -> bool:
-    return (
-        isinstance(call.func, cst.Name)
-        and call.func.value == "bool"
-        and len(call.args) == 1
-        and not call.args[0].star
-    )
-
-
-def _always_exits(body: cst.BaseSuite) -> bool:
-    """Whether a block ends in ``return``/``raise``/``continue``/``break``."""
-    exits = (cst.Return, cst.Raise, cst.Continue, cst.Break)
-    if isinstance(body, cst.SimpleStatementSuite):
-        return bool(body.body) and isinstance(body.body[-1], exits)
-    if isinstance(body, cst.IndentedBlock) and body.body:
-        last = body.body[-1]
-        return (
-            isinstance(last, cst.SimpleStatementLine)
-            and bool(last.body)
-            and isinstance(last.body[-1], exits)
-        )
-    return False

@@ -219,8 +219,11 @@ class ExtensionLocalQueries:
         return None
 
     def _local_proxy(self, name: cst.Name) -> Optional[ExtensionLocal]:
-        """A ``werkzeug.local.LocalProxy(...)`` of the project: its tier is the first
-        tier the wrapped callable reads (request tier when that cannot be told)."""
+        """A ``werkzeug.local.LocalProxy(...)`` of the project: a context-local of the
+        first tier the wrapped callable certainly reads -- request if it reads a
+        request-tier name, app if only app-tier ones.  One whose callable reads none
+        (``LocalProxy(lambda: appbuilder.sm)``), or cannot be followed, is not a
+        context-local the engine can vouch for: not one (SPEC section 6)."""
         value = self.resolved_value(name, words=LOCAL_PROXY_WORDS)
         if value is None or not isinstance(value[1], cst.Call):
             return None
@@ -230,13 +233,15 @@ class ExtensionLocalQueries:
         key = id(call)
         if key in there._extension_values:
             return there._extension_values[key]
-        there._extension_values[key] = (name.value, Tier.REQUEST, True)  # cycles: default
-        tier = Tier.REQUEST
+        there._extension_values[key] = None  # a cycle through the proxy itself: not one
+        found = {}
         if call.args and there.unit is not None:
             wrapped = there.callable(call.args[0].value).targets
             found = there.unit.reach.first_reads(wrapped) if wrapped else {}
-            if Tier.REQUEST not in found and Tier.APP in found:
-                tier = Tier.APP
-        result = (name.value, tier, True)
+        result: Optional[ExtensionLocal] = None
+        if Tier.REQUEST in found:
+            result = (name.value, Tier.REQUEST, True)
+        elif Tier.APP in found:
+            result = (name.value, Tier.APP, True)
         there._extension_values[key] = result
         return result

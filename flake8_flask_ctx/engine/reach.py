@@ -19,7 +19,7 @@ from typing import (
 import libcst as cst
 
 from ..knowledge import Knowledge
-from ..knowledge.contexts import Tier
+from ..knowledge.contexts import FAKE_REQUEST_HARMLESS, Tier
 from .body_scanner import BodyScanner
 from .falsy import falsy_parameters
 from .chains import NO_TIERS, Chain, Facts, Hop, Reached, Tiers
@@ -138,6 +138,8 @@ class Reach:
             facts = self.facts(target)
             for read in facts.reads:
                 where = read.fake or fake
+                if read.local in FAKE_REQUEST_HARMLESS:
+                    continue  # ``url_for`` reads no request data
                 if read.tier is Tier.REQUEST and where is not None and where not in found:
                     found.append(where)
             for edge in facts.edges:

@@ -149,6 +149,11 @@ CONTEXT_PUSH_METHOD = "push"
 #: ``with app.test_request_context(...):`` builds a fake request (FCX420).
 FAKE_REQUEST_METHODS = frozenset({"test_request_context"})
 
+#: Request-tier names that read nothing of a fake request's data: building a URL inside
+#: ``test_request_context()`` is what that context is for outside a request (Superset's
+#: ``get_url_path``), not FCX420's silent wrong data.
+FAKE_REQUEST_HARMLESS = frozenset({"flask.url_for"})
+
 
 #: Wrappers that carry the request context into the callable (decorator or call).
 SAFE_WRAPPERS = frozenset(
