@@ -116,6 +116,9 @@ class ProjectFacts:
     #: library factory).  If not, its tasks run on an app built elsewhere, whose task base
     #: is unknown: their app-tier reads are not reported (SPEC section 6).
     creates_celery_app: bool = False
+    #: The library whose ``Celery`` class builds the project's app (``from flask_celery
+    #: import Celery``): that library decides the task base, unknown to the engine.
+    library_celery_app: Optional[str] = None
     #: ``rq``/``huey``/``dramatiq`` -> what its middleware, job class or the Flask CLI
     #: command that starts its workers pushes around every job.
     queue_contexts: Dict[str, PushedContext] = field(default_factory=dict)
@@ -185,9 +188,15 @@ class _Collector:
         self.queue_classes: Dict[str, Tuple[str, PushedContext]] = {}
         #: Last names of everything called anywhere (a Celery app built in a factory).
         self.called: Set[str] = set()
+        #: The module being read: names bound to a list/tuple/set literal in it.
+        self.sequences: Dict[str, List[ast.expr]] = {}
 
     def module(self, tree: ast.Module, display: str, module: Optional[str]) -> None:
         self._library_bases(tree, display)
+        self.sequences = {}
+        for node in walk(tree):  # before the hooks that name them, wherever they are
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self._sequence(node)
         groups = cli_groups(tree)
         functions = {
             node.name: node for node in tree.body
@@ -212,11 +221,22 @@ class _Collector:
 
     def _library_bases(self, tree: ast.Module, display: str) -> None:
         """A library call that installs a context-pushing task base (``LIBRARY_TASK_BASES``)
-        in a module that imports that library."""
-        top_imports = ast.Module(
-            body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
-            type_ignores=[],
-        )
+        in a module that imports that library; a Celery app class imported from a
+        library other than Celery itself (its task base is that library's business)."""
+        imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for statement in imports:
+            if (
+                isinstance(statement, ast.ImportFrom)
+                and statement.module
+                and not statement.level
+            ):
+                top = statement.module.split(".")[0]
+                if top == "celery":
+                    continue
+                if any(alias.name in CELERY_APP_CLASS_NAMES for alias in statement.names):
+                    self.facts.library_celery_app = self.facts.library_celery_app or top
+                    self.facts.creates_celery_app = True
+        top_imports = ast.Module(body=list(imports), type_ignores=[])
         packages = imported_packages(top_imports) & set(LIBRARY_TASK_BASES)
         if not packages:
             return
@@ -273,6 +293,13 @@ class _Collector:
             if sets_server_name(target, value):
                 self.facts.server_name = self.facts.server_name or f"{display}:{node.lineno}"
 
+    def _sequence(self, node: "ast.Assign | ast.AnnAssign") -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if isinstance(node.value, (ast.List, ast.Tuple, ast.Set)):
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self.sequences.setdefault(target.id, []).append(node.value)
+
     def _call(self, node: ast.Call, display: str) -> None:
         called = last_name(node.func)
         if called is not None:
@@ -294,6 +321,11 @@ class _Collector:
             self.facts.server_name = self.facts.server_name or f"{display}:{node.lineno}"
 
     def _hook(self, queue: str, value: ast.expr) -> None:
+        if isinstance(value, ast.Name) and value.id in self.sequences:
+            # ``middlewares = [AppContextMiddleware(app), ...]``; ``Broker(middleware=middlewares)``
+            for bound in self.sequences[value.id]:
+                self._hook(queue, bound)
+            return
         for item in value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value]:
             if isinstance(item, ast.Call):
                 item = item.func

@@ -43,6 +43,12 @@ UNKNOWN_CELERY_BASE = (
     "never a request"
 )
 
+LIBRARY_CELERY_BASE = (
+    "the project's Celery app is {library}'s: its task base may push an app context, "
+    "never a request"
+)
+UNKNOWN_BASE_WORDS = ("the project builds no Celery app", "the project's Celery app is ")
+
 #: Receiver type keys that are task apps, by queue.
 _RECEIVER_QUEUES = {"celery": "celery", "huey": "huey"}
 
@@ -65,8 +71,8 @@ class TaskSites:
                 task, library = found
                 carried, pushed_by = self._context(library, decorator.decorator)
                 mechanism = f"as {QUEUE_LABELS.get(library, 'a')} {task.kind} in a worker"
-                if carried and pushed_by == UNKNOWN_CELERY_BASE:
-                    mechanism += f" ({UNKNOWN_CELERY_BASE})"
+                if carried and pushed_by.startswith(UNKNOWN_BASE_WORDS):
+                    mechanism += f" ({pushed_by})"
                 elif carried:
                     mechanism += f" ({pushed_by} pushes an app context, not a request)"
                 target = self.resolver.target(function, self.resolver.label(function))
@@ -94,6 +100,11 @@ class TaskSites:
                 # framework, the deployment) and its task base is unknown.  Silent on
                 # the app tier; a request is never there, whatever the base.
                 return frozenset({Tier.APP}), UNKNOWN_CELERY_BASE
+            if facts is not None and facts.library_celery_app is not None:
+                # ``from flask_celery import Celery``: that library's task base.
+                return frozenset({Tier.APP}), LIBRARY_CELERY_BASE.format(
+                    library=facts.library_celery_app
+                )
             return NO_TIERS, ""
         queued = facts.queue_contexts.get(library) if facts is not None else None
         return _pushed(queued)
