@@ -9,11 +9,17 @@ resolver's, declared below for the type checker.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
-from ..knowledge.contexts import QUERY_ATTRIBUTES
+from ..knowledge.contexts import (
+    CONTEXT_MANAGER_METHODS,
+    CONTEXT_PUSH_METHOD,
+    QUERY_ATTRIBUTES,
+    Tier,
+)
 from ..knowledge.dispatchers import (
     RECEIVER_FACTORIES,
     RECEIVER_TYPES,
@@ -93,6 +99,8 @@ class ReceiverQueries:
         if not is_name_like(call.func):
             return None
         found = receiver_type(self.index.qualified_names_any(call.func))
+        if found is not None and found.dispatches:
+            found = self._with_initializer(found, call)
         if found is None and isinstance(call.func, cst.Attribute):
             # ``ctx.Pool(2)`` where ``ctx = multiprocessing.get_context(...)``
             # (depth carried on: ``pool = pool.submit()`` must not loop forever)
@@ -101,6 +109,26 @@ class ReceiverQueries:
                 key = RECEIVER_FACTORIES.get((factory.key, call.func.attr.value))
                 found = RECEIVERS_BY_KEY.get(key) if key else None
         return found
+
+    def _with_initializer(self, found: ReceiverType, call: cst.Call) -> ReceiverType:
+        """A pool whose ``initializer=`` pushes an app context in each of its workers
+        (``app.app_context().push()``): every job it runs has one (SPEC section 6)."""
+        initializer = None
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "initializer":
+                initializer = arg.value
+        if initializer is None:
+            return found
+        tiers: Set[Tier] = set()
+        for target in self.callable(initializer).targets:  # type: ignore[attr-defined]
+            tiers |= _pushed_for_good(target.node)
+        if not tiers:
+            return found
+        return replace(
+            found,
+            carries=found.carries | frozenset(tiers),
+            label=f"{found.label} (its initializer pushes an app context)",
+        )
 
     def receiver_base(
         self, cls: cst.ClassDef, seen: Optional[Set[cst.ClassDef]] = None
@@ -319,3 +347,15 @@ def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
     while isinstance(expr, cst.Attribute):
         expr = expr.value
     return expr if isinstance(expr, cst.Name) else None
+
+
+def _pushed_for_good(function: cst.CSTNode) -> Set[Tier]:
+    """Tiers a pool initializer leaves pushed in its worker: it makes a context
+    (``app.app_context()``...) and calls ``.push()`` (the worker keeps it for its jobs)."""
+    made: Set[Tier] = set()
+    pushed = False
+    for node in walk(function):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            made |= CONTEXT_MANAGER_METHODS.get(node.func.attr.value, frozenset())
+            pushed = pushed or node.func.attr.value == CONTEXT_PUSH_METHOD
+    return made if pushed else set()
