@@ -279,7 +279,7 @@ class ModuleAnalysis:
             callable_name=reached.root.label,
             mechanism=site.mechanism,
             read_text=reached.read.text,
-            read_where=self._where(reached.unit, reached.read.line),
+            read_where=self._where(reached.unit, reached.read.line) + _branch(reached),
             chain=chain,
             task=site.report_inside,
             in_process=site.in_process,
@@ -341,3 +341,22 @@ def _first_string(call: cst.Call) -> Optional[str]:
         value = call.args[0].value.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def _branch(reached: Reached) -> str:
+    """``, only if <test> (line N)`` when the read sits under a condition of its own
+    function: the report then rests on a branch the linter does not evaluate (a branch
+    that is dead today is still reported, and the message says what it depends on)."""
+    read = reached.read
+    index = read.index
+    child: cst.CSTNode = read.node
+    for ancestor in index.ancestors(read.node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+            return ""
+        if isinstance(ancestor, cst.If) and child is not ancestor.test:
+            positive = child is ancestor.body
+            test = index.code(ancestor.test, 40)
+            word = "if" if positive else "unless"
+            return f", only {word} {test} (line {index.line(ancestor)})"
+        child = ancestor
+    return ""
