@@ -1,0 +1,117 @@
+"""SPEC section 6, shape by shape: a worker body that certainly reads a context-local is
+reported; one that only names, stores, registers, returns or decorates is not.
+
+Each case is the body of ``work()``, which a view hands to a thread.  The fixtures prove the
+families under Flask (``tests/fixtures/unsure_*.py`` and their partners); this table pins
+the smaller shapes of the rule -- including the knowledge tables in ``knowledge/calls.py``
+-- so a change to one of them shows here at once.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+
+from test_fixtures import run_plugin
+
+MODULE = """\
+import functools
+import threading
+from unittest import mock
+
+from flask import Flask, current_app, g, has_request_context, request
+
+app = Flask(__name__)
+HOOKS = []
+
+
+def register(callback):
+    HOOKS.append(callback)
+
+
+def reads():
+    return request.path
+
+
+def wrap(fn):
+    def wrapped():
+        return request.path, fn()
+    return wrapped
+
+
+def work(ctx=None):
+{body}
+
+
+@app.post("/")
+def view():
+    threading.Thread(target=work).start()
+    return "ok"
+"""
+
+#: body of work() -> codes expected at the dispatch (line of ``target=work``).
+CASES = {
+    # called: reported
+    "a call": ("reads()", ["FCX100"]),
+    "handed to map (called on the spot)": ("list(map(lambda x: request.args, [1]))", ["FCX100"]),
+    "sorted(key=...)": ("sorted([1], key=lambda x: request.args.get(x))", ["FCX100"]),
+    "rows.sort(key=...)": ("rows = [1]\n    rows.sort(key=lambda x: request.args.get(x))",
+                           ["FCX100"]),
+    "functools.reduce": ("functools.reduce(lambda a, b: request.args, [1, 2])", ["FCX100"]),
+    "the closure a helper returns, called": ("wrap(reads)()", ["FCX100"]),
+    "the closure bound, then called": ("w = wrap(reads)\n    w()", ["FCX100"]),
+    "a lambda called on the spot": ("(lambda: request.path)()", ["FCX100"]),
+    # not called: silent
+    "stored in a registry": ("register(reads)", []),
+    "a lambda handed to an unknown function": ("register(lambda: request.path)", []),
+    "a closure built, never called": ("wrapped = wrap(reads)", []),
+    "the curried registration": ("app.errorhandler(404)(reads)", []),
+    "returned": ("return reads", []),
+    "a lambda returned": ("return lambda: request.path", []),
+    # read: reported
+    "an attribute": ("return current_app.name", ["FCX110"]),
+    "a write": ("g.user = 1", ["FCX110"]),
+    "formatting": ('return f"{g}"', ["FCX110"]),
+    "str()": ("return str(current_app)", ["FCX110"]),
+    "iteration": ("return [k for k in request.args]", ["FCX100"]),
+    "a comparison": ("return current_app == 1", ["FCX110"]),
+    "a local alias dereferenced": ("found = current_app\n    return found.name", ["FCX110"]),
+    # named: silent
+    "bound to a name": ("found = current_app", []),
+    "stored in a dict": ('return {"c": g, "r": request}', []),
+    "returned proxy": ("return current_app", []),
+    "an identity test": ("return current_app is None", []),
+    "handed to an unknown function": ("register(g)", []),
+    # contexts pushed: silent
+    "request_context(environ)": ("with app.request_context({}):\n        return request.path", []),
+    "ctx.push() for the rest of the block": (
+        "ctx = app.app_context()\n    ctx.push()\n    return current_app.name", []),
+    "with over a parameter": ("with ctx:\n        return current_app.name", []),
+    "a guard held in a local": (
+        "inside = has_request_context()\n    if inside:\n        return request.path", []),
+    "app context is not a request": (
+        "with app.app_context():\n        return request.path", ["FCX100"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shape(name: str) -> None:
+    body, expected = CASES[name]
+    source = MODULE.format(body="    " + body)  # later lines of a body carry their indent
+    dispatch_line = next(
+        number for number, line in enumerate(source.splitlines(), 1) if "target=work" in line
+    )
+    found: List[str] = [
+        code for line, code, _message, _column in run_plugin(source, "shapes.py")
+        if line == dispatch_line
+    ]
+    assert found == expected, "\n".join(m for *_, m, _c in run_plugin(source, "shapes.py"))
+
+
+def test_a_patched_callee_is_not_followed() -> None:
+    source = MODULE.format(body="    with mock.patch('shapes.reads'):\n        return reads()")
+    source = source.replace(
+        "def view():", "def view():  # the test replaces reads() before the thread runs"
+    )
+    assert [c for _l, c, _m, _col in run_plugin(source, "shapes.py")] == []
