@@ -34,6 +34,22 @@ def reads():
     return request.path
 
 
+def call_it(fn, *args):
+    return fn(*args)
+
+
+def hand_on(fn):
+    return call_it(fn)
+
+
+def describe(obj):
+    return obj.name
+
+
+def keep(obj):
+    HOOKS.append(obj)
+
+
 def wrap(fn):
     def wrapped():
         return request.path, fn()
@@ -62,6 +78,9 @@ CASES = {
     "the closure a helper returns, called": ("wrap(reads)()", ["FCX100"]),
     "the closure bound, then called": ("w = wrap(reads)\n    w()", ["FCX100"]),
     "a lambda called on the spot": ("(lambda: request.path)()", ["FCX100"]),
+    "handed to a project helper that calls it": ("call_it(reads)", ["FCX100"]),
+    "a lambda handed on through two helpers": ("hand_on(lambda: request.path)", ["FCX100"]),
+    "handed to a decorator that only wraps it": ("wrap(reads)", []),
     # not called: silent
     "stored in a registry": ("register(reads)", []),
     "a lambda handed to an unknown function": ("register(lambda: request.path)", []),
@@ -83,6 +102,8 @@ CASES = {
     "returned proxy": ("return current_app", []),
     "an identity test": ("return current_app is None", []),
     "handed to an unknown function": ("register(g)", []),
+    "handed to a project helper that dereferences it": ("describe(current_app)", ["FCX110"]),
+    "handed to a project helper that stores it": ("keep(current_app)", []),
     # contexts pushed: silent
     "request_context(environ)": ("with app.request_context({}):\n        return request.path", []),
     "ctx.push() for the rest of the block": (

@@ -102,7 +102,8 @@ class BodyScanner:
         if isinstance(node, (cst.Name, cst.Attribute)):
             self._visit_reference(node, guarded, truth)
         elif isinstance(node, cst.Lambda):
-            if certainly_called(self.index, node):  # else built here, run later if ever
+            if certainly_called(self.index, node) or self.reach.called_by_helper(node):
+                # else built here, run later if ever
                 self._edge(node, node, guarded)
         elif isinstance(node, cst.FunctionDef):
             # A nested def runs its decorators and defaults here; its body only when
@@ -194,7 +195,7 @@ class BodyScanner:
     ) -> None:
         if truth and (proxy or local in self.knowledge.proxy_objects):
             return  # bool(proxy) is False outside a context: a guard, not a use
-        if not dereferenced(self.index, node):
+        if not dereferenced(self.index, node) and not self.reach.read_by_helper(node):
             return  # named, bound, stored, returned or handed on: not read here
         self.reads.append(
             Read(
@@ -251,7 +252,11 @@ class BodyScanner:
         picked = self._picked_from_container(reference)
         if picked is not None:  # ``HANDLERS[kind](msg)`` / ``HANDLERS.get(kind)(msg)``
             reference, call, called = picked, self.index.parent(picked), True
-        certain = called or certainly_called(self.index, reference)
+        certain = (
+            called
+            or certainly_called(self.index, reference)
+            or self.reach.called_by_helper(reference)
+        )
         if not certain and not isinstance(reference, cst.Attribute):
             return  # named, not called: a property read is the only call left
         targets = self.reach.called_through(reference) if called else (

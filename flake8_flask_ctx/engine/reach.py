@@ -27,6 +27,7 @@ from ..knowledge.calls import PATCH_METHODS, PATCH_RECEIVERS
 from .names import ModuleIndex, child_nodes, root_name
 from .resolution import Resolver
 from .targets import CallableNode, Target, is_name_like
+from .uses import certainly_called, dereferenced
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import ModuleUnit
@@ -195,6 +196,60 @@ class Reach:
                 found.extend(t for t in self.returned_by(value) if t not in found)
         return found
 
+    def called_by_helper(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """``with_retry(load)`` where the project function ``with_retry`` calls the
+        parameter ``load`` is passed for (``fn()`` in its own body, not in a closure it
+        builds), or hands it on to a function that does (SPEC section 6: a callable handed
+        to a function *of the project* is followed into it)."""
+        return self._used_by_helper(expr, depth, called=True)
+
+    def read_by_helper(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """``log_request(request)`` where the project function dereferences the parameter
+        the proxy is passed for (``r.args``), or hands it on to one that does."""
+        return self._used_by_helper(expr, depth, called=False)
+
+    def _used_by_helper(self, expr: cst.BaseExpression, depth: int, called: bool) -> bool:
+        parent = self.index.parent(expr)
+        if (
+            depth > MAX_HELPER_DEPTH
+            or not isinstance(parent, cst.Arg)
+            or parent.value is not expr
+            or parent.star
+        ):
+            return False
+        call = self.index.parent(parent)
+        if not isinstance(call, cst.Call) or not is_name_like(call.func):
+            return False
+        bound = isinstance(call.func, cst.Attribute)
+        for callee in self.callees_of(call.func):
+            if not isinstance(callee.node, cst.FunctionDef):
+                continue
+            name = parameter_for(call, parent, callee.node, bound)
+            there = callee.home.reach if callee.home is not None else self
+            if name is not None and there.uses_parameter(callee.node, name, depth, called):
+                return True
+        return False
+
+    def uses_parameter(
+        self, function: cst.FunctionDef, name: str, depth: int, called: bool
+    ) -> bool:
+        """Whether ``function``'s own body calls (``called``) or dereferences its
+        parameter ``name``, itself or through another project function."""
+        stack: List[cst.CSTNode] = [function.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                continue  # a closure it builds runs only if called
+            if isinstance(node, cst.Name) and node.value == name:
+                used = (
+                    certainly_called(self.index, node) if called
+                    else dereferenced(self.index, node)
+                )
+                if used or self._used_by_helper(node, depth + 1, called):
+                    return True
+            stack.extend(child_nodes(node))
+        return False
+
     def returned_by(self, call: cst.Call) -> List[Target]:
         """What ``call`` certainly returns when that is a callable of the project: the
         callee returns a nested function or lambda on every path (``def wrap(fn):
@@ -286,3 +341,26 @@ def walk_returns(function: cst.FunctionDef) -> List[cst.Return]:
         elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             stack.extend(child_nodes(node))
     return found
+
+
+#: How many project helpers deep a handed-on callable is followed (``a(fn)`` -> ``b(fn)``).
+MAX_HELPER_DEPTH = 3
+
+
+def parameter_for(
+    call: cst.Call, arg: cst.Arg, function: cst.FunctionDef, bound: bool
+) -> Optional[str]:
+    """The parameter of ``function`` that ``arg`` of ``call`` is passed for."""
+    if arg.keyword is not None:
+        return arg.keyword.value
+    positional = list(function.params.posonly_params) + list(function.params.params)
+    if bound and positional and positional[0].name.value in ("self", "cls"):
+        positional = positional[1:]
+    position = 0
+    for current in call.args:
+        if current.star or current.keyword is not None:
+            return None  # after ``*args`` the position is unknown
+        if current is arg:
+            return positional[position].name.value if position < len(positional) else None
+        position += 1
+    return None
