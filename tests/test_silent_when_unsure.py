@@ -16,11 +16,12 @@ import pytest
 from test_fixtures import run_plugin
 
 MODULE = """\
+import contextlib
 import functools
 import threading
 from unittest import mock
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 
 app = Flask(__name__)
 HOOKS = []
@@ -44,6 +45,23 @@ def hand_on(fn):
 
 def describe(obj):
     return obj.name
+
+
+def timed(fn):
+    def run():
+        return fn()
+    return run()
+
+
+def run_steps(steps):
+    for step in steps:
+        step()
+
+
+@contextlib.contextmanager
+def app_scope():
+    with app.app_context():
+        yield
 
 
 def keep(obj):
@@ -81,6 +99,12 @@ CASES = {
     "handed to a project helper that calls it": ("call_it(reads)", ["FCX100"]),
     "a lambda handed on through two helpers": ("hand_on(lambda: request.path)", ["FCX100"]),
     "handed to a decorator that only wraps it": ("wrap(reads)", []),
+    "a lambda bound to a name, then called": ("get = lambda: request.path\n    return get()",
+                                              ["FCX100"]),
+    "a partial bound to a name, then called": (
+        "make = functools.partial(reads)\n    return make()", ["FCX100"]),
+    "a helper calling it through a closure it runs at once": ("timed(reads)", ["FCX100"]),
+    "an item of a list a helper iterates and calls": ("run_steps([reads])", ["FCX100"]),
     # not called: silent
     "stored in a registry": ("register(reads)", []),
     "a lambda handed to an unknown function": ("register(lambda: request.path)", []),
@@ -101,6 +125,11 @@ CASES = {
     "stored in a dict": ('return {"c": g, "r": request}', []),
     "returned proxy": ("return current_app", []),
     "an identity test": ("return current_app is None", []),
+    "str.format": ('return "{0.path}".format(request)', ["FCX100"]),
+    "str.join": ('return ", ".join(request.args)', ["FCX100"]),
+    "repr (the proxy answers it)": ("return repr(g)", []),
+    "isinstance (the proxy answers it)": ("return isinstance(current_app, Flask)", []),
+    "f-string with !r": ('return f"{g!r}"', []),
     "handed to an unknown function": ("register(g)", []),
     "handed to a project helper that dereferences it": ("describe(current_app)", ["FCX110"]),
     "handed to a project helper that stores it": ("keep(current_app)", []),
@@ -109,6 +138,15 @@ CASES = {
     "ctx.push() for the rest of the block": (
         "ctx = app.app_context()\n    ctx.push()\n    return current_app.name", []),
     "with over a parameter": ("with ctx:\n        return current_app.name", []),
+    "ExitStack.enter_context": (
+        "with contextlib.ExitStack() as stack:\n        stack.enter_context(app.app_context())"
+        "\n        return current_app.name", []),
+    "ctx.__enter__()": (
+        "ctx = app.app_context()\n    ctx.__enter__()\n    return current_app.name", []),
+    "a push only when none is there": (
+        "if not has_app_context():\n        app.app_context().push()"
+        "\n    return current_app.name", []),
+    "a project context manager": ("with app_scope():\n        return current_app.name", []),
     "a guard held in a local": (
         "inside = has_request_context()\n    if inside:\n        return request.path", []),
     "app context is not a request": (

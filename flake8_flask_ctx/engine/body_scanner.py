@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set
 import libcst as cst
 
 from ..knowledge.contexts import (
-    CONTEXT_MANAGER_METHODS,
-    CONTEXT_PUSH_METHOD,
     FAKE_REQUEST_METHODS,
     GUARD_CALLS,
     GUARD_IMPLIES,
@@ -31,6 +29,7 @@ from ..knowledge.contexts import (
 from .chains import NO_TIERS, Edge, Facts, Read, Tiers
 from .falsy import falsy_parameters, parameters as _parameters
 from .shapes import always_exits, catches_runtime_error, is_bool_call, registers_for_flask
+from .pushes import context_of, pushes_of
 from .uses import certainly_called, dereferenced, is_property
 from .names import child_nodes
 from .targets import CallableNode, is_name_like
@@ -366,39 +365,21 @@ class BodyScanner:
         self._push(node.body, guarded | frozenset(pushed))
         self._fake = outer
 
-    def _context_of(self, expr: cst.BaseExpression, depth: int = 0) -> Tiers:
-        """Tiers a context object pushes: ``app.app_context()``,
-        ``app.request_context(environ)``, ``app.test_request_context()``, a name bound
-        to one of those, or a parameter (a context object passed in: which one cannot
-        be seen here, so it counts as any)."""
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-            return frozenset(CONTEXT_MANAGER_METHODS.get(expr.func.attr.value, NO_TIERS))
-        if not isinstance(expr, cst.Name) or depth > 3:
-            return NO_TIERS
-        values = self.index.bindings(expr)
-        if not values and expr.value in self._parameter_names:
-            return frozenset(Tier)
-        found: Set[Tier] = set()
-        for value in values:
-            if isinstance(value, cst.BaseExpression):
-                found |= self._context_of(value, depth + 1)
-        return frozenset(found)
+    def _context_of(self, expr: cst.BaseExpression) -> Tiers:
+        return context_of(self.reach, expr, self._parameter_names)
 
     def _pushes(self, statement: cst.BaseStatement) -> Tiers:
-        """``ctx.push()`` / ``app.app_context().push()`` as a statement: what it pushes
-        for the statements after it."""
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return NO_TIERS
-        found: Set[Tier] = set()
-        for small in statement.body:
-            call = small.value if isinstance(small, cst.Expr) else None
-            if (
-                isinstance(call, cst.Call)
-                and isinstance(call.func, cst.Attribute)
-                and call.func.attr.value == CONTEXT_PUSH_METHOD
-            ):
-                found |= self._context_of(call.func.value)
-        return frozenset(found)
+        """What ``statement`` pushes for the statements after it (``ctx.push()``; an
+        ``if not has_app_context(): app.app_context().push()`` too: either way one is
+        there after it)."""
+        pushed = pushes_of(self.reach, statement, self._parameter_names)
+        if isinstance(statement, cst.If) and statement.orelse is None:
+            body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+            inside: Set[Tier] = set()
+            for inner in body:
+                inside |= pushes_of(self.reach, inner, self._parameter_names)
+            pushed = pushed | (frozenset(inside) & self._negated_guard(statement.test))
+        return pushed
 
     def _visit_block(self, statements: Sequence[cst.BaseStatement], guarded: Tiers) -> None:
         """Statements in order; ``if not has_request_context(): return`` guards the rest,

@@ -191,6 +191,8 @@ class Reach:
         found = self.callees_of(expr)
         if found or not isinstance(expr, cst.Name):
             return found
+        # ``get = lambda: ...`` / ``make = partial(render, "pdf")``, then ``get()``
+        found = list(self.resolver.callable(expr).targets)
         for value in self.index.bindings(expr):
             if isinstance(value, cst.Call):
                 found.extend(t for t in self.returned_by(value) if t not in found)
@@ -210,6 +212,12 @@ class Reach:
 
     def _used_by_helper(self, expr: cst.BaseExpression, depth: int, called: bool) -> bool:
         parent = self.index.parent(expr)
+        items = False
+        if isinstance(parent, cst.Element) and called:
+            # ``run_steps([audit, notify])``: an item of a list handed to the helper
+            sequence = self.index.parent(parent)
+            if isinstance(sequence, (cst.List, cst.Tuple)):
+                expr, parent, items = sequence, self.index.parent(sequence), True
         if (
             depth > MAX_HELPER_DEPTH
             or not isinstance(parent, cst.Arg)
@@ -226,20 +234,32 @@ class Reach:
                 continue
             name = parameter_for(call, parent, callee.node, bound)
             there = callee.home.reach if callee.home is not None else self
-            if name is not None and there.uses_parameter(callee.node, name, depth, called):
+            if name is None:
+                continue
+            if items:
+                name = there.loop_variable(callee.node, name) or ""
+            if name and there.uses_parameter(callee.node, name, depth, called):
                 return True
         return False
+
+    def loop_variable(self, function: cst.FunctionDef, name: str) -> Optional[str]:
+        """``x`` of ``for x in <name>:`` in ``function``'s body (its items, one by one)."""
+        for node in walk_own(function):
+            if (
+                isinstance(node, cst.For)
+                and isinstance(node.iter, cst.Name) and node.iter.value == name
+                and isinstance(node.target, cst.Name)
+            ):
+                return node.target.value
+        return None
 
     def uses_parameter(
         self, function: cst.FunctionDef, name: str, depth: int, called: bool
     ) -> bool:
         """Whether ``function``'s own body calls (``called``) or dereferences its
-        parameter ``name``, itself or through another project function."""
-        stack: List[cst.CSTNode] = [function.body]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                continue  # a closure it builds runs only if called
+        parameter ``name``, itself or through another project function (a closure it
+        builds counts only if the body calls it at once: ``def run(): fn()``; ``run()``)."""
+        for node in walk_own(function):
             if isinstance(node, cst.Name) and node.value == name:
                 used = (
                     certainly_called(self.index, node) if called
@@ -247,7 +267,6 @@ class Reach:
                 )
                 if used or self._used_by_helper(node, depth + 1, called):
                     return True
-            stack.extend(child_nodes(node))
         return False
 
     def returned_by(self, call: cst.Call) -> List[Target]:
@@ -364,3 +383,39 @@ def parameter_for(
             return positional[position].name.value if position < len(positional) else None
         position += 1
     return None
+
+
+def walk_own(function: cst.FunctionDef) -> List[cst.CSTNode]:
+    """The nodes of ``function``'s body, and of the nested functions that body itself
+    calls by name (``def run(): ...``; ``return run()``); not of closures it only builds,
+    lambdas or classes."""
+    called = {
+        node.func.value for node in _walk_shallow(function.body)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+    }
+    found: List[cst.CSTNode] = []
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            if node.name.value in called and node is not function:
+                stack.append(node.body)
+            continue
+        if isinstance(node, (cst.Lambda, cst.ClassDef)):
+            continue
+        found.append(node)
+        stack.extend(child_nodes(node))
+    return found
+
+
+def _walk_shallow(body: cst.CSTNode) -> List[cst.CSTNode]:
+    """Nodes of ``body`` outside nested functions, lambdas and classes."""
+    found: List[cst.CSTNode] = []
+    stack: List[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        found.append(node)
+        stack.extend(child_nodes(node))
+    return found

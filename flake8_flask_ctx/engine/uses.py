@@ -19,6 +19,7 @@ from ..knowledge.calls import (
     BUILTINS_PREFIX,
     CALLS_ON_THE_SPOT,
     METHODS_CALLING_KEYWORD,
+    METHODS_READING_ARGUMENTS,
     READS_ITS_ARGUMENTS,
 )
 from .names import ModuleIndex
@@ -74,7 +75,9 @@ def dereferenced(index: ModuleIndex, node: cst.BaseExpression) -> bool:
         return parent.func is node
     if isinstance(parent, (cst.For, cst.CompFor)):
         return parent.iter is node
-    if isinstance(parent, (cst.FormattedStringExpression, cst.BinaryOperation)):
+    if isinstance(parent, cst.FormattedStringExpression):
+        return parent.conversion != "r"  # ``f"{g!r}"``: the proxy's own repr, no context
+    if isinstance(parent, cst.BinaryOperation):
         return True
     if isinstance(parent, cst.Comparison) and parent.comparisons:
         # ``request == x`` asks the proxy; ``request is None`` only the name.
@@ -86,6 +89,11 @@ def dereferenced(index: ModuleIndex, node: cst.BaseExpression) -> bool:
         if not isinstance(call, cst.Call):
             return False
         if parent.star:  # ``f(*request.args)`` iterates it
+            return True
+        if (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in METHODS_READING_ARGUMENTS
+        ):
             return True
         names = library_names(index, call.func)
         return bool(names & READS_ITS_ARGUMENTS) or certainly_called(index, node)

@@ -41,20 +41,25 @@ CALLS_ON_THE_SPOT: Mapping[str, CallableArgument] = {
 METHODS_CALLING_KEYWORD: Mapping[str, str] = {"sort": "key"}
 
 #: Library functions that read (dereference) a proxy passed to them: formatting it,
-#: measuring it, iterating it, asking for an attribute.  Passing a proxy to anything
-#: else -- a project function, an unknown library -- is not, by itself, a read.
+#: measuring it, iterating it, asking for an attribute.  Not ``repr``, ``dir`` or
+#: ``isinstance``: werkzeug's ``LocalProxy`` answers those without a context.  Passing a
+#: proxy to anything else -- an unknown library -- is not, by itself, a read.
 READS_ITS_ARGUMENTS = frozenset(
     {
-        "builtins.str", "builtins.repr", "builtins.format", "builtins.print",
+        "builtins.str", "builtins.format", "builtins.print",
         "builtins.len", "builtins.iter", "builtins.next", "builtins.list",
         "builtins.tuple", "builtins.dict", "builtins.set", "builtins.frozenset",
         "builtins.sorted", "builtins.enumerate", "builtins.zip", "builtins.sum",
         "builtins.any", "builtins.all", "builtins.min", "builtins.max",
         "builtins.int", "builtins.float", "builtins.getattr", "builtins.setattr",
-        "builtins.hasattr", "builtins.delattr", "builtins.isinstance", "builtins.vars",
-        "builtins.dir", "builtins.hash", "json.dumps", "json.dump",
+        "builtins.hasattr", "builtins.delattr", "builtins.vars",
+        "builtins.hash", "json.dumps", "json.dump",
     }
 )
+
+#: Methods (of a string, on any receiver) that read the arguments they format or join:
+#: ``"{0.path}".format(request)``, ``", ".join(session)``.
+METHODS_READING_ARGUMENTS = frozenset({"format", "format_map", "join"})
 
 #: Builtin names (unbound in the module) are spelled ``builtins.<name>`` in the tables.
 BUILTINS_PREFIX = "builtins."

@@ -145,6 +145,12 @@ CONTEXT_MANAGER_METHODS: Mapping[str, frozenset[Tier]] = {
 #: rest of the block, as ``with ctx:`` does for its body.
 CONTEXT_PUSH_METHOD = "push"
 
+#: Other ways a statement enters a context object for the rest of its block:
+#: ``ctx.__enter__()``, and ``stack.enter_context(ctx)`` of a ``contextlib.ExitStack``
+#: (the context's argument position).
+CONTEXT_ENTER_METHODS = frozenset({CONTEXT_PUSH_METHOD, "__enter__"})
+CONTEXT_ENTERING_CALLS = frozenset({"enter_context"})
+
 
 #: ``with app.test_request_context(...):`` builds a fake request (FCX420).
 FAKE_REQUEST_METHODS = frozenset({"test_request_context"})
