@@ -351,15 +351,7 @@ def patched_names(index: ModuleIndex) -> FrozenSet[str]:
 
 def walk_returns(function: cst.FunctionDef) -> List[cst.Return]:
     """The ``return`` statements of ``function`` itself (not of nested functions)."""
-    found: List[cst.Return] = []
-    stack: List[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Return):
-            found.append(node)
-        elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(child_nodes(node))
-    return found
+    return [node for node in _walk_shallow(function.body) if isinstance(node, cst.Return)]
 
 
 #: How many project helpers deep a handed-on callable is followed (``a(fn)`` -> ``b(fn)``).
