@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO))
 
 from flake8_flask_ctx.index import project as project_module  # noqa: E402
 from flake8_flask_ctx.engine import units as units_module  # noqa: E402
-from flake8_flask_ctx.engine.check import check_source  # noqa: E402
+from flake8_flask_ctx.checker.check import check_source  # noqa: E402
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
 from flake8_flask_ctx.index.prefilter import might_have_findings  # noqa: E402
 from flake8_flask_ctx.index.project import project_of  # noqa: E402
@@ -283,7 +283,8 @@ class _Timers:
 def profile_files(files: Sequence[Path], settings: Settings) -> Profile:
     """Plugin time (prefilter to findings) vs LibCST's bare parse, on the files the
     prefilter lets through, best of 3 each; and the plugin's time by phase."""
-    from flake8_flask_ctx.engine import analysis, names
+    from flake8_flask_ctx.checker import analysis
+    from flake8_flask_ctx.engine import names
 
     profile = Profile()
     knowledge = DEFAULT_KNOWLEDGE

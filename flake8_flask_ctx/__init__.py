@@ -9,7 +9,7 @@ index), ``engine`` (the LibCST analysis: names, resolution, reach) and ``rules``
 finders behind each code and their messages).
 """
 
-from .engine.check import check_source
+from .checker.check import check_source
 from .version import __version__
 
 __all__ = ["__version__", "check_source"]

@@ -16,7 +16,7 @@ import pytest
 from expectations import fixture_files, project_dirs, project_markers
 from flake8_flask_ctx.index import project as project_module
 from flake8_flask_ctx.engine import units as units_module
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_runner import flake8
 
 TESTS = Path(__file__).resolve().parent

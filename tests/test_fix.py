@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from expectations import expected_in, fixture_files, options_in
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.frontends.fix import fix_source
 from flake8_flask_ctx.knowledge import Knowledge
 from runtime.harness import run_isolated

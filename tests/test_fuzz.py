@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from conftest import SUMMARY_PROPERTY
 from expectations import fixture_files
 from flake8_flask_ctx.index import project as project_module
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.frontends.plugin import Plugin
 from test_robustness import WORKER as ROBUSTNESS_WORKER
 

@@ -16,7 +16,7 @@ import pytest
 from expectations import expected_in, fixture_files, options_in
 from expectations import project_dirs, project_markers
 from flake8_flask_ctx.index.candidates import has_candidates, project_import_names
-from flake8_flask_ctx.engine.check import analyse, passes_ast_gate, place
+from flake8_flask_ctx.checker.check import analyse, passes_ast_gate, place
 from flake8_flask_ctx.options.settings import Settings
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from flake8_flask_ctx.index.prefilter import might_have_findings

@@ -18,7 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "flake8_flask_ctx"
 MAX_MODULE_LINES = 500
-FOLDERS = ("frontends", "options", "knowledge", "index", "engine", "rules")
+FOLDERS = ("frontends", "options", "knowledge", "index", "engine", "rules", "checker")
+
+#: The layers, lowest first: a module imports only from its own layer or lower ones --
+#: at module level, inside functions and under ``TYPE_CHECKING`` alike.
+LAYERS = {
+    "knowledge": 0, "options": 0, "index": 1, "engine": 2, "rules": 3, "checker": 4,
+    "frontends": 5,
+}
+#: Upward imports that remain, each with the work that removes it (issue 26).
+KNOWN_UPWARD = {
+    # The project keeps the parsed units of other modules (a LibCST ModuleUnit each):
+    # the unit cache is to move into the engine, the index keeping paths and summaries.
+    ("flake8_flask_ctx.index.project", "flake8_flask_ctx.engine.units"),
+}
 
 
 def module_names(package: Path) -> Dict[str, Path]:
@@ -38,14 +51,17 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def runtime_imports(name: str, path: Path, modules: Dict[str, Path]) -> Set[str]:
-    """The package modules ``name`` imports when it runs (any depth, not TYPE_CHECKING)."""
+def runtime_imports(
+    name: str, path: Path, modules: Dict[str, Path], type_checking: bool = False
+) -> Set[str]:
+    """The package modules ``name`` imports when it runs (any depth; ``TYPE_CHECKING``
+    blocks only with ``type_checking``)."""
     is_package = path.name == "__init__.py"
     found: Set[str] = set()
 
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _is_type_checking(child.test):
+            if isinstance(child, ast.If) and _is_type_checking(child.test) and not type_checking:
                 for statement in child.orelse:
                     visit(statement)
                 continue
@@ -160,3 +176,33 @@ def test_the_knowledge_and_options_depend_on_no_analysis() -> None:
                 ["index"], ["engine"], ["rules"], ["frontends"])}, name
         if layer != "frontends" and name != "flake8_flask_ctx.__main__":
             assert not {m for m in imported if ".frontends" in m}, name
+
+
+def test_layers_import_one_way() -> None:
+    """knowledge/options < index < engine < rules < checker < front ends: nothing imports
+    a layer above its own, not even inside a function or under ``TYPE_CHECKING``."""
+    modules = module_names(PACKAGE)
+    upward = set()
+    for name, path in modules.items():
+        layer = LAYERS.get(name.split(".")[1] if name.count(".") >= 1 else "", 99)
+        for imported in runtime_imports(name, path, modules, type_checking=True):
+            target = LAYERS.get(imported.split(".")[1] if imported.count(".") >= 1 else "", 99)
+            if target > layer and target != 99:
+                upward.add((name, imported))
+    assert upward == KNOWN_UPWARD, sorted(upward - KNOWN_UPWARD)
+
+
+def test_a_planted_upward_import_is_caught(tmp_path: Path) -> None:
+    package = tmp_path / "flake8_flask_ctx"
+    for folder in ("engine", "rules"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "rules" / "codes.py").write_text("X = 1\n")
+    (package / "engine" / "walk.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..rules import codes\n"
+    )
+    modules = module_names(package)
+    found = runtime_imports("flake8_flask_ctx.engine.walk", modules["flake8_flask_ctx.engine.walk"],
+                            modules, type_checking=True)
+    assert found == {"flake8_flask_ctx.rules.codes"}

@@ -18,8 +18,8 @@ from typing import List, Optional, Tuple
 import pytest
 
 from expectations import fixture_files
-from flake8_flask_ctx.engine import check as check_module
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker import check as check_module
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.index.literals import collapse_literal_tables, is_pure_literal, stub
 
 FIXTURES = Path(__file__).parent / "fixtures"

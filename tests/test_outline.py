@@ -16,7 +16,7 @@ import pytest
 
 from flake8_flask_ctx.index import project as project_module
 from flake8_flask_ctx.engine import units as units_module
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.index.exports import MODULE, PROJECT, external_name, may_run_code
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.index.outline import Outline

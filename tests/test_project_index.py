@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.knowledge.contexts import Tier
 from flake8_flask_ctx.index.project import clear_cache, project_for

@@ -22,7 +22,7 @@ from expectations import compare, project_dirs, project_markers
 from flake8_runner import flake8
 from flake8_flask_ctx.index import project as project_module
 from flake8_flask_ctx.engine import units as units_module
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.options.settings import Settings
 

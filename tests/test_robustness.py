@@ -12,9 +12,9 @@ import libcst as cst
 import pytest
 
 from flake8_flask_ctx import __version__
-from flake8_flask_ctx.engine import check as check_module
-from flake8_flask_ctx.engine.analysis import ModuleAnalysis
-from flake8_flask_ctx.engine.check import check_source
+from flake8_flask_ctx.checker import check as check_module
+from flake8_flask_ctx.checker.analysis import ModuleAnalysis
+from flake8_flask_ctx.checker.check import check_source
 from flake8_flask_ctx.rules.codes import failure_message
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 from flake8_flask_ctx.engine.names import ModuleIndex
@@ -126,7 +126,7 @@ def test_internal_failure_becomes_fcx999(monkeypatch: pytest.MonkeyPatch) -> Non
     call_line = next(
         number for number, text in enumerate(check_py, 1) if ".findings()" in text
     )
-    where = f"flake8_flask_ctx/engine/check.py:{call_line}"
+    where = f"flake8_flask_ctx/checker/check.py:{call_line}"
     assert f"(KeyError: 'boom' at {where} in check_source)" in reports[0][2]
     assert f"flake8-flask-ctx {__version__} failed" in reports[0][2]
     assert "Reporting a crash" in reports[0][2]

@@ -68,7 +68,7 @@ CHILD = textwrap.dedent("""
     project, outside, marker = sys.argv[1], sys.argv[2], sys.argv[3]
 
     import libcst
-    from flake8_flask_ctx.engine import check
+    from flake8_flask_ctx.checker import check
     from flake8_flask_ctx.frontends import cli
     from flake8_flask_ctx.frontends.plugin import Plugin
     warm = "import threading\\nfrom flask import request\\n" \\

@@ -21,7 +21,7 @@ from ..index.sources import source_text, source_tree
 from ..index.imports import MAX_REEXPORT_HOPS, resolve_relative
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..rules.dispatch import Wrapper
+    from .dispatch import Wrapper
     from ..index.project import Project, Words
 
 
@@ -101,7 +101,7 @@ class ModuleUnit:
         (``def run_async(fn, *args): executor.submit(fn, *args)``): a call of one
         from another module is a dispatch site there."""
         if self._wrappers is None:
-            from ..rules.dispatch import DispatchFinder
+            from .dispatch import DispatchFinder
 
             self._wrappers = {}  # an import cycle back here sees none, and stops
             finder = DispatchFinder(

@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..version import __version__
 from ..options import config
-from ..engine.check import analysed_modules, check_source
+from ..checker.check import analysed_modules, check_source
 from ..rules.codes import failure_message
 from . import heap
 from .formats import FORMATS, Reported, Step

@@ -30,11 +30,11 @@ from typing import Callable, Counter, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..engine.check import (
+from ..checker.check import (
     RECURSION_LIMIT, Placement, _recursion_limit, analyse, check_source, place,
 )
 from ..rules.crossing import CrossingFinder
-from ..rules.dispatch import DispatchFinder
+from ..engine.dispatch import DispatchFinder
 from ..engine.sites import DispatchSite
 from ..knowledge import Knowledge
 from ..knowledge.contexts import Tier

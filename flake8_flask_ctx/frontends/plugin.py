@@ -16,7 +16,7 @@ import ast
 from typing import Any, ClassVar, Iterator, Sequence, Tuple, Type
 
 from ..version import __version__
-from ..engine.check import analysed_modules, check_source
+from ..checker.check import analysed_modules, check_source
 from ..rules.codes import failure_message
 from . import heap
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge

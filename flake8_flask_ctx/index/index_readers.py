@@ -17,7 +17,7 @@ from ..knowledge.queues import (
     CONTEXT_PUSH_METHODS,
     QUEUE_WORKER_STARTS,
 )
-from ..engine.pushed import PushedContext
+from .pushed import PushedContext
 
 
 def last_name(node: Optional[ast.AST]) -> Optional[str]:

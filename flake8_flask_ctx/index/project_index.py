@@ -38,7 +38,7 @@ from .index_readers import (
     string_class,
 )
 from ..knowledge.contexts import Tier
-from ..engine.pushed import PushedContext
+from .pushed import PushedContext
 from ..knowledge.queues import (
     CELERY_APP_CLASS_NAMES,
     LIBRARY_TASK_BASES,

@@ -17,10 +17,10 @@ import libcst as cst
 
 from ..knowledge import Knowledge
 from ..knowledge.dispatchers import Forwards, MethodDispatcher
-from ..engine.names import ModuleIndex, last_name, root_name
-from ..engine.resolution import Resolver
-from ..engine.sites import DispatchSite, Tiers
-from ..engine.node_names import argument_at
+from .names import ModuleIndex, last_name, root_name
+from .resolution import Resolver
+from .sites import DispatchSite, Tiers
+from .node_names import argument_at
 from .library_calls import Handoff, LibraryCalls
 from .task_sites import TaskSites
 

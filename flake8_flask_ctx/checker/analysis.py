@@ -15,16 +15,16 @@ from typing import FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from ..rules import codes
-from ..rules.dispatch import DispatchFinder
-from .forwarded import worker_call
-from .sites import DispatchSite
+from ..engine.dispatch import DispatchFinder
+from ..engine.forwarded import worker_call
+from ..engine.sites import DispatchSite
 from ..knowledge import Knowledge
 from ..knowledge.contexts import Tier
-from .names import ModuleIndex
+from ..engine.names import ModuleIndex
 from ..index.project import Project
-from .units import ModuleUnit
-from .chains import Chain, Reached
-from .context_helpers import CopyContextChecks
+from ..engine.units import ModuleUnit
+from ..engine.chains import Chain, Reached
+from ..engine.context_helpers import CopyContextChecks
 from ..rules.crossing import CrossingFinder
 from ..rules.streaming import StreamFinder
 

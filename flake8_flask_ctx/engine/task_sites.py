@@ -24,15 +24,15 @@ from ..knowledge.dispatchers import (
     ReceiverType,
     TaskDecorator,
 )
-from ..engine.names import ModuleIndex, last_name, walk
-from ..engine.resolution import Resolver
-from ..engine.targets import is_name_like
+from .names import ModuleIndex, last_name, walk
+from .resolution import Resolver
+from .targets import is_name_like
 
-from ..engine.sites import DispatchSite
+from .sites import DispatchSite
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..index.project_index import ProjectFacts
-    from ..engine.pushed import PushedContext
+    from ..index.pushed import PushedContext
 
 Tiers = FrozenSet[Tier]
 NO_TIERS: Tiers = frozenset()

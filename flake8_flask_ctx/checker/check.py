@@ -158,7 +158,7 @@ def analyse(
     registered with its project (so an import cycle back to it lands on this text,
     not on the file on disk)."""
     from .analysis import ModuleAnalysis
-    from .names import ModuleIndex
+    from ..engine.names import ModuleIndex
 
     index = ModuleIndex(module, knowledge, line_map, where.name, where.is_package)
     analysis = ModuleAnalysis(

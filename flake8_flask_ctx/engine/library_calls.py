@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, U
 
 import libcst as cst
 
-from ..engine.names import ModuleIndex, last_name, root_name
-from ..engine.node_names import argument_at
-from ..engine.targets import is_name_like
-from ..engine.pushed import PushedContext
-from ..engine.sites import ALL_TIERS, NO_TIERS, DispatchSite, Tiers
+from .names import ModuleIndex, last_name, root_name
+from .node_names import argument_at
+from .targets import is_name_like
+from ..index.pushed import PushedContext
+from .sites import ALL_TIERS, NO_TIERS, DispatchSite, Tiers
 from ..knowledge import Knowledge
 from ..knowledge.contexts import PARTIAL_FACTORIES
 from ..knowledge.dispatchers import (
@@ -34,7 +34,7 @@ from ..knowledge.dispatchers import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engine.resolution import Resolver
+    from .resolution import Resolver
 
 #: Uses of a thread object that do not start it (``t.run()`` runs synchronously).
 NON_STARTING_USES = frozenset({"run", "join", "name", "daemon", "is_alive", "ident"})
