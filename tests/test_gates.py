@@ -20,7 +20,7 @@ from flake8_flask_ctx.checker.check import analyse, passes_ast_gate, place
 from flake8_flask_ctx.options.settings import Settings
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from flake8_flask_ctx.index.prefilter import might_have_findings
-from flake8_flask_ctx.index.project import project_of
+from flake8_flask_ctx.index.project import clear_cache, project_of
 from test_fixtures import settings_from
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -377,3 +377,32 @@ def test_an_imported_class_is_parsed_only_if_its_bases_may_be_a_thread(
     assert codes() == (["FCX100"] if thread else [])
     monkeypatch.setattr(resolution.Resolver, "foreign_may_be_class_of", lambda *_: True)
     assert codes() == (["FCX100"] if thread else [])
+
+
+def test_a_project_that_imports_no_flask_passes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mypy's tree names ``flask_cors`` in a string and used to send 21 modules to LibCST:
+    a project none of whose modules *imports* Flask (an extension, werkzeug, a configured
+    package) cannot reach a context-local, so no file passes the text gate."""
+    monkeypatch.chdir(tmp_path)  # the working directory is a project root too
+    package = tmp_path / "tool"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "data.py").write_text('KNOWN = ["flask", "flask_cors", "request"]\n')
+    worker = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from tool import data\n"
+        "pool = ThreadPoolExecutor()\n"
+        "def check(name):\n    return name in data.KNOWN  # flask request\n"
+        "pool.submit(check, 'flask')\n"
+    )
+    (package / "runner.py").write_text(worker)
+    project = project_of(str(package / "runner.py"), DEFAULT_KNOWLEDGE)
+    assert project is not None
+    assert not might_have_findings(worker, DEFAULT_KNOWLEDGE, project, "tool.runner")
+    # One module that imports Flask is enough for the gate to look further.
+    (package / "web.py").write_text("from flask import request\n")
+    clear_cache()  # the project is read once per process
+    project = project_of(str(package / "web.py"), DEFAULT_KNOWLEDGE)
+    assert project is not None and project.imports_anywhere(DEFAULT_KNOWLEDGE.watched_packages)

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ..knowledge import Knowledge
 from .imports import resolve_relative
-from .project import Project
+from .project import Project, imports_pattern
 from .sources import source_text
 
 #: ``from .a.b import c, d`` / ``from pkg.mod import x`` / ``import pkg.mod``.
@@ -50,6 +50,12 @@ def might_have_findings(
     """
     dispatch = any(word in source for word in knowledge.prefilter_words)
     watched = any(package in source for package in knowledge.watched_packages)
+    if (
+        project is not None
+        and not imports_pattern(knowledge.watched_packages).search(source)
+        and not project.imports_anywhere(knowledge.watched_packages)
+    ):
+        return False  # nothing in the project imports Flask: no context-local to reach
     if dispatch and watched:
         return True
     if project is None:

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import tokenize
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, Optional, Sequence, Tuple,
+)
 
 from ..knowledge import Knowledge, knowledge_key
 from .files import (
@@ -174,16 +177,28 @@ class Project:
         at most ``MAX_SCANNED_FILES`` of them) contains one of ``words``.  Read once per
         process: a project that never names Flask cannot reach a context-local through
         its imports, whatever a file imports."""
-        cached = self._mentions.get(words)
+        return self._any_module(words, lambda text: any(word in text for word in words))
+
+    def imports_anywhere(self, packages: Tuple[str, ...]) -> bool:
+        """Whether any module of the project *imports* Flask, a Flask extension,
+        ``werkzeug`` or one of ``packages`` (a configured context-local's package).  A
+        project that never does cannot reach a context-local, however often it names
+        one in a string (mypy's test data names ``flask_cors``)."""
+        pattern = imports_pattern(packages)
+        return self._any_module(("import",) + packages, lambda t: bool(pattern.search(t)))
+
+    def _any_module(self, key: Tuple[str, ...], test: Callable[[str], bool]) -> bool:
+        cached = self._mentions.get(key)
         if cached is not None:
             return cached
+        words = key
         found, scanned = False, 0
         for name in sorted(self.top_level_names()):
             for root in self.roots:
                 for path in python_files(root, name):
                     scanned += 1
                     text = source_text(path) if scanned <= MAX_SCANNED_FILES else None
-                    if text is None or any(word in text for word in words):
+                    if text is None or test(text):
                         found = True  # unreadable or too many files: assume it may
                         break
                 if found:
@@ -381,3 +396,15 @@ def clear_cache() -> None:
     _PROJECTS.clear()
     _SCOPES.clear()
     clear_texts()
+
+
+def imports_pattern(packages: Tuple[str, ...]) -> "re.Pattern[str]":
+    """An ``import``/``from`` statement of Flask, a ``flask_*`` extension, ``werkzeug``
+    or one of ``packages`` (at a line's start: a string that names them does not count)."""
+    names = "|".join(
+        sorted({re.escape(p) for p in packages} | {r"flask\w*", "werkzeug"})
+    )
+    return re.compile(
+        rf"^[ \t]*(?:from[ \t]+(?:{names})\b|import[ \t]+[^\n#]*\b(?:{names})\b)",
+        re.MULTILINE,
+    )
