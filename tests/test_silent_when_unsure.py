@@ -58,6 +58,25 @@ def run_steps(steps):
         step()
 
 
+def with_context(flask_app):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            ctx = flask_app.app_context()
+            ctx.push()
+            try:
+                return fn(*args)
+            finally:
+                ctx.pop()
+        return wrapper
+    return decorate
+
+
+@with_context(app)
+def app_config_name():
+    return current_app.name
+
+
 @contextlib.contextmanager
 def app_scope():
     with app.app_context():
@@ -147,6 +166,7 @@ CASES = {
         "if not has_app_context():\n        app.app_context().push()"
         "\n    return current_app.name", []),
     "a project context manager": ("with app_scope():\n        return current_app.name", []),
+    "a decorator factory whose wrapper pushes and pops": ("return app_config_name()", []),
     "a guard held in a local": (
         "inside = has_request_context()\n    if inside:\n        return request.path", []),
     "app context is not a request": (

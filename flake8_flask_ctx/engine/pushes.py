@@ -20,9 +20,10 @@ from ..knowledge.contexts import (
     CONTEXT_ENTER_METHODS,
     CONTEXT_ENTERING_CALLS,
     CONTEXT_MANAGER_METHODS,
+    FAKE_REQUEST_METHODS,
     Tier,
 )
-from .names import child_nodes
+from .names import child_nodes, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reach import Reach
@@ -108,3 +109,42 @@ def entered_in(function: cst.CSTNode) -> Set[Tier]:
                 entered = True
         stack.extend(child_nodes(node))
     return made if entered else set()
+
+
+#: Context methods that push a real context (not a fake request's).
+PUSH_WORDS = tuple(sorted(set(CONTEXT_MANAGER_METHODS) - FAKE_REQUEST_METHODS))
+
+
+def pushed_around_parameter(decorator: cst.FunctionDef) -> FrozenSet[Tier]:
+    """The tiers ``decorator`` pushes around calls of its first parameter: a ``with
+    <x>.app_context():`` block (not a fake request's) that calls it, or a context it
+    makes and enters (``.push()``, ``__enter__``) in a body that calls it."""
+    params = [*decorator.params.posonly_params, *decorator.params.params]
+    if not params:
+        return frozenset()
+    wrapped = params[0].name.value
+    tiers: Set[Tier] = set()
+    for node in walk(decorator.body):
+        if not isinstance(node, cst.With):
+            continue
+        for item in node.items:
+            call = item.item
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+                continue
+            method = call.func.attr.value
+            if method not in PUSH_WORDS:
+                continue
+            if any(
+                isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)
+                and inner.func.value == wrapped
+                for inner in walk(node.body)
+            ):
+                tiers |= CONTEXT_MANAGER_METHODS[method]
+    if not tiers and any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+        and node.func.value == wrapped
+        for node in walk(decorator.body)
+    ):
+        # ``ctx = app.app_context(); ctx.push(); try: return fn() finally: ctx.pop()``
+        tiers |= entered_in(decorator)
+    return frozenset(tiers)

@@ -15,11 +15,12 @@ import libcst as cst
 
 from ..knowledge import Knowledge
 from ..knowledge.contexts import (
-    CONTEXT_COPIERS, CONTEXT_MANAGER_METHODS, FAKE_REQUEST_METHODS, PARTIAL_FACTORIES, Tier,
+    CONTEXT_COPIERS, PARTIAL_FACTORIES, Tier,
 )
 from .defaults import ParameterDefaults
 from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
+from .pushes import PUSH_WORDS, pushed_around_parameter
 from .receivers import ReceiverQueries, first_class
 from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
 
@@ -262,6 +263,9 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         tiers: Set[Tier] = set()
         for decorator in function.decorators:
             expr = decorator.decorator
+            factory = isinstance(expr, cst.Call)
+            if isinstance(expr, cst.Call):  # ``@with_context(app)``: a decorator factory
+                expr = expr.func
             definition: Optional[cst.CSTNode] = None
             if isinstance(expr, cst.Name):
                 definition = next(
@@ -270,14 +274,19 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
                 )
             if definition is None and is_name_like(expr):
                 # Only a module that spells the push is parsed for it.
-                symbol = self.foreign(expr, _PUSH_WORDS)
+                symbol = self.foreign(expr, PUSH_WORDS)
                 definition = symbol.node if symbol is not None else None
-            if isinstance(definition, cst.FunctionDef):
-                cached = self._decorator_pushes.get(definition)
+            if not isinstance(definition, cst.FunctionDef):
+                continue
+            decorators = [definition]
+            if factory:  # the decorators it builds: its nested functions
+                decorators = [
+                    node for node in walk(definition.body) if isinstance(node, cst.FunctionDef)
+                ]
+            for built in decorators:
+                cached = self._decorator_pushes.get(built)
                 if cached is None:
-                    cached = self._decorator_pushes[definition] = _pushed_around_parameter(
-                        definition
-                    )
+                    cached = self._decorator_pushes[built] = pushed_around_parameter(built)
                 tiers |= cached
         return frozenset(tiers)
 
@@ -465,31 +474,3 @@ def literal_key(node: Optional[cst.BaseExpression]) -> Union[str, int, None]:
 
 
 #: Context-manager methods that push a real context (not a fake request's).
-_PUSH_WORDS = tuple(sorted(set(CONTEXT_MANAGER_METHODS) - FAKE_REQUEST_METHODS))
-
-
-def _pushed_around_parameter(decorator: cst.FunctionDef) -> FrozenSet[Tier]:
-    """The tiers ``decorator`` pushes around calls of its first parameter: a ``with
-    <x>.app_context():`` block (not a fake request's) that calls it."""
-    params = [*decorator.params.posonly_params, *decorator.params.params]
-    if not params:
-        return frozenset()
-    wrapped = params[0].name.value
-    tiers: Set[Tier] = set()
-    for node in walk(decorator.body):
-        if not isinstance(node, cst.With):
-            continue
-        for item in node.items:
-            call = item.item
-            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
-                continue
-            method = call.func.attr.value
-            if method not in _PUSH_WORDS:
-                continue
-            if any(
-                isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)
-                and inner.func.value == wrapped
-                for inner in walk(node.body)
-            ):
-                tiers |= CONTEXT_MANAGER_METHODS[method]
-    return frozenset(tiers)
