@@ -459,7 +459,29 @@ def growth() -> Dict[str, List[Dict[str, float]]]:
         seconds = _best(lambda: check_source(source, DEFAULT_KNOWLEDGE, None, settings))
         found = check_source(source, DEFAULT_KNOWLEDGE, None, settings)
         depths.append({"depth": depth, "ms": seconds * 1000, "findings": len(found)})
-    return {"file_size": sizes, "call_depth": depths}
+    shared = []
+    for views in (250, 500, 1000):
+        source = shared_chain_module(views)
+        started = time.process_time()
+        found = check_source(source, DEFAULT_KNOWLEDGE, None, settings)
+        seconds = time.process_time() - started
+        shared.append({"views": views, "ms": seconds * 1000, "findings": len(found)})
+    return {"file_size": sizes, "call_depth": depths, "shared_chain": shared}
+
+
+def shared_chain_module(views: int) -> str:
+    """Issue 26's shape: view i submits ``w{i+1}``; each ``w{i}`` reads ``request`` and
+    calls ``w{i+1}``.  Every site reaches the same chain: linear only if what a
+    function reaches is worked out once (it was quadratic: 27.7 s at 2,000 views)."""
+    lines = ["import threading", "from flask import Flask, request", "app = Flask(__name__)", ""]
+    for i in range(views):
+        call = f"    return w{i + 1}()" if i + 1 < views else "    return 1"
+        lines += [f"def w{i}():", "    request.args.get('q')", call, ""]
+    for i in range(views):
+        lines += [f"@app.post('/v{i}')", f"def v{i}():",
+                  f"    threading.Thread(target=w{min(i + 1, views - 1)}).start()",
+                  "    return 'ok'", ""]
+    return "\n".join(lines) + "\n"
 
 
 # -- report -------------------------------------------------------------------------------
@@ -549,6 +571,9 @@ def print_report(
               f"{row['parse_ms']:.1f} ms, {row['ratio_to_parse']:.1f}x)")
     for row in grown["call_depth"]:
         print(f"  chain of {row['depth']:>3} helpers: {row['ms']:>8.1f} ms, "
+              f"{row['findings']} finding(s)")
+    for row in grown.get("shared_chain", []):
+        print(f"  {row['views']:>4} views sharing one chain: {row['ms']:>8.1f} ms CPU, "
               f"{row['findings']} finding(s)")
 
 

@@ -42,6 +42,10 @@ class Reach:
         self.knowledge = knowledge
         self._facts: Dict[CallableNode, Facts] = {}
         self._patched: Optional[FrozenSet[str]] = None
+        #: Tiers any read reachable from a function can have, guards ignored (an upper
+        #: bound): worked out once per function, so a site stops following calls that
+        #: can bring nothing new (a chain of N helpers is then linear, not quadratic).
+        self._reachable: Dict[CallableNode, Tuple[FrozenSet[Tier], bool]] = {}
 
     def patched(self) -> FrozenSet[str]:
         """Dotted names this module replaces with test doubles (``knowledge.calls``)."""
@@ -99,9 +103,82 @@ class Reach:
                     continue  # the call sits under ``if notify:`` and notify is False here
                 if self.replaced(edge.target):
                     continue  # a test double runs instead (``mocker.patch(...)``)
+                possible = self.reachable_tiers(edge.target) - guarded - edge.guarded
+                if possible <= found.keys():
+                    continue  # nothing it reaches can be a new first read
                 step = chain + (Hop(edge.target.label, edge.node, edge.index, unit),)
                 queue.append((root, edge.target, guarded | edge.guarded, step, edge.falsy))
         return found
+
+    def reachable_tiers(self, start: Target) -> FrozenSet[Tier]:
+        """The tiers of every read reachable from ``start`` through calls, guards and
+        arguments ignored, memoised per function."""
+        return self._reachable_facts(start)[0]
+
+    def reaches_fake_request(self, start: Target) -> bool:
+        """Whether a ``with ....test_request_context():`` is reachable from ``start``."""
+        return self._reachable_facts(start)[1]
+
+    def _reachable_facts(self, start: Target) -> Tuple[FrozenSet[Tier], bool]:
+        """Iterative Tarjan over the calls: the functions of one cycle share one answer."""
+        memo = self._reachable
+        if start.node in memo:
+            return memo[start.node]
+        number: Dict[CallableNode, int] = {}
+        low: Dict[CallableNode, int] = {}
+        own: Dict[CallableNode, Set[Tier]] = {}
+        fake: Dict[CallableNode, bool] = {}
+        successors: Dict[CallableNode, List[Target]] = {}
+        stack: List[CallableNode] = []
+        on_stack: Set[CallableNode] = set()
+        frames: List[Tuple[Target, int]] = [(start, 0)]
+        while frames:
+            target, position = frames[-1]
+            node = target.node
+            if position == 0 and node not in number:
+                number[node] = low[node] = len(number)
+                stack.append(node)
+                on_stack.add(node)
+                facts = self.facts(target)
+                own[node] = {read.tier for read in facts.reads}
+                fake[node] = any(r.fake is not None for r in facts.reads) or any(
+                    e.fake is not None for e in facts.edges
+                )
+                successors[node] = [edge.target for edge in facts.edges]
+            if position < len(successors[node]):
+                frames[-1] = (target, position + 1)
+                nxt = successors[node][position]
+                if nxt.node in memo:
+                    own[node] |= memo[nxt.node][0]
+                    fake[node] = fake[node] or memo[nxt.node][1]
+                elif nxt.node not in number:
+                    frames.append((nxt, 0))
+                elif nxt.node in on_stack:
+                    low[node] = min(low[node], number[nxt.node])
+                continue
+            frames.pop()
+            if low[node] == number[node]:
+                members: List[CallableNode] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member is node:
+                        break
+                tiers: Set[Tier] = set()
+                for member in members:
+                    tiers |= own[member]
+                answer = (frozenset(tiers), any(fake[member] for member in members))
+                for member in members:
+                    memo[member] = answer
+            if frames:
+                parent = frames[-1][0].node
+                if node in memo:
+                    own[parent] |= memo[node][0]
+                    fake[parent] = fake[parent] or memo[node][1]
+                else:
+                    low[parent] = min(low[parent], low[node])
+        return memo[start.node]
 
     def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
         """The first read of one context-local (``flask.g``) from ``roots``, guards
@@ -129,6 +206,7 @@ class Reach:
         """``with ....test_request_context():`` blocks from which ``roots`` read a
         request-tier name (FCX420): the read "works", on a fake request."""
         found: List[cst.With] = []
+        roots = [r for r in roots if self.reaches_fake_request(r)]
         queue: Deque[Tuple[Target, Optional[cst.With]]] = deque((r, None) for r in roots)
         seen: Set[Tuple[CallableNode, Optional[cst.With]]] = set()
         while queue:
@@ -144,7 +222,12 @@ class Reach:
                 if read.tier is Tier.REQUEST and where is not None and where not in found:
                     found.append(where)
             for edge in facts.edges:
-                queue.append((edge.target, edge.fake or fake))
+                inside = edge.fake or fake
+                if inside is None and not self.reaches_fake_request(edge.target):
+                    continue  # no fake request anywhere down there
+                if inside is not None and Tier.REQUEST not in self.reachable_tiers(edge.target):
+                    continue  # inside one, but no request read down there
+                queue.append((edge.target, inside))
         return found
 
     def unit_of(self, target: Target) -> Optional["ModuleUnit"]:
