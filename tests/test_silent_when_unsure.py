@@ -101,6 +101,12 @@ def work(ctx=None):
 def view():
     threading.Thread(target=work).start()
     return "ok"
+
+
+@app.post("/forwarded")
+def forwarding_view():
+    threading.Thread(target=call_it, args=(reads,)).start()
+    return "ok"
 """
 
 #: body of work() -> codes expected at the dispatch (line of ``target=work``).
@@ -188,9 +194,19 @@ def test_shape(name: str) -> None:
     assert found == expected, "\n".join(m for *_, m, _c in run_plugin(source, "shapes.py"))
 
 
+def test_a_callable_forwarded_by_the_dispatch_to_a_helper_that_calls_it() -> None:
+    """``Thread(target=call_it, args=(reads,))``: ``call_it`` calls its parameter, so
+    ``reads`` runs in the worker too."""
+    source = MODULE.format(body="    return 1")
+    line = next(n for n, text in enumerate(source.splitlines(), 1) if "target=call_it" in text)
+    found = [(n, c) for n, c, _m, _col in run_plugin(source, "shapes.py")]
+    assert found == [(line, "FCX100")]
+
+
 def test_a_patched_callee_is_not_followed() -> None:
     source = MODULE.format(body="    with mock.patch('shapes.reads'):\n        return reads()")
     source = source.replace(
         "def view():", "def view():  # the test replaces reads() before the thread runs"
     )
-    assert [c for _l, c, _m, _col in run_plugin(source, "shapes.py")] == []
+    line = next(n for n, text in enumerate(source.splitlines(), 1) if "target=work" in text)
+    assert [c for n, c, _m, _col in run_plugin(source, "shapes.py") if n == line] == []
