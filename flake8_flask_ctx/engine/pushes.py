@@ -91,9 +91,10 @@ def _made_by_project(reach: "Reach", call: cst.Call) -> Tiers:
     return frozenset(found)
 
 
-def entered_in(function: cst.CSTNode) -> Set[Tier]:
+def entered_in(function: cst.CSTNode, lasting: bool = False) -> Set[Tier]:
     """Tiers ``function`` makes (``x.app_context()``...) and enters (``with``,
-    ``.push()``, ``.__enter__()``, ``enter_context``)."""
+    ``.push()``, ``.__enter__()``, ``enter_context``).  ``lasting``: only a context left
+    pushed when it returns counts (a pool ``initializer=``: no ``with``)."""
     made: Set[Tier] = set()
     entered = False
     stack = [function]
@@ -103,7 +104,7 @@ def entered_in(function: cst.CSTNode) -> Set[Tier]:
             name = node.func.attr.value
             made |= CONTEXT_MANAGER_METHODS.get(name, frozenset())
             entered = entered or name in CONTEXT_ENTER_METHODS or name in CONTEXT_ENTERING_CALLS
-        if isinstance(node, cst.WithItem) and isinstance(node.item, cst.Call):
+        if not lasting and isinstance(node, cst.WithItem) and isinstance(node.item, cst.Call):
             func = node.item.func
             if isinstance(func, cst.Attribute) and func.attr.value in CONTEXT_MANAGER_METHODS:
                 entered = True

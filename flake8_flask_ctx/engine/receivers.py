@@ -14,12 +14,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Un
 
 import libcst as cst
 
-from ..knowledge.contexts import (
-    CONTEXT_MANAGER_METHODS,
-    CONTEXT_PUSH_METHOD,
-    QUERY_ATTRIBUTES,
-    Tier,
-)
+from ..knowledge.contexts import QUERY_ATTRIBUTES, Tier
 from ..knowledge.dispatchers import (
     RECEIVER_FACTORIES,
     RECEIVER_TYPES,
@@ -30,6 +25,7 @@ from ..knowledge.dispatchers import (
     ThreadBase,
 )
 from .names import ModuleIndex, walk
+from .pushes import entered_in
 from .node_names import argument_at
 from .targets import MAX_RESOLUTION_DEPTH, is_name_like
 
@@ -121,7 +117,7 @@ class ReceiverQueries:
             return found
         tiers: Set[Tier] = set()
         for target in self.callable(initializer).targets:  # type: ignore[attr-defined]
-            tiers |= _pushed_for_good(target.node)
+            tiers |= entered_in(target.node, lasting=True)
         if not tiers:
             return found
         return replace(
@@ -347,15 +343,3 @@ def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
     while isinstance(expr, cst.Attribute):
         expr = expr.value
     return expr if isinstance(expr, cst.Name) else None
-
-
-def _pushed_for_good(function: cst.CSTNode) -> Set[Tier]:
-    """Tiers a pool initializer leaves pushed in its worker: it makes a context
-    (``app.app_context()``...) and calls ``.push()`` (the worker keeps it for its jobs)."""
-    made: Set[Tier] = set()
-    pushed = False
-    for node in walk(function):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            made |= CONTEXT_MANAGER_METHODS.get(node.func.attr.value, frozenset())
-            pushed = pushed or node.func.attr.value == CONTEXT_PUSH_METHOD
-    return made if pushed else set()
