@@ -203,7 +203,10 @@ def _declared_options(decorator: cst.BaseExpression) -> Tuple[FrozenSet[str], Op
 def celery_base_carries(index: ModuleIndex, resolver: Resolver) -> Tiers:
     """Tiers a Flask-aware Celery ``Task`` base class of this module pushes: one whose
     ``__call__`` enters ``app.app_context()`` (or ``test_request_context()``)."""
+    installed = _installed_task_bases(index)
     for cls in index.classes:
+        if cls.name.value not in installed:
+            continue  # defined, never installed: the tasks keep Celery's own base
         if not any(_is_celery_task_base(index, b.value) for b in cls.bases):
             continue
         call = resolver.find_method(cls, "__call__")
@@ -217,6 +220,30 @@ def celery_base_carries(index: ModuleIndex, resolver: Resolver) -> Tiers:
         if "app_context" in methods:
             return frozenset({Tier.APP})
     return NO_TIERS
+
+
+def _installed_task_bases(index: ModuleIndex) -> FrozenSet[str]:
+    """Class names this module installs as a task base: ``celery.Task = X``,
+    ``Celery(..., task_cls=X)`` (or ``"module:X"``), ``@app.task(base=X)``."""
+    found: List[str] = []
+    for assign in index.assigns:
+        for target in assign.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "Task":
+                name = last_name(assign.value)
+                if name:
+                    found.append(name)
+    for call in index.calls:
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value not in ("task_cls", "base"):
+                continue
+            value = arg.value
+            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                found.append(value.evaluated_value.replace(":", ".").rsplit(".", 1)[-1])
+            elif is_name_like(value):
+                name = last_name(value)
+                if name:
+                    found.append(name)
+    return frozenset(found)
 
 
 def _is_celery_task_base(index: ModuleIndex, base: cst.BaseExpression, depth: int = 0) -> bool:
