@@ -19,7 +19,10 @@ from ..index.literals import collapse_literal_tables
 from ..index.module_sites import may_be_generator, may_be_wrapper
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from ..index.prefilter import might_have_findings
-from ..index.project import Project, project_of
+from ..index.project import Project, project_of, same_as_on_disk
+from ..index.semantic_gate import SemanticGate, gate_enabled
+from ..index.summaries import summarise
+from ..index.taint import EXTENSION_PACKAGES, taint_for
 from ..options.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,9 +73,10 @@ def check_source(
                 tree = ast.parse(source[1:] if source.startswith("\ufeff") else source)
             except (SyntaxError, ValueError):
                 return []  # flake8 reports E999 itself
-        possible_wrappers = ast_gate(tree, knowledge, where)
-        if possible_wrappers is None:
+        gate = ast_gate(tree, knowledge, where)
+        if gate is None or not semantic_gate(tree, source, knowledge, where, gate):
             return []
+        possible_wrappers = gate.wrappers
         # Only now: importing LibCST and the engine costs more than most files' checks,
         # and flake8 imports this plugin in every run, for every file.
         import libcst as cst
@@ -97,17 +101,24 @@ def passes_ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> 
     return ast_gate(tree, knowledge, where) is not None
 
 
-def ast_gate(
-    tree: ast.AST, knowledge: Knowledge, where: "Placement"
-) -> Optional[FrozenSet[str]]:
+@dataclass(frozen=True)
+class GateAnswer:
+    """What the second gate found out on the way: the imported names that may be
+    wrappers (the analysis looks up no other) and those that may be generators."""
+
+    wrappers: FrozenSet[str]
+    generators: FrozenSet[str]
+
+
+def ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> Optional[GateAnswer]:
     """The second gate (``candidates.py``) with the module's project imports: all of
     them may be functions handed along; only those whose modules can dispatch (see
     ``may_be_wrapper``) may be wrappers or decorators that start a thread.  None: the
-    module has no candidate site; else the imported names that may be wrappers (the
-    analysis looks up no other), empty without a project."""
+    module has no candidate site."""
     project = where.project
     if project is None:
-        return frozenset() if has_candidates(tree, knowledge) else None
+        found = has_candidates(tree, knowledge)
+        return GateAnswer(frozenset(), frozenset()) if found else None
     imports = project_imports(tree, project.top_level_names(), where.name, where.is_package)
     wrappers = frozenset(
         name for name, source in imports.items() if may_be_wrapper(project, knowledge, source)
@@ -116,7 +127,34 @@ def ast_gate(
         name for name, source in imports.items() if may_be_generator(project, knowledge, source)
     )
     found = has_candidates(tree, knowledge, frozenset(imports), wrappers, generators)
-    return wrappers if found else None
+    return GateAnswer(wrappers, generators) if found else None
+
+
+def semantic_gate(
+    tree: ast.AST, source: str, knowledge: Knowledge, where: "Placement", gate: GateAnswer
+) -> bool:
+    """The third gate (``semantic_gate.py``): may a site of this module reach a
+    context-local?  Off with ``FLASK_CTX_SEMANTIC_GATE=off``."""
+    if not gate_enabled():
+        return True
+    project = where.project
+    tops = project.top_level_names() if project is not None else frozenset()
+    summary = summarise(tree, tops, frozenset(knowledge.watched_packages))
+    path = Path(where.filename) if where.filename else None
+    same = path is not None and project is not None and same_as_on_disk(source, path)
+    extensions = (
+        project.mentions_anywhere(EXTENSION_PACKAGES) if project is not None
+        else any(package in source for package in EXTENSION_PACKAGES)
+    )
+    found = taint_for(summary, knowledge, project, path, same, extensions)
+    if found is None:
+        return True
+    taint, module_key = found
+    sites = SemanticGate(
+        tree, knowledge, taint, summary.imported | summary.watched_imports, gate.wrappers,
+        gate.generators, module_key, summary.own,
+    )
+    return sites.may_report()
 
 
 @dataclass(frozen=True)

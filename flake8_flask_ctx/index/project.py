@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Words = Optional[Tuple[str, ...]]
 
 
-def _same_as_on_disk(text: str, path: Path) -> bool:
+def same_as_on_disk(text: str, path: Path) -> bool:
     """Whether ``text`` is the file's content as flake8 reads it: decoded by its PEP 263
     cookie, newlines translated (a CRLF file is not "unsaved" for differing in bytes)."""
     try:
@@ -161,7 +161,7 @@ class Project:
         content.  Then, and on the check after it, the parsed-module cache is dropped,
         so no finding outlives the text it came from."""
         real = real_path(path)
-        differs = not _same_as_on_disk(text, real)
+        differs = not same_as_on_disk(text, real)
         if differs or self._unsaved_text_seen:
             units = sys.modules.get(_UNITS_MODULE)
             if units is not None:

@@ -72,3 +72,24 @@ BUILTINS_PREFIX = "builtins."
 #: receivers are the usual spellings of the fixtures and modules that provide them.
 PATCH_METHODS = frozenset({"patch", "object", "setattr"})
 PATCH_RECEIVERS = frozenset({"mock", "mocker", "patch", "monkeypatch", "unittest.mock"})
+
+
+#: Calls whose result stands for the callables or proxies given to them (last names):
+#: ``partial(work, x)``, ``LocalProxy(get_user)``, ``staticmethod(helper)``, a container
+#: of handlers.  The semantic gate follows their arguments; any other call's result is
+#: taken as data (``data = request.get_json()`` carries no context-local) unless the
+#: callee is a class of the project (an instance: its methods come along).
+REFERENCE_FACTORIES = frozenset({
+    "partial", "partialmethod", "LocalProxy", "staticmethod", "classmethod", "property",
+    "cached_property", "copy_current_request_context", "stream_with_context",
+    "dict", "list", "tuple", "set", "frozenset", "OrderedDict", "defaultdict",
+    "ChainMap", "MappingProxyType", "iter", "reversed", "next",
+})
+
+#: Methods whose result is one of the receiver's items (``HANDLERS.get(kind)``,
+#: ``request.files.get("f")``, ``request._get_current_object()``): the result stands
+#: for the receiver.
+REFERENCE_METHODS = frozenset({
+    "get", "getlist", "values", "listvalues", "items", "pop", "popitem", "setdefault",
+    "copy", "__getitem__",
+})

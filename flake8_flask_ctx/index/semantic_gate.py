@@ -1,0 +1,318 @@
+"""Third gate, on ``ast``: could any site of this module produce a finding?
+
+The second gate (``candidates.py``) lets a module through when it has a place a
+finding could be reported at: a dispatch call, a task decorator, a thread subclass, a
+streamed generator.  Most such modules report nothing, because what they dispatch never
+reaches a context-local (``Thread(target=self._run_worker)`` in a worker pool), yet each
+cost a LibCST parse and an analysis.  This gate looks at what each site hands over --
+the callable and values of a dispatch call, the body of a task, the methods of a thread
+subclass, a streamed generator -- and lets the module through only if one of them
+mentions a tainted word (``taint.py``), directly or through a local name bound to one.
+
+It errs one way only: when it cannot tell (a bound dispatch method kept in a variable,
+a dispatcher imported under another name, ``copy_current_request_context`` anywhere),
+the module goes on to the engine.
+
+**Experimental, off by default** (``FLASK_CTX_SEMANTIC_GATE=on`` turns it on;
+``tests/test_semantic_gate.py`` checks it changes no finding on any fixture).  Matching
+tainted words by name across the project is sound but too coarse on real applications:
+on changedetection.io it rules out 10 of 43 modules and costs more than it saves (see
+docs/performance.md).  Resolving free names per module and ``self.x`` per class
+hierarchy is the next step.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+
+from ..knowledge import Knowledge
+from .ast_walk import children
+from .candidates import _ALWAYS, _root, is_generator, last_name, vocabulary_of
+from .summaries import Mentions, mentions_of, references
+from .taint import Taint
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+#: Environment switch: ``on`` (or ``1``/``yes``) asks this gate; anything else, or
+#: nothing, lets every module through it.
+SWITCH = "FLASK_CTX_SEMANTIC_GATE"
+
+
+def gate_enabled() -> bool:
+    return os.environ.get(SWITCH, "off").strip().lower() in {"on", "1", "yes", "true"}
+
+
+class _Scope:
+    """A function (or the module): its parameters and the names bound in it."""
+
+    def __init__(self, node: ast.AST, parent: Optional["_Scope"]) -> None:
+        self.node = node
+        self.parent = parent
+        self.bindings: List[Tuple[str, ast.AST]] = []
+        self.parameters: Set[str] = set()
+        self._tainted: Optional[FrozenSet[str]] = None
+
+    def tainted(
+        self, taint: Taint, imported: FrozenSet[str], module: str, own: FrozenSet[str]
+    ) -> FrozenSet[str]:
+        """The names bound here to something that mentions a tainted word, with those
+        of the enclosing scopes (closures read them): ``job = partial(work, x)``,
+        ``for fn in (a, b)``, ``def start(handler=on_message)``."""
+        if self._tainted is None:
+            outer = (
+                self.parent.tainted(taint, imported, module, own) if self.parent else frozenset()
+            )
+            found: Set[str] = set(outer)
+            mentions = [(name, _value(value)) for name, value in self.bindings]
+            changed = True
+            while changed:
+                changed = False
+                for name, mentioned in mentions:
+                    if name not in found and taint.hits(
+                        mentioned, imported, frozenset(found), True, module, own
+                    ):
+                        found.add(name)
+                        changed = True
+            self._tainted = frozenset(found)
+        return self._tainted
+
+    def owner_of(self, name: str) -> Optional["_Scope"]:
+        """The nearest enclosing function that has ``name`` as a parameter without a
+        default (the callable comes from its callers), if any."""
+        scope: Optional[_Scope] = self
+        while scope is not None:
+            if name in scope.parameters:
+                return scope
+            if any(bound == name for bound, _ in scope.bindings):
+                return None
+            scope = scope.parent
+        return None
+
+
+def _bind(scope: _Scope, target: ast.AST, value: ast.AST) -> None:
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            scope.bindings.append((node.id, value))
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
+
+
+def _scopes(tree: ast.AST) -> Dict[int, _Scope]:
+    """Every node's scope (by ``id``), with the bindings of each scope collected."""
+    module = _Scope(tree, None)
+    where: Dict[int, _Scope] = {}
+    stack: List[Tuple[ast.AST, _Scope]] = [(tree, module)]
+    while stack:
+        node, scope = stack.pop()
+        where[id(node)] = scope
+        inner = scope
+        if isinstance(node, _SCOPES):
+            inner = _Scope(node, scope)
+            arguments = node.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            defaults = [None] * (len(positional) - len(arguments.defaults)) + list(
+                arguments.defaults
+            )
+            pairs = [*zip(positional, defaults), *zip(arguments.kwonlyargs, arguments.kw_defaults)]
+            for argument, default in pairs:
+                if default is None:
+                    inner.parameters.add(argument.arg)
+                else:
+                    inner.bindings.append((argument.arg, default))
+            for extra in (arguments.vararg, arguments.kwarg):
+                if extra is not None:
+                    inner.parameters.add(extra.arg)
+            inner.parameters -= {"self", "cls"}
+            if isinstance(node, _DEFS):
+                scope.bindings.append((node.name, node))
+        elif isinstance(node, ast.ClassDef):
+            scope.bindings.append((node.name, node))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                _bind(scope, target, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            _bind(scope, node.target, node.iter)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            _bind(scope, node.optional_vars, node.context_expr)
+        elif isinstance(node, ast.NamedExpr):
+            _bind(scope, node.target, node.value)
+        for child in children(node):
+            if isinstance(node, _SCOPES) and child is getattr(node, "args", None):
+                stack.append((child, scope))  # defaults are evaluated outside
+            elif isinstance(node, _DEFS) and child in node.decorator_list:
+                stack.append((child, scope))
+            else:
+                stack.append((child, inner))
+    return where
+
+
+class SemanticGate:
+    """The question for one module; see the module docstring."""
+
+    def __init__(
+        self,
+        tree: ast.AST,
+        knowledge: Knowledge,
+        taint: Taint,
+        imported: FrozenSet[str],
+        wrappers: FrozenSet[str],
+        generators: FrozenSet[str],
+        module_key: str = "",
+        own: FrozenSet[str] = frozenset(),
+    ) -> None:
+        self.tree = tree
+        self.module_key = module_key
+        self.own = own
+        self.vocabulary = vocabulary_of(knowledge)
+        self.taint = taint
+        self.imported = imported
+        self.wrappers = wrappers
+        self.generators = generators
+        self.scopes = _scopes(tree)
+        #: Functions whose parameter is dispatched: their callers are sites too.
+        self.forwarding: Set[str] = set()
+        self._applied: Optional[Set[int]] = None
+
+    def hits(self, node: Optional[ast.AST], at: ast.AST) -> bool:
+        """Whether ``node`` (evaluated where ``at`` is) mentions a tainted word; notes
+        the enclosing function as forwarding when it mentions one of its parameters."""
+        if node is None:
+            return False
+        scope = self.scopes.get(id(at)) or self.scopes[id(self.tree)]
+        mentioned = _value(node, through_calls=True)
+        local = scope.tainted(self.taint, self.imported, self.module_key, self.own)
+        if self.taint.hits(
+            mentioned, self.imported, local, True, self.module_key, self.own - local
+        ):
+            return True
+        for name in mentioned.names:
+            owner = scope.owner_of(name)
+            if owner is not None and isinstance(owner.node, _DEFS):
+                self.forwarding.add(owner.node.name)
+        return False
+
+    def _call_payload(self, call: ast.Call, receiver: bool) -> bool:
+        values: List[Optional[ast.AST]] = [*call.args, *(k.value for k in call.keywords)]
+        if receiver and isinstance(call.func, ast.Attribute):
+            values.append(call.func.value)
+        return any(self.hits(value, call) for value in values)
+
+    def may_report(self) -> bool:
+        vocabulary = self.vocabulary
+        found = False
+        generator_possible = False
+        for node in _walk(self.tree):
+            if isinstance(node, ast.Call):
+                last = last_name(node.func)
+                if last in vocabulary.responses:
+                    found = found or self._call_payload(node, receiver=False)
+                elif last in vocabulary.calls or last in vocabulary.optional_calls or (
+                    isinstance(node.func, ast.Attribute) and last in vocabulary.methods
+                ):
+                    found = found or self._call_payload(node, receiver=True)
+                elif _root(node.func) in self.wrappers:
+                    found = found or self._call_payload(node, receiver=True) or self.hits(
+                        node.func, node
+                    )
+            elif isinstance(node, ast.Assign) and _binds_dispatch_method(node, vocabulary.methods):
+                return True  # ``run_later = pool.submit``: its calls are sites
+            elif isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) in _ALWAYS:
+                return True
+            elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                alias.asname and alias.name.rsplit(".", 1)[-1] in vocabulary.words
+                for alias in node.names
+            ):
+                return True  # ``from threading import Thread as Job``
+            elif isinstance(node, _DEFS):
+                if any(
+                    last_name(d) in vocabulary.decorators or _root(d) in self.wrappers
+                    for d in node.decorator_list
+                ) and self.hits(node, node):
+                    return True
+            elif isinstance(node, ast.ClassDef):
+                if any(last_name(b) in vocabulary.thread_bases for b in node.bases) and self.hits(
+                    node, node
+                ):
+                    return True
+            elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.GeneratorExp)):
+                generator_possible = True
+            if found:
+                return True
+        if generator_possible or self.generators:
+            if self._streams_tainted():
+                return True
+        return self._forwarded_callers()
+
+    def _streams_tainted(self) -> bool:
+        """A generator of the module (or a project generator it calls) that mentions a
+        tainted word: it may be returned from a view as a streamed body."""
+        if not self.generators.isdisjoint(self.taint.names):
+            return True
+        for node in _walk(self.tree):
+            if isinstance(node, _DEFS) and is_generator(node) and self.hits(node, node):
+                return True
+            if isinstance(node, ast.GeneratorExp) and self.hits(node, node):
+                return True
+        return False
+
+    def _forwarded_callers(self) -> bool:
+        """Callers, in this module, of functions that dispatch their parameter: each
+        call (or decoration, or use as a value) is a site, judged by what it passes."""
+        done: Set[str] = set()
+        while self.forwarding - done:
+            name = sorted(self.forwarding - done)[0]
+            done.add(name)
+            for node in _walk(self.tree):
+                if isinstance(node, ast.Call) and last_name(node.func) == name:
+                    if self._call_payload(node, receiver=False):
+                        return True
+                elif isinstance(node, _DEFS) and any(
+                    last_name(d) == name for d in node.decorator_list
+                ):
+                    if self.hits(node, node):
+                        return True
+                elif isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) == name:
+                    if id(node) not in self._called_or_decorating():
+                        return True  # handed along as a value: cannot follow cheaply
+        return False
+
+    def _called_or_decorating(self) -> Set[int]:
+        """The nodes that are the function of a call or a decorator (those are judged
+        by what they pass); any other mention of a function hands it along."""
+        if self._applied is None:
+            self._applied = set()
+            for node in _walk(self.tree):
+                if isinstance(node, ast.Call):
+                    self._applied.add(id(node.func))
+                elif isinstance(node, _DEFS):
+                    self._applied.update(id(d) for d in node.decorator_list)
+        return self._applied
+
+
+def _value(node: ast.AST, through_calls: bool = False) -> Mentions:
+    """What a definition mentions, or what a value can be (``summaries.references``)."""
+    if isinstance(node, (*_DEFS, ast.ClassDef)):
+        return mentions_of(node)
+    return references(node, through_calls)
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
+def _binds_dispatch_method(node: ast.Assign, methods: FrozenSet[str]) -> bool:
+    bound: ast.AST = node.value
+    if isinstance(bound, ast.Call) and last_name(bound.func) == "partial" and bound.args:
+        bound = bound.args[0]
+    return isinstance(bound, ast.Attribute) and bound.attr in methods
