@@ -16,7 +16,7 @@ the module goes on to the engine.
 **Experimental, off by default** (``FLASK_CTX_SEMANTIC_GATE=on`` turns it on;
 ``tests/test_semantic_gate.py`` checks it changes no finding on any fixture).  Matching
 tainted words by name across the project is sound but too coarse on real applications:
-on changedetection.io it rules out 10 of 43 modules and costs more than it saves (see
+on changedetection.io it rules out 6 of 43 modules and costs more than it saves (see
 docs/performance.md).  Resolving free names per module and ``self.x`` per class
 hierarchy is the next step.
 """
