@@ -18,8 +18,8 @@ import pytest
 from expectations import fixture_files, project_dirs
 from flake8_runner import flake8
 from flake8_flask_ctx.index.semantic_gate import SWITCH, SemanticGate, gate_enabled
+from flake8_flask_ctx.index.project_taint import project_taint, taint_for
 from flake8_flask_ctx.index.summaries import summarise
-from flake8_flask_ctx.index.taint import project_taint, taint_for
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,14 +56,11 @@ def test_the_gate_changes_no_finding_on_any_project(
 
 def _may_report(source: str) -> bool:
     tree = ast.parse(textwrap.dedent(source))
-    summary = summarise(tree, frozenset(), frozenset(DEFAULT_KNOWLEDGE.watched_packages))
-    found = taint_for(summary, DEFAULT_KNOWLEDGE, None, None, False, False)
+    summary = summarise(tree, frozenset(DEFAULT_KNOWLEDGE.watched_packages))
+    found = taint_for(summary, DEFAULT_KNOWLEDGE, None, None, (None, False), False, False)
     assert found is not None
-    taint, key = found
-    gate = SemanticGate(
-        tree, DEFAULT_KNOWLEDGE, taint, summary.imported | summary.watched_imports,
-        frozenset(), frozenset(), key, summary.own,
-    )
+    taint, context = found
+    gate = SemanticGate(tree, DEFAULT_KNOWLEDGE, taint, context, frozenset(), frozenset())
     return gate.may_report()
 
 
@@ -125,7 +122,7 @@ def test_another_modules_function_does_not_taint_a_modules_own_global(tmp_path: 
     (tmp_path / "conftest.py").write_text("from flask import request\ndef app():\n"
                                           "    return request.args\n")
     (tmp_path / "main.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
-    taint = project_taint(sorted(tmp_path.glob("*.py")), DEFAULT_KNOWLEDGE)
+    taint = project_taint({p: p.stem for p in tmp_path.glob("*.py")}, DEFAULT_KNOWLEDGE)
     assert taint is not None
     assert (str(tmp_path / "conftest.py"), "app") in taint.own
     assert (str(tmp_path / "main.py"), "app") not in taint.own

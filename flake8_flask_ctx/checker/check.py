@@ -21,8 +21,9 @@ from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from ..index.prefilter import might_have_findings
 from ..index.project import Project, project_of, same_as_on_disk
 from ..index.semantic_gate import SemanticGate, gate_enabled
+from ..index.project_taint import taint_for
 from ..index.summaries import summarise
-from ..index.taint import EXTENSION_PACKAGES, taint_for
+from ..index.taint import EXTENSION_PACKAGES
 from ..options.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,26 +135,24 @@ def semantic_gate(
     tree: ast.AST, source: str, knowledge: Knowledge, where: "Placement", gate: GateAnswer
 ) -> bool:
     """The third gate (``semantic_gate.py``): may a site of this module reach a
-    context-local?  Off with ``FLASK_CTX_SEMANTIC_GATE=off``."""
+    context-local?  On with ``FLASK_CTX_SEMANTIC_GATE=on``."""
     if not gate_enabled():
         return True
     project = where.project
-    tops = project.top_level_names() if project is not None else frozenset()
-    summary = summarise(tree, tops, frozenset(knowledge.watched_packages))
+    summary = summarise(tree, frozenset(knowledge.watched_packages))
     path = Path(where.filename) if where.filename else None
     same = path is not None and project is not None and same_as_on_disk(source, path)
     extensions = (
         project.mentions_anywhere(EXTENSION_PACKAGES) if project is not None
         else any(package in source for package in EXTENSION_PACKAGES)
     )
-    found = taint_for(summary, knowledge, project, path, same, extensions)
+    found = taint_for(
+        summary, knowledge, project, path, (where.name, where.is_package), same, extensions
+    )
     if found is None:
         return True
-    taint, module_key = found
-    sites = SemanticGate(
-        tree, knowledge, taint, summary.imported | summary.watched_imports, gate.wrappers,
-        gate.generators, module_key, summary.own,
-    )
+    taint, context = found
+    sites = SemanticGate(tree, knowledge, taint, context, gate.wrappers, gate.generators)
     return sites.may_report()
 
 

@@ -31,7 +31,7 @@ from ..knowledge import Knowledge
 from .ast_walk import children
 from .candidates import _ALWAYS, _root, is_generator, last_name, vocabulary_of
 from .summaries import Mentions, mentions_of, references
-from .taint import Taint
+from .taint import NameContext, Taint
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -53,25 +53,34 @@ class _Scope:
         self.bindings: List[Tuple[str, ast.AST]] = []
         self.parameters: Set[str] = set()
         self._tainted: Optional[FrozenSet[str]] = None
+        self._bound: Optional[FrozenSet[str]] = None
 
-    def tainted(
-        self, taint: Taint, imported: FrozenSet[str], module: str, own: FrozenSet[str]
-    ) -> FrozenSet[str]:
+    def bound(self) -> FrozenSet[str]:
+        """Names local to this function or an enclosing one (not the module's)."""
+        if self._bound is None:
+            names: Set[str] = set()
+            scope: Optional[_Scope] = self
+            while scope is not None and scope.parent is not None:
+                names.update(scope.parameters)
+                names.update(name for name, _ in scope.bindings)
+                scope = scope.parent
+            self._bound = frozenset(names)
+        return self._bound
+
+    def tainted(self, taint: Taint, context: NameContext) -> FrozenSet[str]:
         """The names bound here to something that mentions a tainted word, with those
         of the enclosing scopes (closures read them): ``job = partial(work, x)``,
         ``for fn in (a, b)``, ``def start(handler=on_message)``."""
         if self._tainted is None:
-            outer = (
-                self.parent.tainted(taint, imported, module, own) if self.parent else frozenset()
-            )
+            outer = self.parent.tainted(taint, context) if self.parent else frozenset()
             found: Set[str] = set(outer)
             mentions = [(name, _value(value)) for name, value in self.bindings]
             changed = True
             while changed:
                 changed = False
                 for name, mentioned in mentions:
-                    if name not in found and taint.hits(
-                        mentioned, imported, frozenset(found), True, module, own
+                    if name not in found and _hits(
+                        taint, mentioned, context, frozenset(found), self.bound(), ""
                     ):
                         found.add(name)
                         changed = True
@@ -161,21 +170,18 @@ class SemanticGate:
         tree: ast.AST,
         knowledge: Knowledge,
         taint: Taint,
-        imported: FrozenSet[str],
+        context: NameContext,
         wrappers: FrozenSet[str],
         generators: FrozenSet[str],
-        module_key: str = "",
-        own: FrozenSet[str] = frozenset(),
     ) -> None:
         self.tree = tree
-        self.module_key = module_key
-        self.own = own
+        self.context = context
         self.vocabulary = vocabulary_of(knowledge)
         self.taint = taint
-        self.imported = imported
         self.wrappers = wrappers
         self.generators = generators
         self.scopes = _scopes(tree)
+        self.owners = _owners(tree)
         #: Functions whose parameter is dispatched: their callers are sites too.
         self.forwarding: Set[str] = set()
         self._applied: Optional[Set[int]] = None
@@ -187,9 +193,10 @@ class SemanticGate:
             return False
         scope = self.scopes.get(id(at)) or self.scopes[id(self.tree)]
         mentioned = _value(node, through_calls=True)
-        local = scope.tainted(self.taint, self.imported, self.module_key, self.own)
-        if self.taint.hits(
-            mentioned, self.imported, local, True, self.module_key, self.own - local
+        local = scope.tainted(self.taint, self.context)
+        if _hits(
+            self.taint, mentioned, self.context, local, scope.bound(),
+            self.owners.get(id(at), ""),
         ):
             return True
         for name in mentioned.names:
@@ -253,8 +260,9 @@ class SemanticGate:
     def _streams_tainted(self) -> bool:
         """A generator of the module (or a project generator it calls) that mentions a
         tainted word: it may be returned from a view as a streamed body."""
-        if not self.generators.isdisjoint(self.taint.names):
-            return True
+        for name in self.generators:
+            if self.taint.hits(Mentions(names={name}), self.context):
+                return True
         for node in _walk(self.tree):
             if isinstance(node, _DEFS) and is_generator(node) and self.hits(node, node):
                 return True
@@ -296,11 +304,44 @@ class SemanticGate:
         return self._applied
 
 
+def _hits(
+    taint: Taint,
+    mentions: Mentions,
+    context: NameContext,
+    local: FrozenSet[str],
+    bound: FrozenSet[str],
+    owner: str,
+) -> bool:
+    """``taint.hits`` for code in a function: its tainted locals count, its other
+    locals are not the module's names."""
+    if not mentions.names.isdisjoint(local):
+        return True
+    if mentions.names & bound:
+        mentions = Mentions(
+            mentions.names - bound, mentions.self_attrs, mentions.attrs,
+            {pair for pair in mentions.named_attrs if pair[0] not in bound},
+            mentions.called - bound,
+        )
+    return taint.hits(mentions, context, frozenset(), owner)
+
+
 def _value(node: ast.AST, through_calls: bool = False) -> Mentions:
     """What a definition mentions, or what a value can be (``summaries.references``)."""
     if isinstance(node, (*_DEFS, ast.ClassDef)):
         return mentions_of(node)
     return references(node, through_calls)
+
+
+def _owners(tree: ast.AST) -> Dict[int, str]:
+    """The class each node is in (by ``id``): ``self.x`` there is that class's."""
+    owners: Dict[int, str] = {}
+    stack: List[Tuple[ast.AST, str]] = [(tree, "")]
+    while stack:
+        node, owner = stack.pop()
+        owners[id(node)] = owner
+        inner = node.name if isinstance(node, ast.ClassDef) else owner
+        stack.extend((child, inner) for child in children(node))
+    return owners
 
 
 def _walk(tree: ast.AST) -> Iterator[ast.AST]:

@@ -11,8 +11,8 @@ engine to a context-local.
 
 A mention is kept in one of four sets, because the gate matches them differently:
 ``names`` (``Name`` ids), ``self_attrs`` (``self.x``/``cls.x``/``super().x``: methods of
-some class), ``module_attrs`` (``mod.x`` where ``mod`` is bound by an import: a module's
-function), ``attrs`` (every attribute name).  Nothing here knows Flask.
+some class), ``named_attrs`` (``mod.x``: a module's function where ``mod`` is bound by an
+import of the project), ``attrs`` (every attribute name).  Nothing here knows Flask.
 """
 
 from __future__ import annotations
@@ -71,11 +71,14 @@ class Mentions:
 
 @dataclass(frozen=True)
 class Entry:
-    """A definition or binding that can become tainted, and the words it then taints.
+    """A definition or binding that can become tainted, and what it mentions.
 
-    ``kind``: ``"def"`` (a function; ``in_class``: a method), ``"class"``, ``"name"``
-    (a module-level or class-level name bound to a value, or an import alias), ``"attr"``
-    (an attribute set anywhere: ``self.handler = work``).
+    ``kind``: ``"def"`` (a function; ``in_class``: a method), ``"class"``, ``"name"`` (a
+    module-level or class-level name bound to a value), ``"attr"`` / ``"selfattr"`` (an
+    attribute set on some object / on ``self``: ``self.handler = work``), ``"import"``
+    (a name a module-level import binds: importers of this module see it).  ``names``
+    are free names: which are the module's own, which are imported and which are
+    neither is told by the module (``taint.NameContext``).
     """
 
     kind: str
@@ -83,29 +86,61 @@ class Entry:
     in_class: bool
     names: FrozenSet[str]
     self_attrs: FrozenSet[str]
-    module_attrs: FrozenSet[str]
+    #: ``(receiver, attribute)`` for plain-name receivers (``utils.helper``).
+    named_attrs: FrozenSet[Tuple[str, str]]
     attrs: FrozenSet[str]
+    called: FrozenSet[str]
     line: int
-    called: FrozenSet[str] = frozenset()
-    #: Mentions of the module's own globals (see ``ModuleSummary.own``).
-    own_names: FrozenSet[str] = frozenset()
-    own_called: FrozenSet[str] = frozenset()
-    #: Whether this binds one of the module's own globals (maybe: a nested ``def`` of
-    #: the same name counts too, which only over-approximates).
+    #: Whether this binds one of the module's globals (importers can see it).
     top: bool = False
+    #: The class this is in (``self.x`` in it means that class's ``x``); for a class,
+    #: itself.  ``bases``: a class's bases, by last name.
+    owner: str = ""
+    bases: FrozenSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """``from ..a import b as c`` binds ``c`` (level 2, module ``a``, name ``b``);
+    ``import a.b as m`` binds ``m`` (module ``a.b``, no name); ``import a.b`` binds
+    ``a`` (module ``a``)."""
+
+    local: str
+    level: int
+    module: str
+    name: Optional[str]
 
 
 @dataclass(frozen=True)
 class ModuleSummary:
     entries: Tuple[Entry, ...]
-    #: Names bound by imports of project modules (any depth): receivers whose
-    #: attributes are module-level functions (``utils.helper``).
-    imported: FrozenSet[str]
-    #: Names bound by imports of a watched package (``import flask``).
+    imports: Tuple[ImportBinding, ...]
+    #: Names bound by imports of a watched package (``import flask``): an attribute of
+    #: one is a mention of the name (``flask.request``).
     watched_imports: FrozenSet[str] = frozenset()
-    #: Names the module binds at module level itself: a free mention of one means the
-    #: module's own (``app = Flask(__name__)``), not another module's ``def app()``.
+    #: Names the module binds at module level itself (def, class, assignment): a free
+    #: mention of one means the module's own, not another module's of the same name.
     own: FrozenSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Raw:
+    kind: str
+    word: str
+    in_class: bool
+    mentions: Mentions
+    line: int
+    owner: str = ""
+    bases: FrozenSet[str] = frozenset()
+
+
+def _base_name(node: ast.AST) -> Optional[str]:
+    """A base class's last name (``db.Model`` -> ``Model``, ``Generic[T]`` -> ``Generic``)."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
 
 
 class _Collector:
@@ -114,15 +149,14 @@ class _Collector:
     Expressions are walked iteratively (generated code nests them deeply); only
     definitions recurse, and they nest a few levels at most."""
 
-    def __init__(
-        self, project_names: FrozenSet[str] = frozenset(), watched: FrozenSet[str] = frozenset()
-    ) -> None:
-        self.raw: List[Tuple[str, str, bool, Mentions, int]] = []
-        self.imported: Set[str] = set()
+    def __init__(self, watched: FrozenSet[str] = frozenset()) -> None:
+        self.raw: List[_Raw] = []
+        #: The class whose body is being scanned (``self.x`` there is its method).
+        self.owner = ""
+        self.imports: List[ImportBinding] = []
         self.watched_imports: Set[str] = set()
         #: Names the module binds itself at module level (def, class, assignment).
         self.own: Set[str] = set()
-        self.project_names = project_names
         self.watched = watched
 
     def scan(self, node: ast.AST, level: str) -> Mentions:
@@ -135,8 +169,11 @@ class _Collector:
             current = pending.pop()
             kind = current.__class__
             if kind is ast.Name:
-                mentions.names.add(current.id)  # type: ignore[attr-defined]
-                if current.ctx.__class__ is not ast.Load:  # type: ignore[attr-defined]
+                # A name assigned is no mention of what it was (``model: str = ""`` in
+                # a class body); a function's own names are dropped from its mentions.
+                if current.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
+                    mentions.names.add(current.id)  # type: ignore[attr-defined]
+                else:
                     mentions.stored.add(current.id)  # type: ignore[attr-defined]
             elif kind is ast.Global or kind is ast.Nonlocal:
                 mentions.declared_global.update(current.names)  # type: ignore[attr-defined]
@@ -151,7 +188,7 @@ class _Collector:
             elif kind is ast.Import or kind is ast.ImportFrom:
                 # An import in a function still names the other module's global
                 # (``from .views import client_label``): a mention, not a local.
-                mentions.names.update(self._imports(current))
+                mentions.names.update(self._imports(current, level == "module"))
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 mentions.add(self._assignment(current, level))
             else:
@@ -164,12 +201,18 @@ class _Collector:
         is_class = isinstance(node, ast.ClassDef)
         mentions = Mentions()
         outside = Mentions()  # decorators, defaults, annotations: the enclosing scope's
+        owner = self.owner
+        bases: FrozenSet[str] = frozenset()
+        if isinstance(node, ast.ClassDef):
+            bases = frozenset(b for b in map(_base_name, node.bases) if b)
+            self.owner = node.name
         for child in children(node):
             if is_class or child in node.decorator_list or child.__class__ is ast.arguments:
                 scanned = self.scan(child, "class" if is_class else "function")
                 (mentions if is_class else outside).add(scanned)
             else:
                 mentions.add(self.scan(child, "function"))
+        self.owner = owner
         if not is_class:
             assert isinstance(node, _DEFS)
             arguments = node.args
@@ -189,8 +232,8 @@ class _Collector:
             mentions.add(outside)
         mentions.stored = set()
         mentions.declared_global = set()
-        self.raw.append(("class" if is_class else "def", node.name, in_class, mentions,
-                         node.lineno))
+        self.raw.append(_Raw("class" if is_class else "def", node.name, in_class, mentions,
+                             node.lineno, node.name if is_class else owner, bases))
         return mentions
 
     def _attribute(self, node: ast.Attribute, mentions: Mentions) -> None:
@@ -217,11 +260,15 @@ class _Collector:
         for target in targets:
             for leaf in _leaves(target):
                 if isinstance(leaf, ast.Attribute):
-                    self.raw.append(("attr", leaf.attr, False, referenced, line))
+                    on_self = isinstance(leaf.value, ast.Name) and leaf.value.id in _SELF_NAMES
+                    kind = "selfattr" if on_self and self.owner else "attr"
+                    self.raw.append(_Raw(kind, leaf.attr, False, referenced, line, self.owner))
                 elif isinstance(leaf, ast.Name) and level != "function":
                     if level == "module":
                         self.own.add(leaf.id)
-                    self.raw.append(("name", leaf.id, level == "class", referenced, line))
+                    self.raw.append(
+                        _Raw("name", leaf.id, level == "class", referenced, line, self.owner)
+                    )
         found = Mentions()
         found.add(mentions)
         for target in targets:
@@ -231,25 +278,28 @@ class _Collector:
             found.add(self.scan(annotation, level))
         return found
 
-    def _imports(self, node: ast.AST) -> Set[str]:
+    def _imports(self, node: ast.AST, top: bool) -> Set[str]:
         bound: Set[str] = set()
+        line = getattr(node, "lineno", 0)
         for alias in getattr(node, "names", ()):
             if alias.name == "*":
                 continue
-            local = alias.asname or alias.name.split(".")[0]
+            if isinstance(node, ast.Import):
+                local = alias.asname or alias.name.split(".")[0]
+                module = alias.name if alias.asname else alias.name.split(".")[0]
+                binding = ImportBinding(local, 0, module, None)
+            else:
+                local = alias.asname or alias.name
+                binding = ImportBinding(
+                    local, getattr(node, "level", 0) or 0, getattr(node, "module", "") or "",
+                    alias.name,
+                )
             bound.add(local)
-            source = alias.name if isinstance(node, ast.Import) else (
-                "." if getattr(node, "level", 0) else (getattr(node, "module", "") or "")
-            )
-            if source.startswith(".") or source.split(".")[0] in self.project_names:
-                # ``import pkg.mod``, ``from . import mod``: may bind a project module.
-                self.imported.add(local)
-            original = alias.name.rsplit(".", 1)[-1]
-            if local != original:
-                # ``from flask import request as rq``: ``rq`` stands for ``request``.
-                self.raw.append(("name", local, False, Mentions(names={original}),
-                                 getattr(node, "lineno", 0)))
-            if source.split(".")[0] in self.watched:
+            self.imports.append(binding)
+            if top:
+                # Importers of this module reach the name through it (re-exports).
+                self.raw.append(_Raw("import", local, False, Mentions(names={local}), line))
+            if not binding.level and binding.module.split(".")[0] in self.watched:
                 self.watched_imports.add(local)  # ``import flask``: ``flask.request``
         return bound
 
@@ -277,44 +327,35 @@ def _leaves(target: ast.AST) -> List[ast.AST]:
     return found
 
 
-def summarise(
-    tree: ast.AST,
-    project_names: FrozenSet[str] = frozenset(),
-    watched: FrozenSet[str] = frozenset(),
-) -> ModuleSummary:
+def summarise(tree: ast.AST, watched: FrozenSet[str] = frozenset()) -> ModuleSummary:
     """The entries of a module: every function, class, module- and class-level binding,
-    attribute binding and import alias, with what each mentions.  ``project_names``:
-    top-level names of the project; ``mod.func`` counts as a mention of ``func`` only
-    where ``mod`` is bound by an import of the project (not ``requests.get``)."""
-    collector = _Collector(project_names, watched)
+    attribute binding and module-level import, with what each mentions.  ``watched``:
+    the packages of the context-locals.  Nothing in it depends on the project, so one
+    summary serves every project a module is part of."""
+    collector = _Collector(watched)
     collector.scan(tree, "module")
-    imported = frozenset(collector.imported)
-    watched_imports = frozenset(collector.watched_imports)
     own = frozenset(collector.own)
-    entries = [
-        _entry(kind, word, in_class, mentions, line, imported, watched_imports, own)
-        for kind, word, in_class, mentions, line in collector.raw
-    ]
-    return ModuleSummary(tuple(entries), imported, watched_imports, own)
+    entries = [_entry(raw, own) for raw in collector.raw]
+    return ModuleSummary(
+        tuple(entries), tuple(collector.imports), frozenset(collector.watched_imports), own
+    )
 
 
-def _entry(
-    kind: str, word: str, in_class: bool, mentions: Mentions, line: int,
-    imported: FrozenSet[str], watched_imports: FrozenSet[str], own: FrozenSet[str],
-) -> Entry:
-    # ``flask.request``: an attribute of a watched package is a mention of the name.
-    through_package = {a for r, a in mentions.named_attrs if r in watched_imports}
+def _entry(raw: "_Raw", own: FrozenSet[str]) -> Entry:
+    mentions = raw.mentions
     return Entry(
-        kind, word, in_class,
-        frozenset(mentions.names - own | through_package),
+        raw.kind, raw.word, raw.in_class,
+        frozenset(mentions.names),
         frozenset(mentions.self_attrs),
-        frozenset(attr for receiver, attr in mentions.named_attrs if receiver in imported),
+        frozenset(mentions.named_attrs),
         frozenset(mentions.attrs),
-        line,
-        frozenset(mentions.called - own),
-        frozenset(mentions.names & own),
-        frozenset(mentions.called & own),
-        top=word in own and not in_class and kind != "attr",
+        frozenset(mentions.called),
+        raw.line,
+        top=raw.kind == "import" or (
+            raw.word in own and not raw.in_class and raw.kind in ("def", "class", "name")
+        ),
+        owner=raw.owner,
+        bases=raw.bases,
     )
 
 

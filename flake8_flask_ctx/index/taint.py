@@ -1,42 +1,58 @@
-"""Which names of a project can lead to a context-local: the semantic gate's facts.
+"""What may lead to a context-local: the semantic gate's facts, and how a mention is
+matched against them.
 
-A word is *tainted* when something named by it may read a context-local, directly or
-through what it mentions: a function whose body reads ``request``, a function that
-calls one, a class with such a method, ``HANDLERS = {"a": work}`` when ``work`` is
-tainted, ``self.handler = work``, ``from flask import request as rq``.  Matching is by
-name, whatever module the mention is in, so it over-approximates what the engine can
-follow (see ``summaries.py``): a gate may let a file through needlessly, never drop one
-the engine would report in.
+Something is *tainted* when it may read a context-local, directly or through what it
+mentions: a function whose body reads ``request``, a function that calls one, a class
+with such a method, ``HANDLERS = {"a": work}`` when ``work`` is tainted, ``self.handler
+= work``, ``from flask import request as rq``.  A mention is matched the way Python
+binds the name, so that one module's ``app`` is not another's:
 
-The fixed point starts from the knowledge's context-local words and spreads along an
-inverted index (word -> entries mentioning it), so each entry is looked at once per
-word it mentions.  Modules are parsed lazily: one whose identifiers include no tainted
-word has no tainted entry, so it is never parsed (a project's models, forms and
-utilities mostly stay unread).
+* a module's own global (def, class, assignment) by ``(module, name)``;
+* an imported name by ``(the module it comes from, its name there)`` -- through
+  re-exports, since every module-level import is itself a binding; a library's name is
+  tainted only if it is a context-local;
+* ``mod.func`` where ``mod`` is a project module, by ``(mod, func)``;
+* ``self.x`` by the methods ``x`` of the class's family (``Families``);
+* any other name (a star import, a name the module never binds) by name alone, and an
+  attribute of an unknown object by attribute name: coarse, but never too narrow.
+
+So a gate built on it may let a file through needlessly, never drop one the engine
+would report in (``project_taint.py`` computes it; ``semantic_gate.py`` asks it).
 """
 
 from __future__ import annotations
 
-import re
+import builtins
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from ..knowledge import Knowledge, knowledge_key
+from ..knowledge import Knowledge
 from ..knowledge.contexts import (
     EXTENSION_ATTRIBUTES, EXTENSION_OBJECTS, FAKE_REQUEST_METHODS, LOCAL_PROXY_CLASSES,
     NAME_ALIASES,
 )
-from .files import MAX_SCANNED_FILES, real_path
-from .sources import source_text, source_tree
+from .imports import resolve_relative
+from .summaries import Mentions, ModuleSummary
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .project import Project
-from .summaries import Entry, Mentions, ModuleSummary, summarise
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: Channels of the inverted index: a word tainted as a name, a method, an attribute.
-_NAME, _METHOD, _ATTR, _CLASS, _OWN = 0, 1, 2, 3, 4
+#: A key of the taint: ``("n", name)`` a name matched by name alone, ``("a", attr)`` an
+#: attribute, ``("c", name)`` a class by name, ``("o", module, name)`` a module's global
+#: (``"class:" + name`` for a class, whose call yields an instance), ``("m", name)`` a
+#: method (matched per class family).
+Key = Tuple[str, ...]
+#: What an imported name stands for: a key, ``BASE`` (a context-local itself) or
+#: ``NOTHING`` (a library's name, a module object).
+BASE: Key = ("base",)
+NOTHING: Key = ("nothing",)
+#: Bases that do not relate two classes of the project (every class derives from
+#: ``object``; two ``dict`` subclasses share no method of the project's).
+UNRELATING_BASES = frozenset(
+    {name for name in dir(builtins) if isinstance(getattr(builtins, name), type)}
+    | {"ABC", "Generic", "Protocol", "NamedTuple", "TypedDict", "Enum", "IntEnum"}
+)
+#: A method set on any object (``worker.callback = work``): matches ``self.x`` anywhere.
+ANY_CLASS = "*"
+#: Packages whose objects have context-local attributes (``EXTENSION_OBJECTS``).
+EXTENSION_PACKAGES = tuple(sorted({n.split(".")[0] for n in EXTENSION_OBJECTS}))
 
 
 def _last(name: str) -> str:
@@ -48,9 +64,9 @@ def base_words(
 ) -> Tuple[FrozenSet[str], FrozenSet[str]]:
     """The words that are context-locals themselves: as names (``request``,
     ``current_user``, a configured local, ``LocalProxy``; ``flask.request`` counts as
-    the name, see ``summaries``) and as attributes (``app.test_request_context``, and,
-    where the project uses an extension that has them, ``db.session``/``Model.query``
-    -- ``urlparse(url).query`` is no context-local elsewhere)."""
+    the name) and as attributes (``app.test_request_context``, and, where the project
+    uses an extension that has them, ``db.session``/``Model.query`` --
+    ``urlparse(url).query`` is no context-local elsewhere)."""
     names = frozenset(
         {_last(n) for n in knowledge.context_locals}
         | {_last(n) for n in NAME_ALIASES}
@@ -61,272 +77,200 @@ def base_words(
     return names, frozenset(attrs)
 
 
-#: Packages whose objects have context-local attributes (``EXTENSION_OBJECTS``).
-EXTENSION_PACKAGES = tuple(sorted({n.split(".")[0] for n in EXTENSION_OBJECTS}))
+class Families:
+    """Classes related by inheritance, by name (union-find): ``self.x`` in a class can
+    be the ``x`` of the class, of a base or of a subclass, so it is matched against the
+    methods of its family only (``self.get()`` of a dict-like model is not an API
+    resource's ``get``).  Siblings end up in one family too: that only
+    over-approximates."""
+
+    def __init__(self) -> None:
+        self.parent: Dict[str, str] = {}
+        self.members: Dict[str, List[str]] = {}
+
+    def find(self, name: str) -> str:
+        parent = self.parent
+        root = name
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while name != root:
+            parent[name], name = root, parent.get(name, name)
+        return root
+
+    def union(self, first: str, second: str) -> Optional[Tuple[str, str]]:
+        """Join two families: (the root kept, the root merged into it), or None when
+        they were one already.  The smaller family joins the larger."""
+        a, b = self.find(first), self.find(second)
+        if a == b:
+            return None
+        members_a = self.members.pop(a, [a])
+        members_b = self.members.pop(b, [b])
+        if len(members_a) < len(members_b):
+            a, b, members_a, members_b = b, a, members_b, members_a
+        self.parent[b] = a
+        self.members[a] = members_a + members_b
+        return a, b
+
+    def copy(self) -> "Families":
+        other = Families()
+        other.parent = dict(self.parent)
+        other.members = {k: list(v) for k, v in self.members.items()}
+        return other
+
+
+@dataclass
+class NameContext:
+    """How a module binds the names its code mentions (see the module docstring)."""
+
+    key: str
+    own: FrozenSet[str]
+    #: Imported local name -> what it stands for (a key, ``BASE`` or ``NOTHING``).
+    imported: Mapping[str, Key]
+    #: Imported local names that are project modules -> their key.
+    modules: Mapping[str, str]
+    #: Names bound by importing a watched package (``import flask``).
+    watched: FrozenSet[str]
+
+
+def name_context(
+    summary: ModuleSummary,
+    key: str,
+    dotted: Optional[str],
+    is_package: bool,
+    module_keys: Mapping[str, str],
+    base_names: FrozenSet[str],
+) -> NameContext:
+    """The module's bindings resolved against the project (``module_keys``: dotted
+    module name -> key of every project module)."""
+    imported: Dict[str, Key] = {}
+    modules: Dict[str, str] = {}
+    for binding in summary.imports:
+        absolute: Optional[str] = binding.module
+        if binding.level:
+            absolute = resolve_relative(dotted, is_package, binding.level, binding.module)
+        if absolute is None:
+            imported[binding.local] = ("n", binding.name or binding.local)
+            continue
+        top = absolute.split(".")[0]
+        if top in _tops(module_keys):
+            full = f"{absolute}.{binding.name}" if binding.name else absolute
+            if full in module_keys:
+                imported[binding.local] = NOTHING  # a module object
+                modules[binding.local] = module_keys[full]
+            elif binding.name and absolute in module_keys:
+                imported[binding.local] = ("o", module_keys[absolute], binding.name)
+            else:
+                imported[binding.local] = ("n", binding.name or binding.local)
+        elif (binding.name or _last(absolute)) in base_names:
+            imported[binding.local] = BASE
+        else:
+            imported[binding.local] = NOTHING  # a library's name
+    return NameContext(key, summary.own, imported, modules, summary.watched_imports)
+
+
+_TOPS: Dict[int, FrozenSet[str]] = {}
+
+
+def _tops(module_keys: Mapping[str, str]) -> FrozenSet[str]:
+    found = _TOPS.get(id(module_keys))
+    if found is None:
+        if len(_TOPS) > 64:
+            _TOPS.clear()
+        found = _TOPS[id(module_keys)] = frozenset(n.split(".")[0] for n in module_keys)
+    return found
+
+
+def keys_of(
+    mentions: Mentions, context: NameContext, as_import: bool = False
+) -> Tuple[bool, List[Key]]:
+    """What the mentions are matched against: whether one is a context-local itself,
+    and the keys any of which, once tainted, taints them.  ``as_import``: the entry of
+    an import, whose name means the imported one, not a global of the same name."""
+    keys: List[Key] = []
+    for name in mentions.names:
+        if name in context.own and not as_import:
+            keys.append(("o", context.key, name))
+            continue
+        found = context.imported.get(name)
+        if found is None:
+            keys.append(("n", name))
+        elif found is BASE:
+            return True, []
+        elif found is not NOTHING:
+            keys.append(found)
+    for name in mentions.called:
+        if name in context.own:
+            keys.append(("o", context.key, "class:" + name))
+            continue
+        found = context.imported.get(name)
+        if found is None:
+            keys.append(("c", name))
+        elif found[0] == "o":
+            keys.append(("o", found[1], "class:" + found[2]))
+        elif found[0] == "n":
+            keys.append(("c", found[1]))
+    for receiver, attr in mentions.named_attrs:
+        if receiver in context.modules:
+            keys.append(("o", context.modules[receiver], attr))
+        elif receiver in context.watched:
+            keys.append(("n", attr))
+    keys.extend(("m", attr) for attr in mentions.self_attrs)
+    keys.extend(("a", attr) for attr in mentions.attrs)
+    return False, keys
 
 
 @dataclass
 class Taint:
-    """The tainted words, by how a mention is matched against them."""
+    """The tainted keys (see ``Key``)."""
 
     names: Set[str] = field(default_factory=set)
-    methods: Set[str] = field(default_factory=set)
     attrs: Set[str] = field(default_factory=set)
-    #: The tainted classes (also in ``names``): calling one yields an instance whose
-    #: methods come along, while calling a function yields data.
     classes: Set[str] = field(default_factory=set)
-    #: A module's own tainted globals, by (module key, name); a class also as
-    #: (module key, "class:" + name).
     own: Set[Tuple[str, str]] = field(default_factory=set)
+    #: A tainted method name -> the classes it is tainted in (``ANY_CLASS``: any).
+    methods: Dict[str, Set[str]] = field(default_factory=dict)
+    families: Families = field(default_factory=Families)
+
+    def holds(self, key: Key, owner: str) -> bool:
+        """Whether ``key`` is tainted (``owner``: the class a ``self.x`` is in)."""
+        kind = key[0]
+        if kind == "n":
+            return key[1] in self.names
+        if kind == "o":
+            return (key[1], key[2]) in self.own
+        if kind == "a":
+            return key[1] in self.attrs
+        if kind == "c":
+            return key[1] in self.classes
+        return self.method_hit(owner, key[1])
+
+    def method_hit(self, owner: str, word: str) -> bool:
+        """Whether ``self.<word>`` in class ``owner`` (``""``: outside any class) may
+        be a tainted method."""
+        classes = self.methods.get(word)
+        if not classes:
+            return False
+        if not owner or ANY_CLASS in classes:
+            return True
+        root = self.families.find(owner)
+        return any(self.families.find(name) == root for name in classes)
 
     def hits(
         self,
         mentions: Mentions,
-        imported: FrozenSet[str],
+        context: NameContext,
         local: FrozenSet[str] = frozenset(),
-        results_count: bool = False,
-        module: str = "",
-        own: FrozenSet[str] = frozenset(),
+        owner: str = "",
     ) -> bool:
-        """Whether code with these mentions may reach a context-local (``imported``:
-        names bound by imports of project modules in its module; ``local``: its
-        scope's tainted names; ``results_count``: the result of calling a tainted
-        function may be a callable too -- a factory's closure -- as at a dispatch)."""
-        for name in mentions.names & own:
-            if (module, name) in self.own:
-                return True
-        for name in mentions.called & own:
-            if (module, name if results_count else "class:" + name) in self.own:
-                return True
-        if results_count and not (mentions.called - own).isdisjoint(self.names):
+        """Whether code with these mentions, in a module bound as ``context``, may
+        reach a context-local (``local``: its scope's tainted local names)."""
+        if not mentions.names.isdisjoint(local):
             return True
-        names = mentions.names - own
-        if not names.isdisjoint(self.names) or not names.isdisjoint(local):
-            return True
-        if not mentions.self_attrs.isdisjoint(self.methods):
-            return True
-        if not mentions.attrs.isdisjoint(self.attrs):
-            return True
-        if not (mentions.called - own).isdisjoint(self.classes):
-            return True
-        return any(
-            attr in self.names for receiver, attr in mentions.named_attrs if receiver in imported
+        is_base, keys = keys_of(mentions, context)
+        return is_base or any(self.holds(key, owner) for key in keys)
+
+    def copy(self) -> "Taint":
+        return Taint(
+            set(self.names), set(self.attrs), set(self.classes), set(self.own),
+            {k: set(v) for k, v in self.methods.items()}, self.families.copy(),
         )
-
-    def words(self) -> Set[str]:
-        return self.names | self.methods | self.attrs | self.classes
-
-
-class _Fixpoint:
-    """The spreading itself (see the module docstring)."""
-
-    def __init__(self, knowledge: Knowledge, extensions: bool = True) -> None:
-        names, attrs = base_words(knowledge, extensions)
-        self.taint = Taint(set(names), set(), set(attrs))
-        self._waiting: Dict[Tuple[int, object], List[Tuple[Entry, str]]] = {}
-        self._queue: List[Tuple[int, object]] = []
-        #: Words tainted since ``drain_added`` was last asked.
-        self._added: List[str] = []
-
-    def drain_added(self) -> List[str]:
-        added, self._added = self._added, []
-        return added
-
-    def add(self, entries: Iterable[Entry], module: str = "") -> None:
-        taint = self.taint
-        for entry in entries:
-            if (
-                any((module, w) in taint.own for w in entry.own_names)
-                or any((module, "class:" + w) in taint.own for w in entry.own_called)
-                or not entry.names.isdisjoint(taint.names)
-                or not entry.module_attrs.isdisjoint(taint.names)
-                or not entry.self_attrs.isdisjoint(taint.methods)
-                or not entry.attrs.isdisjoint(taint.attrs)
-                or not entry.called.isdisjoint(taint.classes)
-            ):
-                self._taint(entry, module)
-                continue
-            for word in entry.own_names:
-                self._waiting.setdefault((_OWN, (module, word)), []).append((entry, module))
-            for word in entry.own_called:
-                self._waiting.setdefault(
-                    (_OWN, (module, "class:" + word)), []
-                ).append((entry, module))
-            for word in entry.names | entry.module_attrs:
-                self._waiting.setdefault((_NAME, word), []).append((entry, module))
-            for word in entry.self_attrs:
-                self._waiting.setdefault((_METHOD, word), []).append((entry, module))
-            for word in entry.attrs:
-                self._waiting.setdefault((_ATTR, word), []).append((entry, module))
-            for word in entry.called:
-                self._waiting.setdefault((_CLASS, word), []).append((entry, module))
-        self._spread()
-
-    def _taint(self, entry: Entry, module: str) -> None:
-        if _CAUSES is not None:
-            _CAUSES.setdefault(entry.word, entry)
-        if entry.top:
-            self._own((module, entry.word))
-            if entry.kind == "class":
-                self._own((module, "class:" + entry.word))
-        if entry.kind == "attr":
-            self._word(_ATTR, entry.word)
-            self._word(_METHOD, entry.word)
-            return
-        if entry.in_class:
-            self._word(_METHOD, entry.word)  # ``self.run``: a method, or a class attribute
-            return
-        self._word(_NAME, entry.word)
-        if entry.kind == "class":
-            self._word(_CLASS, entry.word)
-
-    def _word(self, channel: int, word: str) -> None:
-        taint = self.taint
-        target = (taint.names, taint.methods, taint.attrs, taint.classes)[channel]
-        if word not in target:
-            target.add(word)
-            self._queue.append((channel, word))
-            self._added.append(word)
-
-    def _own(self, key: Tuple[str, str]) -> None:
-        if key not in self.taint.own:
-            self.taint.own.add(key)
-            self._queue.append((_OWN, key))
-
-    def _spread(self) -> None:
-        while self._queue:
-            key = self._queue.pop()
-            for entry, module in self._waiting.pop(key, ()):
-                self._taint(entry, module)
-
-
-#: Debugging aid (``benchmarks``): the first entry that tainted each word, when set.
-_CAUSES: Optional[Dict[str, Entry]] = None
-_SUMMARIES: Dict[Tuple[str, int, int, int], Optional[ModuleSummary]] = {}
-_TOKENS: Dict[Tuple[str, int, int], FrozenSet[str]] = {}
-
-
-def _key(path: Path, text: str) -> Tuple[str, int, int]:
-    return (str(path), len(text), hash(text))
-
-
-def tokens_of(path: Path) -> Optional[FrozenSet[str]]:
-    """The identifiers of a project file's text (None: unreadable)."""
-    text = source_text(path)
-    if text is None:
-        return None
-    key = _key(path, text)
-    found = _TOKENS.get(key)
-    if found is None:
-        found = _TOKENS[key] = frozenset(_IDENTIFIER.findall(text))
-    return found
-
-
-def summary_of(
-    path: Path, project_names: FrozenSet[str], watched: FrozenSet[str]
-) -> Optional[ModuleSummary]:
-    text = source_text(path)
-    if text is None:
-        return None
-    key = (*_key(path, text), hash((project_names, watched)))
-    if key not in _SUMMARIES:
-        tree = source_tree(path)
-        _SUMMARIES[key] = (
-            summarise(tree, project_names, watched) if tree is not None else None
-        )
-    return _SUMMARIES[key]
-
-
-def project_taint(
-    modules: Iterable[Path],
-    knowledge: Knowledge,
-    overlay: Optional[Tuple[Path, ModuleSummary]] = None,
-    project_names: FrozenSet[str] = frozenset(),
-    extensions: bool = True,
-) -> Optional[Taint]:
-    """The tainted words of the project made of ``modules`` (``overlay``: the checked
-    module's path and the summary of the text being checked, which stands for the file
-    on disk).  None when a module cannot be read or parsed: then nothing can be ruled
-    out, and the caller must let the file through."""
-    fixpoint = _Fixpoint(knowledge, extensions)
-    watched = frozenset(knowledge.watched_packages)
-    if overlay is not None:
-        fixpoint.add(overlay[1].entries, str(overlay[0]))
-    # Which unread modules hold each identifier: a newly tainted word marks them.
-    holders: Dict[str, List[Path]] = {}
-    for path in modules:
-        if overlay is not None and path == overlay[0]:
-            continue
-        tokens = tokens_of(path)
-        if tokens is None:
-            return None
-        for token in tokens:
-            holders.setdefault(token, []).append(path)
-    read: Set[Path] = set()
-    seen = 0
-    words = list(fixpoint.taint.words())
-    while seen < len(words):
-        ready: List[Path] = []
-        for word in words[seen:]:
-            for path in holders.pop(word, ()):
-                if path not in read:
-                    read.add(path)
-                    ready.append(path)
-        seen = len(words)
-        for path in ready:
-            summary = summary_of(path, project_names, watched)
-            if summary is None:
-                return None
-            fixpoint.add(summary.entries, str(path))
-        words.extend(fixpoint.drain_added())
-    return fixpoint.taint
-
-
-def taint_for(
-    summary: ModuleSummary,
-    knowledge: Knowledge,
-    project: Optional["Project"],
-    path: Optional[Path],
-    same_as_disk: bool,
-    extensions: bool = True,
-) -> Optional[Tuple[Taint, str]]:
-    """The taint the checked module's sites are judged by, and the module's key in it:
-    its project's (computed once per process and knowledge while every checked text is
-    the file on disk), or, for an unsaved buffer, the project's with this text standing
-    for the file.  None: a project file could not be read or parsed, or the project is
-    too big to list (nothing can be ruled out)."""
-    if project is None or path is None:
-        fixpoint = _Fixpoint(knowledge, extensions)
-        fixpoint.add(summary.entries, "")
-        return fixpoint.taint, ""
-    modules = {module for module, _dotted in project.modules()}
-    if len(modules) >= MAX_SCANNED_FILES:
-        return None  # the listing was cut short: a module unread may be the one
-    checked = real_path(path)
-    key = str(checked)
-    tops = project.top_level_names()
-    if not same_as_disk:
-        found = project_taint(sorted(modules), knowledge, (checked, summary), tops, extensions)
-        return None if found is None else (found, key)
-    memo_key = ("taint", knowledge_key(knowledge), extensions)
-    if memo_key not in project.memo:
-        project.memo[memo_key] = project_taint(sorted(modules), knowledge, None, tops, extensions)
-    cached = project.memo[memo_key]
-    if not isinstance(cached, Taint):
-        return None
-    if checked in modules:
-        return cached, key
-    # A file outside the project's packages (a script beside them): its own entries
-    # on top of the project's, without changing the cached answer.
-    fixpoint = _Fixpoint(knowledge, extensions)
-    fixpoint.taint = Taint(
-        set(cached.names), set(cached.methods), set(cached.attrs), set(cached.classes),
-        set(cached.own),
-    )
-    fixpoint.add(summary.entries, key)
-    return fixpoint.taint, key
-
-
-def clear_summaries() -> None:
-    _SUMMARIES.clear()
-    _TOKENS.clear()
