@@ -18,7 +18,7 @@ import pytest
 from expectations import fixture_files, project_dirs
 from flake8_runner import flake8
 from flake8_flask_ctx.index.semantic_gate import SWITCH, SemanticGate, gate_enabled
-from flake8_flask_ctx.index.project_taint import project_taint, taint_for
+from flake8_flask_ctx.index.project_taint import Explorer, taint_for
 from flake8_flask_ctx.index.summaries import summarise
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 
@@ -122,7 +122,7 @@ def test_another_modules_function_does_not_taint_a_modules_own_global(tmp_path: 
     (tmp_path / "conftest.py").write_text("from flask import request\ndef app():\n"
                                           "    return request.args\n")
     (tmp_path / "main.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
-    taint = project_taint({p: p.stem for p in tmp_path.glob("*.py")}, DEFAULT_KNOWLEDGE)
-    assert taint is not None
-    assert (str(tmp_path / "conftest.py"), "app") in taint.own
-    assert (str(tmp_path / "main.py"), "app") not in taint.own
+    explorer = Explorer({p: p.stem for p in tmp_path.glob("*.py")}, DEFAULT_KNOWLEDGE, True)
+    assert explorer.query([(("o", str(tmp_path / "conftest.py"), "app"), "")])
+    assert not explorer.query([(("o", str(tmp_path / "main.py"), "app"), "")])
+    assert str(tmp_path / "main.py") in explorer.loaded  # asked about, so read

@@ -43,20 +43,15 @@ class Fixpoint:
         self._queue: List[Key] = []
         #: Words tainted since ``drain_added`` was last asked (to read more modules).
         self._added: List[str] = []
-        #: Entries waiting on ``self.<word>``, by word and by their class's family
-        #: root (``""``: outside any class); the words waited on per root.
+        #: Entries waiting on ``self.<word>``, by word and by their class (``""``:
+        #: outside any class).
         self._methods_waiting: Dict[str, Dict[str, List[Tuple[Entry, NameContext]]]] = {}
-        self._root_words: Dict[str, Set[str]] = {}
 
     def drain_added(self) -> List[str]:
         added, self._added = self._added, []
         return added
 
     def add(self, summary: ModuleSummary, context: NameContext) -> None:
-        for entry in summary.entries:  # families first: a method precedes its class
-            if entry.kind == "class":
-                for base in entry.bases - UNRELATING_BASES:
-                    self._relate(entry.word, base)
         taint = self.taint
         for entry in summary.entries:
             is_base, keys = keys_of(_mentions(entry), context, entry.kind == "import")
@@ -73,9 +68,8 @@ class Fixpoint:
         self._spread()
 
     def _wait_for_method(self, word: str, entry: Entry, context: NameContext) -> None:
-        root = self.taint.families.find(entry.owner) if entry.owner else ""
-        self._methods_waiting.setdefault(word, {}).setdefault(root, []).append((entry, context))
-        self._root_words.setdefault(root, set()).add(word)
+        by_owner = self._methods_waiting.setdefault(word, {})
+        by_owner.setdefault(entry.owner, []).append((entry, context))
 
     def _taint(self, entry: Entry, context: NameContext, cause: Key = ()) -> None:
         if CAUSES is not None:
@@ -83,7 +77,7 @@ class Fixpoint:
         word = entry.word
         if entry.top:
             self._mark(("o", context.key, word))
-            if entry.kind == "class":
+            if entry.kind in ("class", "import"):  # an imported class keeps its calls
                 self._mark(("o", context.key, "class:" + word))
         if entry.kind == "attr":
             self._mark(("a", word))
@@ -92,7 +86,7 @@ class Fixpoint:
             self._method(entry.owner, word)  # a method, a class attribute, self.x = ...
         else:
             self._mark(("n", word))
-            if entry.kind == "class":
+            if entry.kind in ("class", "import"):
                 self._mark(("c", word))
 
     def _mark(self, key: Key) -> None:
@@ -119,39 +113,23 @@ class Fixpoint:
             return
         classes.add(owner)
         self._added.append(word)
-        if owner == ANY_CLASS:
-            roots = list(self._methods_waiting.get(word, {}))
-        else:
-            roots = [self.taint.families.find(owner), ""]
-        self._queue.extend(("m", word, root) for root in roots)
-
-    def _relate(self, name: str, base: str) -> None:
-        """``class name(base)``: one family.  The ``self.x`` mentions waiting in the
-        merged family move to the kept one, and those whose method is tainted in the
-        family now wake."""
-        joined = self.taint.families.union(name, base)
-        if joined is None:
-            return
-        kept, merged = joined
-        moved = self._root_words.pop(merged, set())
-        for word in moved:
-            entries = self._methods_waiting[word].pop(merged, [])
-            self._methods_waiting[word].setdefault(kept, []).extend(entries)
-        words = self._root_words.setdefault(kept, set())
-        words |= moved
-        for word in words:
-            if self.taint.method_hit(kept, word):
-                self._queue.append(("m", word, kept))
+        self._queue.append(("m", word, owner))
 
     def _spread(self) -> None:
         while self._queue:
             key = self._queue.pop()
             if key[0] == "m":
-                # A method tainted in a family: the entries of that family wake.
-                word, root = key[1], key[2]
-                waiting = self._methods_waiting.get(word, {}).pop(root, [])
-                if waiting:
-                    self._root_words.get(root, set()).discard(word)
+                # A method tainted in a class: entries of that class or of classes
+                # deriving from it wake (and those outside any class).
+                word, tainted_in = key[1], key[2]
+                by_owner = self._methods_waiting.get(word, {})
+                waiting = []
+                for owner in list(by_owner):
+                    if (
+                        tainted_in == ANY_CLASS or not owner
+                        or tainted_in in self.taint.ancestry(owner)
+                    ):
+                        waiting.extend(by_owner.pop(owner))
             else:
                 waiting = self._waiting.pop(key, [])
             for entry, context in waiting:
@@ -196,54 +174,258 @@ def summary_of(path: Path, watched: FrozenSet[str]) -> Optional[ModuleSummary]:
     return _SUMMARIES[key]
 
 
-def project_taint(
-    modules: Mapping[Path, Optional[str]],
-    knowledge: Knowledge,
-    overlay: Optional[Tuple[Path, ModuleSummary, NameContext]] = None,
-    extensions: bool = True,
-) -> Optional[Taint]:
-    """The taint of the project made of ``modules`` (path -> dotted name; ``overlay``:
-    the checked module's path, summary and bindings, standing for the file on disk).
-    None when a module cannot be read or parsed: nothing can be ruled out then."""
-    fixpoint = Fixpoint(knowledge, extensions)
-    watched = frozenset(knowledge.watched_packages)
-    module_keys = module_key_map(modules)
-    if overlay is not None:
-        fixpoint.add(overlay[1], overlay[2])
-    # Which unread modules hold each identifier: a newly tainted word marks them.
-    holders: Dict[str, List[Path]] = {}
-    for path in modules:
-        if overlay is not None and path == overlay[0]:
-            continue
-        tokens = tokens_of(path)
-        if tokens is None:
-            return None
-        for token in tokens:
-            holders.setdefault(token, []).append(path)
-    read: Set[Path] = set()
-    taint = fixpoint.taint
-    words = [*taint.names, *taint.attrs]
-    seen = 0
-    while seen < len(words):
-        ready: List[Path] = []
-        for word in words[seen:]:
-            for path in holders.pop(word, ()):
-                if path not in read:
-                    read.add(path)
-                    ready.append(path)
-        seen = len(words)
-        for path in ready:
-            summary = summary_of(path, watched)
-            if summary is None:
-                return None
-            dotted = modules[path]
-            context = name_context(
-                summary, str(path), dotted, path.name == "__init__.py", module_keys,
-                fixpoint.base_names,
-            )
-            fixpoint.add(summary, context)
-        words.extend(fixpoint.drain_added())
-    return fixpoint.taint
+#: The gate's budget per process and project: past it, the gate lets every module
+#: through (its answer would cost more than the parses it saves).  A whole application's
+#: dispatch sites rarely need a tenth of its modules; a family of hundreds of test
+#: classes sharing ``self.server`` can need them all.
+MAX_LOADED_MODULES = 250
+MAX_SCANNED_TEXTS = 20_000
+_CLASS_STATEMENT = re.compile(r"^[ \t]*class[ \t]+(\w+)[ \t]*(?:\(([^:]*?)\))?[ \t]*:", re.M)
+
+
+class Explorer:
+    """The taint of a project, worked out on demand: a question about some keys loads
+    the modules that can define them, then the modules that can define what those
+    definitions mention, and so on, and the fixed point (``Fixpoint``) spreads over
+    what is loaded.  A module nothing asked about is never parsed.
+
+    Where a key's definitions can be (``providers``): a module's global is in that
+    module; a name matched by spelling, or an attribute set on some object, is in any
+    module whose text holds the word; a method is in the modules that define a class of
+    the asking class's family, found from the project's text (``family``)."""
+
+    def __init__(
+        self, modules: Mapping[Path, Optional[str]], knowledge: Knowledge, extensions: bool
+    ) -> None:
+        self.fixpoint = Fixpoint(knowledge, extensions)
+        self.taint = self.fixpoint.taint
+        self.modules = modules
+        self.paths = {str(path): path for path in modules}
+        self.module_keys = module_key_map(modules)
+        self.watched = frozenset(knowledge.watched_packages)
+        self.loaded: Set[str] = set()
+        self.explored: Set[Key] = set()
+        #: What defines each key, among the loaded modules.
+        self.defining: Dict[Key, List[Tuple[Entry, NameContext]]] = {}
+        self._holders: Optional[Dict[str, List[str]]] = None
+        self._ancestors: Dict[str, FrozenSet[str]] = {}
+        self._bases: Dict[str, FrozenSet[str]] = {}
+        #: Bases of the classes of texts given directly (the checked buffer).
+        self._text_bases: Dict[str, Set[str]] = {}
+        self._class_modules: Dict[str, Set[str]] = {}
+        self.taint.ancestry = self.ancestors
+        #: A module could not be read or parsed, or telling costs more than the budget
+        #: (``MAX_LOADED_MODULES``, ``MAX_SCANNED_TEXTS``): nothing is ruled out.
+        self.failed = False
+        self.scanned = 0
+
+    def hits(
+        self,
+        mentions: Mentions,
+        context: NameContext,
+        local: FrozenSet[str] = frozenset(),
+        owner: str = "",
+    ) -> bool:
+        """``Taint.hits``, with the keys' definitions loaded first."""
+        if not mentions.names.isdisjoint(local):
+            return True
+        is_base, keys = keys_of(mentions, context)
+        return is_base or self.query([(key, owner) for key in keys])
+
+    def query(self, asked: List[Tuple[Key, str]]) -> bool:
+        pending = list(asked)
+        holds = self.taint.holds
+        while True:
+            if self.failed or any(holds(key, owner) for key, owner in asked):
+                return True
+            if not pending:
+                return False
+            key, owner = pending.pop()
+            explored = ("m", key[1], owner) if key[0] == "m" else key
+            if explored in self.explored:
+                continue
+            self.explored.add(explored)
+            for path in self.providers(key, owner):
+                self.load(path)
+            for entry, context in self.definitions(key, owner):
+                _, keys = keys_of(_mentions(entry), context, entry.kind == "import")
+                pending.extend((found, entry.owner) for found in keys)
+
+    def load_text(
+        self, key: str, summary: ModuleSummary, context: NameContext, on_disk: bool = True
+    ) -> None:
+        """A module given as text (the checked buffer), standing for the file
+        (``on_disk``: the same text as the file's, whose classes the project's text
+        already shows)."""
+        self.loaded.add(key)
+        if not on_disk:
+            for entry in summary.entries:
+                if entry.kind == "class":
+                    self._text_bases.setdefault(entry.word, set()).update(entry.bases)
+                    self._class_modules.setdefault(entry.word, set()).add(key)
+            self._ancestors.clear()
+            self._bases.clear()
+        self._index(summary, context)
+        self.fixpoint.add(summary, context)
+
+    def context_of(self, key: str, summary: ModuleSummary) -> NameContext:
+        path = self.paths.get(key)
+        dotted = self.modules.get(path) if path is not None else None
+        return name_context(
+            summary, key, dotted, key.endswith("__init__.py"), self.module_keys,
+            self.fixpoint.base_names,
+        )
+
+    def load(self, key: str) -> None:
+        if key in self.loaded:
+            return
+        self.loaded.add(key)
+        if len(self.loaded) > MAX_LOADED_MODULES:
+            self.failed = True
+            return
+        summary = summary_of(Path(key), self.watched)
+        if summary is None:
+            self.failed = True
+            return
+        context = self.context_of(key, summary)
+        self._index(summary, context)
+        self.fixpoint.add(summary, context)
+
+    def _index(self, summary: ModuleSummary, context: NameContext) -> None:
+        for entry in summary.entries:
+            word, kind = entry.word, entry.kind
+            keys: List[Key] = []
+            if entry.top:
+                keys.append(("o", context.key, word))
+                if kind in ("class", "import"):
+                    keys.append(("o", context.key, "class:" + word))
+            if kind == "attr":
+                keys += [("a", word), ("m", word)]
+            elif kind == "selfattr" or entry.in_class:
+                keys.append(("m", word))
+            else:
+                keys.append(("n", word))
+                if kind in ("class", "import"):
+                    keys.append(("c", word))
+            for key in keys:
+                self.defining.setdefault(key, []).append((entry, context))
+
+    def definitions(self, key: Key, owner: str) -> List[Tuple[Entry, NameContext]]:
+        found = self.defining.get(key, [])
+        if key[0] != "m" or not owner:
+            return found
+        ancestors = self.ancestors(owner)
+        return [
+            (entry, context) for entry, context in found
+            if entry.kind == "attr" or not entry.owner or entry.owner in ancestors
+        ]
+
+    def providers(self, key: Key, owner: str) -> List[str]:
+        """The modules that may define ``key`` (see the class docstring).  An attribute
+        set on an object of unknown type (``app.handler = work``) is not followed, as
+        the engine does not follow it; ``self.x = ...`` is, by family."""
+        kind = key[0]
+        if kind == "o":
+            return [key[1]] if key[1] in self.paths else []
+        if kind == "a":
+            return []
+        word = key[-1]
+        candidates = self.holders().get(word, [])
+        if kind == "m":
+            if owner:
+                defining: Set[str] = set()
+                for name in self.ancestors(owner):
+                    defining |= self._class_modules.get(name, set())
+            else:  # ``self.x`` outside a class: any class's
+                defining = {path for paths in self._class_modules.values() for path in paths}
+            candidates = [path for path in candidates if path in defining]
+        binds = _binding(word)
+        self.scanned += len(candidates)
+        if self.scanned > MAX_SCANNED_TEXTS:
+            self.failed = True  # too dear to tell: let every module through
+            return []
+        return [path for path in candidates if binds.search(_text(path))]
+
+    def ancestors(self, owner: str) -> FrozenSet[str]:
+        """A class and every class it derives from, by name, read from the text of the
+        modules defining them (and from the checked text's own classes)."""
+        found = self._ancestors.get(owner)
+        if found is None:
+            seen: Set[str] = set()
+            pending = [owner]
+            while pending:
+                name = pending.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                pending.extend(self._bases_of(name))
+            found = self._ancestors[owner] = frozenset(seen)
+        return found
+
+    def _bases_of(self, name: str) -> FrozenSet[str]:
+        """The bases of every class called ``name`` in the project's text."""
+        found = self._bases.get(name)
+        if found is None:
+            bases = set(self._text_bases.get(name, ()))
+            for path in self.holders().get(name, []):
+                for defined, words in _classes(path):
+                    if defined == name:
+                        self._class_modules.setdefault(name, set()).add(path)
+                        bases |= words
+            found = self._bases[name] = frozenset(bases - UNRELATING_BASES)
+        return found
+
+    def holders(self) -> Dict[str, List[str]]:
+        """Which modules hold each identifier (read once per project)."""
+        if self._holders is None:
+            holders: Dict[str, List[str]] = {}
+            for key, path in self.paths.items():
+                tokens = tokens_of(path)
+                if tokens is None:
+                    self.failed = True
+                    continue
+                for token in tokens:
+                    holders.setdefault(token, []).append(key)
+            self._holders = holders
+        return self._holders
+
+
+def _text(key: str) -> str:
+    return source_text(Path(key)) or ""
+
+
+_BINDINGS: Dict[str, "re.Pattern[str]"] = {}
+
+
+def _binding(word: str) -> "re.Pattern[str]":
+    """Where a text may bind ``word`` (so hold an entry for it): ``def word``, ``class
+    word``, ``word`` before an ``=`` on its line (``word = ...``, ``a, word = ...``,
+    ``self.word = ...``), an import of it.  A generous test on text: a module that
+    fails it defines no such name, and is not parsed to find out."""
+    found = _BINDINGS.get(word)
+    if found is None:
+        w = re.escape(word)
+        found = _BINDINGS[word] = re.compile(
+            rf"(?:def|class)\s+{w}\b|\b{w}\b[^\n=]*(?<![=!<>])=(?!=)"
+            rf"|import[^\n]*\b{w}\b|import\s*\([^)]*\b{w}\b|\bas\s+{w}\b"
+        )
+    return found
+
+
+_CLASSES: Dict[Tuple[str, int, int], List[Tuple[str, FrozenSet[str]]]] = {}
+
+
+def _classes(key: str) -> List[Tuple[str, FrozenSet[str]]]:
+    """The classes a module's text defines, with the words of their bases."""
+    text = _text(key)
+    cache_key = _key(Path(key), text)
+    found = _CLASSES.get(cache_key)
+    if found is None:
+        found = _CLASSES[cache_key] = [
+            (match.group(1), frozenset(_IDENTIFIER.findall(match.group(2) or "")))
+            for match in _CLASS_STATEMENT.finditer(text)
+        ]
+    return found
 
 
 def module_key_map(modules: Mapping[Path, Optional[str]]) -> Dict[str, str]:
@@ -258,19 +440,17 @@ def taint_for(
     where: Tuple[Optional[str], bool],
     same_as_disk: bool,
     extensions: bool = True,
-) -> Optional[Tuple[Taint, NameContext]]:
-    """The taint the checked module's sites are judged by, and the module's bindings:
-    its project's (computed once per process and knowledge while every checked text is
-    the file on disk), or, for an unsaved buffer, the project's with this text standing
-    for the file.  ``where``: the module's dotted name and whether it is a package.
-    None: a project file could not be read or parsed, or the project is too big to list
-    (nothing can be ruled out)."""
-    dotted, is_package = where
+) -> Optional[Tuple[Explorer, NameContext]]:
+    """What the checked module's sites are judged by, and the module's bindings: its
+    project's explorer (one per process and knowledge while every checked text is the
+    file on disk; a fresh one, with this text standing for the file, for an unsaved
+    buffer).  ``where``: the module's dotted name and whether it is a package.  None:
+    the project is too big to list (nothing can be ruled out)."""
     if project is None or path is None:
-        fixpoint = Fixpoint(knowledge, extensions)
-        context = name_context(summary, "", dotted, is_package, {}, fixpoint.base_names)
-        fixpoint.add(summary, context)
-        return fixpoint.taint, context
+        explorer = Explorer({}, knowledge, extensions)
+        context = explorer.context_of("", summary)
+        explorer.load_text("", summary, context, on_disk=False)
+        return explorer, context
     listed = project.memo.get(("module paths",))
     if not isinstance(listed, dict):
         listed = project.memo[("module paths",)] = dict(project.modules())
@@ -278,29 +458,25 @@ def taint_for(
     if len(modules) >= MAX_SCANNED_FILES:
         return None  # the listing was cut short: a module unread may be the one
     checked = real_path(path)
-    base_names, _ = base_words(knowledge, extensions)
-    keys = project.memo.get(("module keys",))
-    if not isinstance(keys, dict):
-        keys = project.memo[("module keys",)] = module_key_map(modules)
-    context = name_context(summary, str(checked), dotted, is_package, keys, base_names)
-    if not same_as_disk:
-        found = project_taint(modules, knowledge, (checked, summary, context), extensions)
-        return None if found is None else (found, context)
-    memo_key = ("taint", knowledge_key(knowledge), extensions)
-    if memo_key not in project.memo:
-        project.memo[memo_key] = project_taint(modules, knowledge, None, extensions)
-    cached = project.memo[memo_key]
-    if not isinstance(cached, Taint):
-        return None
-    if checked in modules:
-        return cached, context
-    # A file outside the project's packages (a script beside them): its own entries
-    # on top of the project's, without changing the cached answer.
-    fixpoint = Fixpoint(knowledge, extensions, cached.copy())
-    fixpoint.add(summary, context)
-    return fixpoint.taint, context
+    key = str(checked)
+    memo_key = ("explorer", knowledge_key(knowledge), extensions)
+    shared = project.memo.get(memo_key)
+    if not same_as_disk or not isinstance(shared, Explorer):
+        explorer = Explorer(modules, knowledge, extensions)
+        if same_as_disk:
+            project.memo[memo_key] = explorer
+    else:
+        explorer = shared
+    dotted, is_package = where
+    context = name_context(
+        summary, key, dotted, is_package, explorer.module_keys, explorer.fixpoint.base_names
+    )
+    if key not in explorer.loaded:
+        explorer.load_text(key, summary, context, on_disk=same_as_disk and key in explorer.paths)
+    return explorer, context
 
 
 def clear_summaries() -> None:
     _SUMMARIES.clear()
     _TOKENS.clear()
+    _CLASSES.clear()

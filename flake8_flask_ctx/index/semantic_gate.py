@@ -31,7 +31,7 @@ from ..knowledge import Knowledge
 from .ast_walk import children
 from .candidates import _ALWAYS, _root, is_generator, last_name, vocabulary_of
 from .summaries import Mentions, mentions_of, references
-from .taint import NameContext, Taint
+from .taint import NameContext, Oracle
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -52,7 +52,8 @@ class _Scope:
         self.parent = parent
         self.bindings: List[Tuple[str, ast.AST]] = []
         self.parameters: Set[str] = set()
-        self._tainted: Optional[FrozenSet[str]] = None
+        self._tainted_names: Set[Tuple[int, str]] = set()
+        self._values: Optional[Dict[str, List[ast.AST]]] = None
         self._bound: Optional[FrozenSet[str]] = None
 
     def bound(self) -> FrozenSet[str]:
@@ -67,25 +68,45 @@ class _Scope:
             self._bound = frozenset(names)
         return self._bound
 
-    def tainted(self, taint: Taint, context: NameContext) -> FrozenSet[str]:
-        """The names bound here to something that mentions a tainted word, with those
-        of the enclosing scopes (closures read them): ``job = partial(work, x)``,
-        ``for fn in (a, b)``, ``def start(handler=on_message)``."""
-        if self._tainted is None:
-            outer = self.parent.tainted(taint, context) if self.parent else frozenset()
-            found: Set[str] = set(outer)
-            mentions = [(name, _value(value)) for name, value in self.bindings]
-            changed = True
-            while changed:
-                changed = False
-                for name, mentioned in mentions:
-                    if name not in found and _hits(
-                        taint, mentioned, context, frozenset(found), self.bound(), ""
-                    ):
-                        found.add(name)
-                        changed = True
-            self._tainted = frozenset(found)
-        return self._tainted
+    def is_tainted(
+        self, name: str, taint: Oracle, context: NameContext, owner: str,
+        visiting: Optional[Set[Tuple[int, str]]] = None,
+    ) -> bool:
+        """Whether the local ``name`` (of this function or an enclosing one: closures
+        read them) is bound to something that may reach a context-local: ``job =
+        partial(work, x)``, ``for fn in (a, b)``, ``def start(handler=on_message)``.
+        Worked out for the names asked about only, through the locals their values
+        mention (a cycle of locals adds nothing)."""
+        visiting = set() if visiting is None else visiting
+        scope: Optional[_Scope] = self
+        while scope is not None and scope.parent is not None:
+            values = scope.values().get(name)
+            if values is not None or name in scope.parameters:
+                key = (id(scope), name)
+                if key in scope._tainted_names:
+                    return True
+                if key in visiting:
+                    return False
+                visiting.add(key)
+                bound = scope.bound()
+                for value in values or ():
+                    mentioned = _value(value)
+                    if any(
+                        scope.is_tainted(local, taint, context, owner, visiting)
+                        for local in mentioned.names & bound
+                    ) or _hits(taint, mentioned, context, bound, owner):
+                        scope._tainted_names.add(key)
+                        return True
+                return False
+            scope = scope.parent
+        return False
+
+    def values(self) -> Dict[str, List[ast.AST]]:
+        if self._values is None:
+            self._values = {}
+            for name, value in self.bindings:
+                self._values.setdefault(name, []).append(value)
+        return self._values
 
     def owner_of(self, name: str) -> Optional["_Scope"]:
         """The nearest enclosing function that has ``name`` as a parameter without a
@@ -140,6 +161,8 @@ def _scopes(tree: ast.AST) -> Dict[int, _Scope]:
             inner.parameters -= {"self", "cls"}
             if isinstance(node, _DEFS):
                 scope.bindings.append((node.name, node))
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            inner = _Scope(node, scope)  # its loop variables are its own
         elif isinstance(node, ast.ClassDef):
             scope.bindings.append((node.name, node))
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
@@ -152,6 +175,8 @@ def _scopes(tree: ast.AST) -> Dict[int, _Scope]:
             _bind(scope, node.optional_vars, node.context_expr)
         elif isinstance(node, ast.NamedExpr):
             _bind(scope, node.target, node.value)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            scope.bindings.append((node.name, node.type or node))
         for child in children(node):
             if isinstance(node, _SCOPES) and child is getattr(node, "args", None):
                 stack.append((child, scope))  # defaults are evaluated outside
@@ -169,7 +194,7 @@ class SemanticGate:
         self,
         tree: ast.AST,
         knowledge: Knowledge,
-        taint: Taint,
+        taint: Oracle,
         context: NameContext,
         wrappers: FrozenSet[str],
         generators: FrozenSet[str],
@@ -193,16 +218,16 @@ class SemanticGate:
             return False
         scope = self.scopes.get(id(at)) or self.scopes[id(self.tree)]
         mentioned = _value(node, through_calls=True)
-        local = scope.tainted(self.taint, self.context)
-        if _hits(
-            self.taint, mentioned, self.context, local, scope.bound(),
-            self.owners.get(id(at), ""),
-        ):
+        bound, owner = scope.bound(), self.owners.get(id(at), "")
+        if any(
+            scope.is_tainted(local, self.taint, self.context, owner)
+            for local in mentioned.names & bound
+        ) or _hits(self.taint, mentioned, self.context, bound, owner):
             return True
         for name in mentioned.names:
-            owner = scope.owner_of(name)
-            if owner is not None and isinstance(owner.node, _DEFS):
-                self.forwarding.add(owner.node.name)
+            function = scope.owner_of(name)
+            if function is not None and isinstance(function.node, _DEFS):
+                self.forwarding.add(function.node.name)
         return False
 
     def _call_payload(self, call: ast.Call, receiver: bool) -> bool:
@@ -305,17 +330,10 @@ class SemanticGate:
 
 
 def _hits(
-    taint: Taint,
-    mentions: Mentions,
-    context: NameContext,
-    local: FrozenSet[str],
-    bound: FrozenSet[str],
-    owner: str,
+    taint: Oracle, mentions: Mentions, context: NameContext, bound: FrozenSet[str], owner: str
 ) -> bool:
-    """``taint.hits`` for code in a function: its tainted locals count, its other
-    locals are not the module's names."""
-    if not mentions.names.isdisjoint(local):
-        return True
+    """``taint.hits`` for code in a function: its locals (``bound``) are not the
+    module's names (the caller asks about them with ``_Scope.is_tainted``)."""
     if mentions.names & bound:
         mentions = Mentions(
             mentions.names - bound, mentions.self_attrs, mentions.attrs,

@@ -28,6 +28,7 @@ from ..knowledge.contexts import (
 from .ast_walk import children
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SELF_NAMES = frozenset({"self", "cls"})
 #: An attribute of a proxy is a plain object (``request.args``, ``current_app.config``,
 #: ``g.user``), except these request-lifetime ones; the proxies' own names.
@@ -172,14 +173,25 @@ class _Collector:
                 # A name assigned is no mention of what it was (``model: str = ""`` in
                 # a class body); a function's own names are dropped from its mentions.
                 if current.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
-                    mentions.names.add(current.id)  # type: ignore[attr-defined]
+                    if current.id not in _SELF_NAMES:  # type: ignore[attr-defined]
+                        mentions.names.add(current.id)  # type: ignore[attr-defined]
                 else:
                     mentions.stored.add(current.id)  # type: ignore[attr-defined]
+                    if level == "module":  # ``for key in ...`` at module level
+                        self.own.add(current.id)  # type: ignore[attr-defined]
             elif kind is ast.Global or kind is ast.Nonlocal:
                 mentions.declared_global.update(current.names)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
                 self._attribute(current, mentions)  # type: ignore[arg-type]
                 pending.append(current.value)  # type: ignore[attr-defined]
+            elif kind is ast.Lambda or kind in _COMPREHENSIONS:
+                mentions.add(self._inner_scope(current, level))
+            elif kind is ast.ExceptHandler:
+                if current.name:  # type: ignore[attr-defined]
+                    mentions.stored.add(current.name)  # type: ignore[attr-defined]
+                    if level == "module":
+                        self.own.add(current.name)  # type: ignore[attr-defined]
+                pending.extend(children(current))
             elif kind in _DEFS or kind is ast.ClassDef:
                 if level == "module":
                     self.own.add(current.name)  # type: ignore[attr-defined]
@@ -195,6 +207,27 @@ class _Collector:
                 pending.extend(children(current))
         return mentions
 
+    def _inner_scope(self, node: ast.AST, level: str) -> Mentions:
+        """A lambda or a comprehension: its own names (parameters, loop targets) are
+        not the enclosing scope's.  A lambda's defaults and a comprehension's first
+        iterable are evaluated outside, which only adds mentions."""
+        inner = Mentions()
+        for child in children(node):
+            inner.add(self.scan(child, "function" if level != "module" else "comprehension"))
+        own_names = set(inner.stored)
+        if isinstance(node, ast.Lambda):
+            arguments = node.args
+            own_names.update(
+                a.arg for a in [
+                    *arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                    *(x for x in (arguments.vararg, arguments.kwarg) if x is not None),
+                ]
+            )
+        inner.names -= own_names
+        inner.named_attrs = {pair for pair in inner.named_attrs if pair[0] not in own_names}
+        inner.stored = set()  # (a walrus in a comprehension binds outside: rare, dropped)
+        return inner
+
     def definition(self, node: ast.AST, in_class: bool) -> Mentions:
         """A function or class: its entry, and its mentions for the enclosing one."""
         assert isinstance(node, (*_DEFS, ast.ClassDef))
@@ -206,6 +239,7 @@ class _Collector:
         if isinstance(node, ast.ClassDef):
             bases = frozenset(b for b in map(_base_name, node.bases) if b)
             self.owner = node.name
+        start = len(self.raw)
         for child in children(node):
             if is_class or child in node.decorator_list or child.__class__ is ast.arguments:
                 scanned = self.scan(child, "class" if is_class else "function")
@@ -223,12 +257,12 @@ class _Collector:
                 ]
             )
             # Only free names reach the module: a parameter or local called ``app``
-            # is not the module's ``app``.
-            mentions.names -= mentions.stored - mentions.declared_global
-            mentions.named_attrs = {
-                pair for pair in mentions.named_attrs
-                if pair[0] not in mentions.stored or pair[0] in mentions.declared_global
-            }
+            # is not the module's ``app``; nor, in what is defined or set in here (a
+            # closure, ``self.headers = headers``), is one of this function's names.
+            local = mentions.stored - mentions.declared_global
+            _drop_names(mentions, local)
+            for raw in self.raw[start:]:
+                _drop_names(raw.mentions, local)
             mentions.add(outside)
         mentions.stored = set()
         mentions.declared_global = set()
@@ -283,6 +317,10 @@ class _Collector:
         line = getattr(node, "lineno", 0)
         for alias in getattr(node, "names", ()):
             if alias.name == "*":
+                # ``from .models import *``: any free name may come from there.
+                self.imports.append(ImportBinding(
+                    "*", getattr(node, "level", 0) or 0, getattr(node, "module", "") or "", "*"
+                ))
                 continue
             if isinstance(node, ast.Import):
                 local = alias.asname or alias.name.split(".")[0]
@@ -299,9 +337,15 @@ class _Collector:
             if top:
                 # Importers of this module reach the name through it (re-exports).
                 self.raw.append(_Raw("import", local, False, Mentions(names={local}), line))
-            if not binding.level and binding.module.split(".")[0] in self.watched:
+            if isinstance(node, ast.Import) and binding.module.split(".")[0] in self.watched:
                 self.watched_imports.add(local)  # ``import flask``: ``flask.request``
         return bound
+
+
+def _drop_names(mentions: Mentions, names: Set[str]) -> None:
+    mentions.names -= names
+    mentions.called -= names
+    mentions.named_attrs = {pair for pair in mentions.named_attrs if pair[0] not in names}
 
 
 def _is_super(call: ast.AST) -> bool:
@@ -413,8 +457,15 @@ def references(node: Optional[ast.AST], through_calls: bool = False) -> Mentions
             elif isinstance(func, (ast.Call, ast.Subscript)):
                 pending.append(func)  # ``factory()()``, ``HANDLERS[k]()``
             elif last is not None:
-                found.called.add(last)
-                if through_calls:
+                built = isinstance(func, ast.Name)
+                if built:
+                    found.called.add(last)
+                elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    # ``tasks.Worker(...)``: a class of a project module, maybe.
+                    found.named_attrs.add((func.value.id, last))
+                    built = True
+                if built or through_calls:
+                    # ``Worker(store)``: an instance keeps what it was built with.
                     pending.extend(current.args)
                     pending.extend(k.value for k in current.keywords)
     return found
@@ -445,6 +496,8 @@ def _attribute_reference(node: ast.Attribute, found: Mentions) -> None:
                 found.self_attrs.add(last)
             else:
                 found.named_attrs.add((root, last))
+        if root in _SELF_NAMES:
+            return  # ``self.x`` is the attribute, not ``self``
         if root not in _PROXY_WORDS or not _LIFETIME_WORDS.isdisjoint(parts):
             found.names.add(root)
     else:

@@ -12,7 +12,9 @@ binds the name, so that one module's ``app`` is not another's:
   re-exports, since every module-level import is itself a binding; a library's name is
   tainted only if it is a context-local;
 * ``mod.func`` where ``mod`` is a project module, by ``(mod, func)``;
-* ``self.x`` by the methods ``x`` of the class's family (``Families``);
+* ``self.x`` by the methods ``x`` of the class and its ancestors (as the engine
+  resolves it: the class a method runs in is the instance's, whose own methods taint
+  the class itself);
 * any other name (a star import, a name the module never binds) by name alone, and an
   attribute of an unknown object by attribute name: coarse, but never too narrow.
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol, Set, Tuple
 
 from ..knowledge import Knowledge
 from ..knowledge.contexts import (
@@ -77,47 +79,6 @@ def base_words(
     return names, frozenset(attrs)
 
 
-class Families:
-    """Classes related by inheritance, by name (union-find): ``self.x`` in a class can
-    be the ``x`` of the class, of a base or of a subclass, so it is matched against the
-    methods of its family only (``self.get()`` of a dict-like model is not an API
-    resource's ``get``).  Siblings end up in one family too: that only
-    over-approximates."""
-
-    def __init__(self) -> None:
-        self.parent: Dict[str, str] = {}
-        self.members: Dict[str, List[str]] = {}
-
-    def find(self, name: str) -> str:
-        parent = self.parent
-        root = name
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while name != root:
-            parent[name], name = root, parent.get(name, name)
-        return root
-
-    def union(self, first: str, second: str) -> Optional[Tuple[str, str]]:
-        """Join two families: (the root kept, the root merged into it), or None when
-        they were one already.  The smaller family joins the larger."""
-        a, b = self.find(first), self.find(second)
-        if a == b:
-            return None
-        members_a = self.members.pop(a, [a])
-        members_b = self.members.pop(b, [b])
-        if len(members_a) < len(members_b):
-            a, b, members_a, members_b = b, a, members_b, members_a
-        self.parent[b] = a
-        self.members[a] = members_a + members_b
-        return a, b
-
-    def copy(self) -> "Families":
-        other = Families()
-        other.parent = dict(self.parent)
-        other.members = {k: list(v) for k, v in self.members.items()}
-        return other
-
-
 @dataclass
 class NameContext:
     """How a module binds the names its code mentions (see the module docstring)."""
@@ -130,6 +91,9 @@ class NameContext:
     modules: Mapping[str, str]
     #: Names bound by importing a watched package (``import flask``).
     watched: FrozenSet[str]
+    #: Star imports: ``("star",)`` of a project module, ``BASE`` of a watched package
+    #: (a library's star import binds nothing the gate needs).
+    stars: Tuple[Key, ...] = ()
 
 
 def name_context(
@@ -144,10 +108,17 @@ def name_context(
     module name -> key of every project module)."""
     imported: Dict[str, Key] = {}
     modules: Dict[str, str] = {}
+    stars: List[Key] = []
     for binding in summary.imports:
         absolute: Optional[str] = binding.module
         if binding.level:
             absolute = resolve_relative(dotted, is_package, binding.level, binding.module)
+        if binding.local == "*":
+            if absolute is None or absolute.split(".")[0] in _tops(module_keys):
+                stars.append(("star",))
+            elif absolute.split(".")[0] in _WATCHED_STAR:
+                stars.append(BASE)
+            continue
         if absolute is None:
             imported[binding.local] = ("n", binding.name or binding.local)
             continue
@@ -165,7 +136,9 @@ def name_context(
             imported[binding.local] = BASE
         else:
             imported[binding.local] = NOTHING  # a library's name
-    return NameContext(key, summary.own, imported, modules, summary.watched_imports)
+    return NameContext(
+        key, summary.own, imported, modules, summary.watched_imports, tuple(stars)
+    )
 
 
 _TOPS: Dict[int, FrozenSet[str]] = {}
@@ -193,7 +166,8 @@ def keys_of(
             continue
         found = context.imported.get(name)
         if found is None:
-            keys.append(("n", name))
+            if _unbound(name, context, keys, ""):
+                return True, []
         elif found is BASE:
             return True, []
         elif found is not NOTHING:
@@ -204,7 +178,7 @@ def keys_of(
             continue
         found = context.imported.get(name)
         if found is None:
-            keys.append(("c", name))
+            _unbound(name, context, keys, "class:")
         elif found[0] == "o":
             keys.append(("o", found[1], "class:" + found[2]))
         elif found[0] == "n":
@@ -219,6 +193,39 @@ def keys_of(
     return False, keys
 
 
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {
+    "__file__", "__name__", "__doc__", "__spec__", "__path__", "__package__", "__loader__",
+    "__builtins__", "__cached__", "__annotations__",
+}
+#: Watched packages whose star import binds context-locals (Flask has no ``__all__``).
+_WATCHED_STAR = frozenset({"flask", "flask_login"})
+
+
+def _unbound(name: str, context: NameContext, keys: List[Key], prefix: str) -> bool:
+    """A name the module neither defines nor imports: a builtin, a ``NameError``, or
+    one a star import binds -- then any module's name of that spelling (a star import
+    re-exports what the module star-imports in turn).  True: it may be a
+    context-local itself (``from flask import *``)."""
+    if name in _BUILTIN_NAMES and not context.stars:
+        return False
+    if BASE in context.stars and not prefix:
+        return True
+    keys.append(("c" if prefix else "n", name))
+    return False
+
+
+class Oracle(Protocol):
+    """What the gate asks: may code with these mentions reach a context-local?"""
+
+    def hits(
+        self,
+        mentions: Mentions,
+        context: NameContext,
+        local: FrozenSet[str] = ...,
+        owner: str = ...,
+    ) -> bool: ...
+
+
 @dataclass
 class Taint:
     """The tainted keys (see ``Key``)."""
@@ -229,7 +236,8 @@ class Taint:
     own: Set[Tuple[str, str]] = field(default_factory=set)
     #: A tainted method name -> the classes it is tainted in (``ANY_CLASS``: any).
     methods: Dict[str, Set[str]] = field(default_factory=dict)
-    families: Families = field(default_factory=Families)
+    #: A class's ancestry by name, itself included (``Explorer.ancestors``).
+    ancestry: Callable[[str], FrozenSet[str]] = field(default=lambda owner: frozenset({owner}))
 
     def holds(self, key: Key, owner: str) -> bool:
         """Whether ``key`` is tainted (``owner``: the class a ``self.x`` is in)."""
@@ -252,8 +260,7 @@ class Taint:
             return False
         if not owner or ANY_CLASS in classes:
             return True
-        root = self.families.find(owner)
-        return any(self.families.find(name) == root for name in classes)
+        return not classes.isdisjoint(self.ancestry(owner))
 
     def hits(
         self,
@@ -272,5 +279,5 @@ class Taint:
     def copy(self) -> "Taint":
         return Taint(
             set(self.names), set(self.attrs), set(self.classes), set(self.own),
-            {k: set(v) for k, v in self.methods.items()}, self.families.copy(),
+            {k: set(v) for k, v in self.methods.items()}, self.ancestry,
         )
