@@ -19,7 +19,6 @@ from expectations import fixture_files, project_dirs
 from flake8_runner import flake8
 from flake8_flask_ctx.index.semantic_gate import SWITCH, SemanticGate, gate_enabled
 from flake8_flask_ctx.index.project_taint import Explorer, taint_for
-from flake8_flask_ctx.index.summaries import summarise
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -55,12 +54,12 @@ def test_the_gate_changes_no_finding_on_any_project(
 
 
 def _may_report(source: str) -> bool:
-    tree = ast.parse(textwrap.dedent(source))
-    summary = summarise(tree, frozenset(DEFAULT_KNOWLEDGE.watched_packages))
-    found = taint_for(summary, DEFAULT_KNOWLEDGE, None, None, (None, False), False, False)
+    text = textwrap.dedent(source)
+    tree = ast.parse(text)
+    found = taint_for(tree, text, DEFAULT_KNOWLEDGE, None, None, (None, False), False, False)
     assert found is not None
-    taint, context = found
-    gate = SemanticGate(tree, DEFAULT_KNOWLEDGE, taint, context, frozenset(), frozenset())
+    explorer, context = found
+    gate = SemanticGate(tree, DEFAULT_KNOWLEDGE, explorer, context, frozenset(), frozenset())
     return gate.may_report()
 
 

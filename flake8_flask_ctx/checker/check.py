@@ -22,7 +22,6 @@ from ..index.prefilter import might_have_findings
 from ..index.project import Project, project_of, same_as_on_disk
 from ..index.semantic_gate import SemanticGate, gate_enabled
 from ..index.project_taint import taint_for
-from ..index.summaries import summarise
 from ..index.taint import EXTENSION_PACKAGES
 from ..options.settings import Settings
 
@@ -139,7 +138,6 @@ def semantic_gate(
     if not gate_enabled():
         return True
     project = where.project
-    summary = summarise(tree, frozenset(knowledge.watched_packages))
     path = Path(where.filename) if where.filename else None
     same = path is not None and project is not None and same_as_on_disk(source, path)
     extensions = (
@@ -147,7 +145,8 @@ def semantic_gate(
         else any(package in source for package in EXTENSION_PACKAGES)
     )
     found = taint_for(
-        summary, knowledge, project, path, (where.name, where.is_package), same, extensions
+        tree, source, knowledge, project, path, (where.name, where.is_package), same,
+        extensions,
     )
     if found is None:
         return True

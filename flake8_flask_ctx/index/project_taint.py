@@ -10,6 +10,7 @@ its file.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Set,
 from ..knowledge import Knowledge, knowledge_key
 from .files import MAX_SCANNED_FILES, real_path
 from .sources import source_text, source_tree
-from .summaries import Entry, Mentions, ModuleSummary, summarise
+from .summaries import Entry, Mentions, ModuleSummary, module_bindings, summarise
 from .taint import (
     ANY_CLASS, UNRELATING_BASES, Key, NameContext, Taint, base_words, keys_of, name_context,
 )
@@ -33,12 +34,10 @@ CAUSES: Optional[Dict[Tuple[str, str], Tuple[Entry, Key]]] = None
 class Fixpoint:
     """The spreading itself (see the module docstring)."""
 
-    def __init__(
-        self, knowledge: Knowledge, extensions: bool = True, start: Optional[Taint] = None
-    ) -> None:
+    def __init__(self, knowledge: Knowledge, extensions: bool = True) -> None:
         names, attrs = base_words(knowledge, extensions)
         self.base_names = names
-        self.taint = start if start is not None else Taint(set(names), set(attrs))
+        self.taint = Taint(set(names), set(attrs))
         self._waiting: Dict[Key, List[Tuple[Entry, NameContext]]] = {}
         self._queue: List[Key] = []
         #: Words tainted since ``drain_added`` was last asked (to read more modules).
@@ -160,6 +159,18 @@ def tokens_of(path: Path) -> Optional[FrozenSet[str]]:
     found = _TOKENS.get(key)
     if found is None:
         found = _TOKENS[key] = frozenset(_IDENTIFIER.findall(text))
+    return found
+
+
+def summary_of_text(
+    path: Path, text: str, tree: ast.AST, watched: FrozenSet[str]
+) -> ModuleSummary:
+    """The checked module's summary, from the tree flake8 gave, shared with a later
+    load of the same text from disk."""
+    key = (*_key(path, text), hash(watched))
+    found = _SUMMARIES.get(key)
+    if found is None:
+        found = _SUMMARIES[key] = summarise(tree, watched)
     return found
 
 
@@ -433,7 +444,8 @@ def module_key_map(modules: Mapping[Path, Optional[str]]) -> Dict[str, str]:
 
 
 def taint_for(
-    summary: ModuleSummary,
+    tree: ast.AST,
+    text: str,
     knowledge: Knowledge,
     project: Optional["Project"],
     path: Optional[Path],
@@ -444,10 +456,15 @@ def taint_for(
     """What the checked module's sites are judged by, and the module's bindings: its
     project's explorer (one per process and knowledge while every checked text is the
     file on disk; a fresh one, with this text standing for the file, for an unsaved
-    buffer).  ``where``: the module's dotted name and whether it is a package.  None:
-    the project is too big to list (nothing can be ruled out)."""
+    buffer).  ``where``: the module's dotted name and whether it is a package.  A
+    project module on disk is summarised only if a question needs its definitions (its
+    bindings come from its statements).  None: the project is too big to list
+    (nothing can be ruled out)."""
+    watched = frozenset(knowledge.watched_packages)
+    dotted, is_package = where
     if project is None or path is None:
         explorer = Explorer({}, knowledge, extensions)
+        summary = summarise(tree, watched)
         context = explorer.context_of("", summary)
         explorer.load_text("", summary, context, on_disk=False)
         return explorer, context
@@ -457,8 +474,7 @@ def taint_for(
     modules: Dict[Path, Optional[str]] = listed
     if len(modules) >= MAX_SCANNED_FILES:
         return None  # the listing was cut short: a module unread may be the one
-    checked = real_path(path)
-    key = str(checked)
+    key = str(real_path(path))
     memo_key = ("explorer", knowledge_key(knowledge), extensions)
     shared = project.memo.get(memo_key)
     if not same_as_disk or not isinstance(shared, Explorer):
@@ -467,12 +483,18 @@ def taint_for(
             project.memo[memo_key] = explorer
     else:
         explorer = shared
-    dotted, is_package = where
-    context = name_context(
-        summary, key, dotted, is_package, explorer.module_keys, explorer.fixpoint.base_names
+    base_names = explorer.fixpoint.base_names
+    if same_as_disk and key in explorer.paths:
+        bindings = module_bindings(tree, watched)
+        return explorer, name_context(
+            bindings, key, dotted, is_package, explorer.module_keys, base_names
+        )
+    summary = summary_of_text(path, text, tree, watched) if same_as_disk else summarise(
+        tree, watched
     )
+    context = name_context(summary, key, dotted, is_package, explorer.module_keys, base_names)
     if key not in explorer.loaded:
-        explorer.load_text(key, summary, context, on_disk=same_as_disk and key in explorer.paths)
+        explorer.load_text(key, summary, context, on_disk=False)
     return explorer, context
 
 

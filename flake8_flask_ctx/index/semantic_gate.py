@@ -133,14 +133,49 @@ def _bind(scope: _Scope, target: ast.AST, value: ast.AST) -> None:
             stack.append(node.value)
 
 
-def _scopes(tree: ast.AST) -> Dict[int, _Scope]:
-    """Every node's scope (by ``id``), with the bindings of each scope collected."""
+#: The nodes a site check asks about (``SemanticGate.hits``'s ``at``).
+_ASKED = (ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.GeneratorExp)
+
+
+#: The nodes the site checks look at (``SemanticGate.may_report``).
+_LOOKED_AT = (
+    ast.Call, ast.Assign, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+    ast.ClassDef, ast.Yield, ast.YieldFrom, ast.GeneratorExp,
+)
+
+
+class _Walk:
+    """One walk of the checked module: the scope and the enclosing class of every node
+    a site check asks about (by ``id``), the bindings of each scope, the nodes the
+    checks look at, the functions of calls and decorators."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.where: Dict[int, _Scope] = {}
+        self.owners: Dict[int, str] = {}
+        self.nodes: List[ast.AST] = []
+        self.applied: Set[int] = set()
+        self.always = False
+        _scopes(tree, self)
+
+
+def _scopes(tree: ast.AST, walk: _Walk) -> None:
     module = _Scope(tree, None)
-    where: Dict[int, _Scope] = {}
-    stack: List[Tuple[ast.AST, _Scope]] = [(tree, module)]
+    where, owners, nodes, applied = walk.where, walk.owners, walk.nodes, walk.applied
+    where[id(tree)] = module
+    stack: List[Tuple[ast.AST, _Scope, str]] = [(tree, module, "")]
     while stack:
-        node, scope = stack.pop()
-        where[id(node)] = scope
+        node, scope, owner = stack.pop()
+        if isinstance(node, _ASKED):
+            where[id(node)] = scope
+            owners[id(node)] = owner
+        if isinstance(node, _LOOKED_AT):
+            nodes.append(node)
+            if isinstance(node, ast.Call):
+                applied.add(id(node.func))
+            elif isinstance(node, _DEFS):
+                applied.update(id(d) for d in node.decorator_list)
+        elif isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) in _ALWAYS:
+            walk.always = True
         inner = scope
         if isinstance(node, _SCOPES):
             inner = _Scope(node, scope)
@@ -177,14 +212,14 @@ def _scopes(tree: ast.AST) -> Dict[int, _Scope]:
             _bind(scope, node.target, node.value)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             scope.bindings.append((node.name, node.type or node))
+        within = node.name if isinstance(node, ast.ClassDef) else owner
         for child in children(node):
             if isinstance(node, _SCOPES) and child is getattr(node, "args", None):
-                stack.append((child, scope))  # defaults are evaluated outside
+                stack.append((child, scope, owner))  # defaults are evaluated outside
             elif isinstance(node, _DEFS) and child in node.decorator_list:
-                stack.append((child, scope))
+                stack.append((child, scope, owner))
             else:
-                stack.append((child, inner))
-    return where
+                stack.append((child, inner, within))
 
 
 class SemanticGate:
@@ -205,11 +240,11 @@ class SemanticGate:
         self.taint = taint
         self.wrappers = wrappers
         self.generators = generators
-        self.scopes = _scopes(tree)
-        self.owners = _owners(tree)
+        walk = _Walk(tree)
+        self.walk = walk
+        self.scopes, self.owners = walk.where, walk.owners
         #: Functions whose parameter is dispatched: their callers are sites too.
         self.forwarding: Set[str] = set()
-        self._applied: Optional[Set[int]] = None
 
     def hits(self, node: Optional[ast.AST], at: ast.AST) -> bool:
         """Whether ``node`` (evaluated where ``at`` is) mentions a tainted word; notes
@@ -240,10 +275,20 @@ class SemanticGate:
         vocabulary = self.vocabulary
         found = False
         generator_possible = False
-        for node in _walk(self.tree):
+        if self.walk.always:
+            return True  # ``copy_current_request_context`` & co. anywhere
+        # ``ImportWorker(store, urls)`` of a thread class of the module: the instance
+        # runs with what it was built with (the engine types ``self.store`` by it).
+        threads = {
+            node.name for node in self.walk.nodes if isinstance(node, ast.ClassDef)
+            and any(last_name(b) in vocabulary.thread_bases for b in node.bases)
+        }
+        for node in self.walk.nodes:
             if isinstance(node, ast.Call):
                 last = last_name(node.func)
-                if last in vocabulary.responses:
+                if last in threads:
+                    found = self._call_payload(node, receiver=False)
+                elif last in vocabulary.responses:
                     found = found or self._call_payload(node, receiver=False)
                 elif last in vocabulary.calls or last in vocabulary.optional_calls or (
                     isinstance(node.func, ast.Attribute) and last in vocabulary.methods
@@ -255,8 +300,6 @@ class SemanticGate:
                     )
             elif isinstance(node, ast.Assign) and _binds_dispatch_method(node, vocabulary.methods):
                 return True  # ``run_later = pool.submit``: its calls are sites
-            elif isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) in _ALWAYS:
-                return True
             elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
                 alias.asname and alias.name.rsplit(".", 1)[-1] in vocabulary.words
                 for alias in node.names
@@ -288,7 +331,7 @@ class SemanticGate:
         for name in self.generators:
             if self.taint.hits(Mentions(names={name}), self.context):
                 return True
-        for node in _walk(self.tree):
+        for node in self.walk.nodes:
             if isinstance(node, _DEFS) and is_generator(node) and self.hits(node, node):
                 return True
             if isinstance(node, ast.GeneratorExp) and self.hits(node, node):
@@ -312,21 +355,9 @@ class SemanticGate:
                     if self.hits(node, node):
                         return True
                 elif isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) == name:
-                    if id(node) not in self._called_or_decorating():
+                    if id(node) not in self.walk.applied:
                         return True  # handed along as a value: cannot follow cheaply
         return False
-
-    def _called_or_decorating(self) -> Set[int]:
-        """The nodes that are the function of a call or a decorator (those are judged
-        by what they pass); any other mention of a function hands it along."""
-        if self._applied is None:
-            self._applied = set()
-            for node in _walk(self.tree):
-                if isinstance(node, ast.Call):
-                    self._applied.add(id(node.func))
-                elif isinstance(node, _DEFS):
-                    self._applied.update(id(d) for d in node.decorator_list)
-        return self._applied
 
 
 def _hits(
@@ -348,18 +379,6 @@ def _value(node: ast.AST, through_calls: bool = False) -> Mentions:
     if isinstance(node, (*_DEFS, ast.ClassDef)):
         return mentions_of(node)
     return references(node, through_calls)
-
-
-def _owners(tree: ast.AST) -> Dict[int, str]:
-    """The class each node is in (by ``id``): ``self.x`` there is that class's."""
-    owners: Dict[int, str] = {}
-    stack: List[Tuple[ast.AST, str]] = [(tree, "")]
-    while stack:
-        node, owner = stack.pop()
-        owners[id(node)] = owner
-        inner = node.name if isinstance(node, ast.ClassDef) else owner
-        stack.extend((child, inner) for child in children(node))
-    return owners
 
 
 def _walk(tree: ast.AST) -> Iterator[ast.AST]:

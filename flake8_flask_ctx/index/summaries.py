@@ -18,14 +18,20 @@ import of the project), ``attrs`` (every attribute name).  Nothing here knows Fl
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import FrozenSet, List, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import FrozenSet, List, Optional, Set
 
 from ..knowledge.calls import REFERENCE_FACTORIES, REFERENCE_METHODS
 from ..knowledge.contexts import (
     LAZY_QUERY_METHODS, LIFETIME_ATTRIBUTES, LIFETIME_CALLS, PROXY_OBJECTS,
 )
-from .ast_walk import children
+from .ast_walk import children, statements
+from .mentions import Entry, ImportBinding, Mentions, ModuleSummary
+
+__all__ = [
+    "Entry", "ImportBinding", "Mentions", "ModuleSummary", "mentions_of", "references",
+    "summarise",
+]
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -40,88 +46,6 @@ _LIFETIME_METHODS = frozenset(
     (n.split(".")[-2], n.split(".")[-1]) for n in LIFETIME_CALLS
 )
 _PROXY_WORDS = frozenset(n.rsplit(".", 1)[-1] for n in PROXY_OBJECTS)
-
-
-@dataclass
-class Mentions:
-    """The names a piece of code uses, sorted by how the gate matches them."""
-
-    names: Set[str] = field(default_factory=set)
-    self_attrs: Set[str] = field(default_factory=set)
-    attrs: Set[str] = field(default_factory=set)
-    #: ``(receiver, attribute)`` for a plain-name receiver; which receivers are
-    #: modules is known only once the whole module's imports are seen.
-    named_attrs: Set[Tuple[str, str]] = field(default_factory=set)
-    #: Last names of what a value calls, when only the call's result is kept (see
-    #: ``references``): tainted only if it is a class (an instance comes along).
-    called: Set[str] = field(default_factory=set)
-    #: Names bound in the scope being scanned (assigned, imported, defined) and those
-    #: it declares ``global``: a function's own names are not the module's.
-    stored: Set[str] = field(default_factory=set)
-    declared_global: Set[str] = field(default_factory=set)
-
-    def add(self, other: "Mentions") -> None:
-        self.names |= other.names
-        self.self_attrs |= other.self_attrs
-        self.attrs |= other.attrs
-        self.named_attrs |= other.named_attrs
-        self.called |= other.called
-        self.stored |= other.stored
-        self.declared_global |= other.declared_global
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A definition or binding that can become tainted, and what it mentions.
-
-    ``kind``: ``"def"`` (a function; ``in_class``: a method), ``"class"``, ``"name"`` (a
-    module-level or class-level name bound to a value), ``"attr"`` / ``"selfattr"`` (an
-    attribute set on some object / on ``self``: ``self.handler = work``), ``"import"``
-    (a name a module-level import binds: importers of this module see it).  ``names``
-    are free names: which are the module's own, which are imported and which are
-    neither is told by the module (``taint.NameContext``).
-    """
-
-    kind: str
-    word: str
-    in_class: bool
-    names: FrozenSet[str]
-    self_attrs: FrozenSet[str]
-    #: ``(receiver, attribute)`` for plain-name receivers (``utils.helper``).
-    named_attrs: FrozenSet[Tuple[str, str]]
-    attrs: FrozenSet[str]
-    called: FrozenSet[str]
-    line: int
-    #: Whether this binds one of the module's globals (importers can see it).
-    top: bool = False
-    #: The class this is in (``self.x`` in it means that class's ``x``); for a class,
-    #: itself.  ``bases``: a class's bases, by last name.
-    owner: str = ""
-    bases: FrozenSet[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class ImportBinding:
-    """``from ..a import b as c`` binds ``c`` (level 2, module ``a``, name ``b``);
-    ``import a.b as m`` binds ``m`` (module ``a.b``, no name); ``import a.b`` binds
-    ``a`` (module ``a``)."""
-
-    local: str
-    level: int
-    module: str
-    name: Optional[str]
-
-
-@dataclass(frozen=True)
-class ModuleSummary:
-    entries: Tuple[Entry, ...]
-    imports: Tuple[ImportBinding, ...]
-    #: Names bound by imports of a watched package (``import flask``): an attribute of
-    #: one is a mention of the name (``flask.request``).
-    watched_imports: FrozenSet[str] = frozenset()
-    #: Names the module binds at module level itself (def, class, assignment): a free
-    #: mention of one means the module's own, not another module's of the same name.
-    own: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -369,6 +293,40 @@ def _leaves(target: ast.AST) -> List[ast.AST]:
         elif isinstance(node, (ast.Name, ast.Attribute)):
             found.append(node)
     return found
+
+
+def module_bindings(tree: ast.AST, watched: FrozenSet[str] = frozenset()) -> ModuleSummary:
+    """A module's bindings without its entries (what ``summarise`` gives, minus the
+    definitions' mentions), from its statements alone: how its names resolve."""
+    collector = _Collector(watched)
+    for node in statements(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            collector._imports(node, False)
+    pending = list(getattr(tree, "body", ()))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (*_DEFS, ast.ClassDef)):
+            collector.own.add(node.name)
+            continue
+        targets: List[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in node.items if item.optional_vars]
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            collector.own.add(node.name)
+        for target in targets:
+            for leaf in _leaves(target):
+                if isinstance(leaf, ast.Name):
+                    collector.own.add(leaf.id)
+        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            pending.extend(getattr(node, field_name, ()) or ())
+    return ModuleSummary(
+        (), tuple(collector.imports), frozenset(collector.watched_imports),
+        frozenset(collector.own),
+    )
 
 
 def summarise(tree: ast.AST, watched: FrozenSet[str] = frozenset()) -> ModuleSummary:

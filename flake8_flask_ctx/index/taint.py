@@ -261,23 +261,3 @@ class Taint:
         if not owner or ANY_CLASS in classes:
             return True
         return not classes.isdisjoint(self.ancestry(owner))
-
-    def hits(
-        self,
-        mentions: Mentions,
-        context: NameContext,
-        local: FrozenSet[str] = frozenset(),
-        owner: str = "",
-    ) -> bool:
-        """Whether code with these mentions, in a module bound as ``context``, may
-        reach a context-local (``local``: its scope's tainted local names)."""
-        if not mentions.names.isdisjoint(local):
-            return True
-        is_base, keys = keys_of(mentions, context)
-        return is_base or any(self.holds(key, owner) for key in keys)
-
-    def copy(self) -> "Taint":
-        return Taint(
-            set(self.names), set(self.attrs), set(self.classes), set(self.own),
-            {k: set(v) for k, v in self.methods.items()}, self.ancestry,
-        )
