@@ -17,7 +17,9 @@ import pytest
 
 from expectations import fixture_files, project_dirs
 from flake8_runner import flake8
-from flake8_flask_ctx.index.semantic_gate import SWITCH, SemanticGate, gate_enabled
+from flake8_flask_ctx.index.semantic_gate import SemanticGate
+from flake8_flask_ctx.options.settings import SEMANTIC_GATE_SWITCH as SWITCH
+from flake8_flask_ctx.options.settings import semantic_gate_enabled as gate_enabled
 from flake8_flask_ctx.index.project_taint import Explorer, taint_for
 from flake8_flask_ctx.knowledge import DEFAULT_KNOWLEDGE
 
@@ -125,3 +127,66 @@ def test_another_modules_function_does_not_taint_a_modules_own_global(tmp_path: 
     assert explorer.query([(("o", str(tmp_path / "conftest.py"), "app"), "")])
     assert not explorer.query([(("o", str(tmp_path / "main.py"), "app"), "")])
     assert str(tmp_path / "main.py") in explorer.loaded  # asked about, so read
+
+
+def _project(tmp_path: Path, files: dict) -> "dict[Path, str]":
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    return {tmp_path / name: name[:-3] for name in files}
+
+
+def test_a_module_nothing_asks_about_is_never_read(tmp_path: Path) -> None:
+    modules = _project(tmp_path, {
+        "work.py": "def crunch(rows):\n    return len(rows)\n",
+        "views.py": "from flask import request\ndef form():\n    return request.form\n",
+        "models.py": "class Row:\n    def get(self):\n        return 1\n",
+    })
+    explorer = Explorer(modules, DEFAULT_KNOWLEDGE, True)
+    assert not explorer.query([(("o", str(tmp_path / "work.py"), "crunch"), "")])
+    assert explorer.loaded == {str(tmp_path / "work.py")}
+    assert explorer.query([(("o", str(tmp_path / "views.py"), "form"), "")])
+
+
+def test_self_method_is_matched_in_the_class_and_its_ancestors_only(tmp_path: Path) -> None:
+    """``self.get()`` of a dict-like model is not an API resource's ``get``; a base
+    class's ``get`` is the subclass's."""
+    modules = _project(tmp_path, {
+        "api.py": "from flask import request\nclass Resource:\n"
+                  "    def get(self):\n        return request.args\n",
+        "model.py": "class Watch(dict):\n    def label(self):\n        return self.get('x')\n",
+        "child.py": "from api import Resource\nclass Tags(Resource):\n"
+                    "    def list(self):\n        return self.get()\n",
+    })
+    explorer = Explorer(modules, DEFAULT_KNOWLEDGE, True)
+    assert not explorer.query([(("m", "get"), "Watch")])
+    assert explorer.query([(("m", "get"), "Tags")])
+
+
+def test_past_its_budget_the_gate_lets_everything_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flake8_flask_ctx.index import project_taint
+
+    modules = _project(tmp_path, {
+        "a.py": "from b import step\ndef work():\n    return step()\n",
+        "b.py": "from c import last\ndef step():\n    return last()\n",
+        "c.py": "def last():\n    return 1\n",
+    })
+    explorer = Explorer(modules, DEFAULT_KNOWLEDGE, True)
+    assert not explorer.query([(("o", str(tmp_path / "a.py"), "work"), "")])
+    monkeypatch.setattr(project_taint, "MAX_LOADED_MODULES", 1)
+    explorer = Explorer(modules, DEFAULT_KNOWLEDGE, True)
+    assert explorer.query([(("o", str(tmp_path / "a.py"), "work"), "")])  # cannot tell
+    assert explorer.failed
+
+
+@pytest.mark.parametrize("path", fixture_files(FIXTURES)[::7], ids=lambda p: p.name)
+def test_a_modules_bindings_from_its_statements_match_its_summary(path: Path) -> None:
+    from flake8_flask_ctx.index.summaries import module_bindings, summarise
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    watched = frozenset(DEFAULT_KNOWLEDGE.watched_packages)
+    light, full = module_bindings(tree, watched), summarise(tree, watched)
+    assert light.imports == full.imports
+    assert light.watched_imports == full.watched_imports
+    assert full.own <= light.own

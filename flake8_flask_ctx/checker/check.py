@@ -20,10 +20,7 @@ from ..index.module_sites import may_be_generator, may_be_wrapper
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from ..index.prefilter import might_have_findings
 from ..index.project import Project, project_of, same_as_on_disk
-from ..index.semantic_gate import SemanticGate, gate_enabled
-from ..index.project_taint import taint_for
-from ..index.taint import EXTENSION_PACKAGES
-from ..options.settings import Settings
+from ..options.settings import Settings, semantic_gate_enabled
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -135,8 +132,13 @@ def semantic_gate(
 ) -> bool:
     """The third gate (``semantic_gate.py``): may a site of this module reach a
     context-local?  On with ``FLASK_CTX_SEMANTIC_GATE=on``."""
-    if not gate_enabled():
+    if not semantic_gate_enabled():
         return True
+    # Only now: most runs never turn the gate on, and pay nothing for its modules.
+    from ..index.project_taint import taint_for
+    from ..index.semantic_gate import SemanticGate
+    from ..index.taint import EXTENSION_PACKAGES
+
     project = where.project
     path = Path(where.filename) if where.filename else None
     same = path is not None and project is not None and same_as_on_disk(source, path)

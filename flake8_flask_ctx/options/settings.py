@@ -117,3 +117,13 @@ def _boolean(value: Union[bool, str, None]) -> bool:
     if isinstance(value, bool) or value is None:
         return bool(value)
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: Environment switch of the experimental semantic gate (``index/semantic_gate.py``):
+#: ``on`` (or ``1``/``yes``/``true``) asks it; anything else, or nothing, does not.
+SEMANTIC_GATE_SWITCH = "FLASK_CTX_SEMANTIC_GATE"
+
+
+def semantic_gate_enabled() -> bool:
+    value = os.environ.get(SEMANTIC_GATE_SWITCH, "off").strip().lower()
+    return value in {"on", "1", "yes", "true"}
