@@ -210,11 +210,15 @@ class Project:
 
     def modules(self) -> Tuple[Tuple[Path, Optional[str]], ...]:
         """Every module of the project (path, dotted name), at most
-        ``MAX_SCANNED_FILES``."""
-        return tuple(
-            (path, dotted)
-            for path, _display, dotted in self._modules(sorted(self.top_level_names()))
-        )
+        ``MAX_SCANNED_FILES``.  Listed once per check cycle (``memo``): each listing
+        walks the tree, and the importer search asks for it per module name."""
+        found = self.memo.get(("modules",))
+        if not isinstance(found, tuple):
+            found = self.memo[("modules",)] = tuple(
+                (path, dotted)
+                for path, _display, dotted in self._modules(sorted(self.top_level_names()))
+            )
+        return found
 
     def modules_mentioning(self, word: str) -> Tuple[Tuple[Path, Optional[str]], ...]:
         """The project's modules (path, dotted name) whose text contains ``word``; an

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Set,
 
 from ..knowledge import Knowledge, knowledge_key
 from .files import MAX_SCANNED_FILES, real_path
-from .sources import source_text, source_tree
+from .sources import source_text, source_tree, tokens_of
 from .summaries import Entry, Mentions, ModuleSummary, module_bindings, summarise
 from .taint import UNRELATING_BASES, Key, NameContext, keys_of, name_context
 from .taint_fixpoint import Fixpoint, mentions_of_entry
@@ -29,23 +29,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 _SUMMARIES: Dict[Tuple[str, int, int, int], Optional[ModuleSummary]] = {}
-_TOKENS: Dict[Tuple[str, int, int], FrozenSet[str]] = {}
 
 
 def _key(path: Path, text: str) -> Tuple[str, int, int]:
     return (str(path), len(text), hash(text))
-
-
-def tokens_of(path: Path) -> Optional[FrozenSet[str]]:
-    """The identifiers of a project file's text (None: unreadable)."""
-    text = source_text(path)
-    if text is None:
-        return None
-    key = _key(path, text)
-    found = _TOKENS.get(key)
-    if found is None:
-        found = _TOKENS[key] = frozenset(_IDENTIFIER.findall(text))
-    return found
 
 
 def summary_of_text(
@@ -386,5 +373,4 @@ def taint_for(
 
 def clear_summaries() -> None:
     _SUMMARIES.clear()
-    _TOKENS.clear()
     _CLASSES.clear()

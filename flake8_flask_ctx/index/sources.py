@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import tokenize
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 _TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
 #: The ``ast`` of a text, by (path, length, hash of the text), the most recently used
@@ -62,9 +63,29 @@ def source_tree(path: Path) -> Optional[ast.Module]:
     return tree
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOKENS: Dict[Tuple[str, int, int], FrozenSet[str]] = {}
+
+
+def tokens_of(path: Path) -> Optional[FrozenSet[str]]:
+    """The identifiers of a project file's text (None: unreadable): which modules can
+    name a word, for the importer search and the semantic gate, without parsing."""
+    text = source_text(path)
+    if text is None:
+        return None
+    key = (str(path), len(text), hash(text))
+    found = _TOKENS.get(key)
+    if found is None:
+        if len(_TOKENS) > 8192:
+            _TOKENS.clear()
+        found = _TOKENS[key] = frozenset(_IDENTIFIER.findall(text))
+    return found
+
+
 def clear_texts() -> None:
     _TEXT_CACHE.clear()
     _TREE_CACHE.clear()
+    _TOKENS.clear()
 
 
 def decode(data: bytes) -> str:
