@@ -129,6 +129,13 @@ class Reach(ProjectHelpers):
         memo = self._reachable
         if start.node in memo:
             return memo[start.node]
+        shared = self._home_memo(start)
+        if shared is not None:
+            memo[start.node] = shared
+            return shared
+        #: Each node's home unit: an answer is also kept there, for every module that
+        #: reaches the node later (a ring of modules is then linear, not quadratic).
+        homes: Dict[CallableNode, Optional["ModuleUnit"]] = {}
         number: Dict[CallableNode, int] = {}
         low: Dict[CallableNode, int] = {}
         own: Dict[CallableNode, Set[Tier]] = {}
@@ -141,6 +148,7 @@ class Reach(ProjectHelpers):
             target, position = frames[-1]
             node = target.node
             if position == 0 and node not in number:
+                homes[node] = target.home
                 number[node] = low[node] = len(number)
                 stack.append(node)
                 on_stack.add(node)
@@ -153,6 +161,10 @@ class Reach(ProjectHelpers):
             if position < len(successors[node]):
                 frames[-1] = (target, position + 1)
                 nxt = successors[node][position]
+                if nxt.node not in memo and nxt.node not in number:
+                    known = self._home_memo(nxt)
+                    if known is not None:
+                        memo[nxt.node] = known
                 if nxt.node in memo:
                     own[node] |= memo[nxt.node][0]
                     fake[node] = fake[node] or memo[nxt.node][1]
@@ -176,6 +188,9 @@ class Reach(ProjectHelpers):
                 answer = (frozenset(tiers), any(fake[member] for member in members))
                 for member in members:
                     memo[member] = answer
+                    home = homes.get(member)
+                    if home is not None and home.reach is not self:
+                        home.reach._reachable.setdefault(member, answer)
             if frames:
                 parent = frames[-1][0].node
                 if node in memo:
@@ -184,6 +199,14 @@ class Reach(ProjectHelpers):
                 else:
                     low[parent] = min(low[parent], low[node])
         return memo[start.node]
+
+    def _home_memo(self, target: Target) -> Optional[Tuple[FrozenSet[Tier], bool]]:
+        """The answer the target's own module already worked out, if any (only for
+        the same knowledge: a project's ``SERVER_NAME`` changes the tiers)."""
+        home = target.home
+        if home is None or home.reach is self or home.reach.knowledge is not self.knowledge:
+            return None
+        return home.reach._reachable.get(target.node)
 
     def first_read_of(self, roots: Sequence[Target], local: str) -> Optional[Reached]:
         """The first read of one context-local (``flask.g``) from ``roots``, guards
