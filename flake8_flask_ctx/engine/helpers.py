@@ -5,7 +5,7 @@ reads ``app`` when it dereferences it.  A mixin of ``Reach`` (which supplies ``i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -22,6 +22,11 @@ class ProjectHelpers:
 
     index: ModuleIndex
     resolver: "Resolver"
+    #: ``function`` -> the names its own body mentions (``walk_own``), worked out once:
+    #: every reference a scan meets may ask about the same helper again.
+    _own_names: Dict[cst.FunctionDef, Dict[str, List[cst.Name]]]
+    #: (``function``, parameter, depth, called) -> ``uses_parameter``'s answer.
+    _parameter_uses: Dict[Tuple[cst.FunctionDef, str, int, bool], bool]
 
     def callees_of(self, expr: cst.BaseExpression) -> List[Target]:
         raise NotImplementedError
@@ -87,15 +92,28 @@ class ProjectHelpers:
         """Whether ``function``'s own body calls (``called``) or dereferences its
         parameter ``name``, itself or through another project function (a closure it
         builds counts only if the body calls it at once: ``def run(): fn()``; ``run()``)."""
-        for node in walk_own(function):
-            if isinstance(node, cst.Name) and node.value == name:
-                used = (
-                    certainly_called(self.index, node) if called
-                    else dereferenced(self.index, node)
-                )
-                if used or self._used_by_helper(node, depth + 1, called):
-                    return True
-        return False
+        key = (function, name, depth, called)
+        known = self._parameter_uses.get(key)
+        if known is None:
+            known = any(
+                (certainly_called(self.index, node) if called
+                 else dereferenced(self.index, node))
+                or self._used_by_helper(node, depth + 1, called)
+                for node in self._names_in(function).get(name, ())
+            )
+            self._parameter_uses[key] = known
+        return known
+
+    def _names_in(self, function: cst.FunctionDef) -> Dict[str, List[cst.Name]]:
+        """The ``Name`` nodes of ``walk_own(function)`` by identifier, built once."""
+        names = self._own_names.get(function)
+        if names is None:
+            names = {}
+            for node in walk_own(function):
+                if isinstance(node, cst.Name):
+                    names.setdefault(node.value, []).append(node)
+            self._own_names[function] = names
+        return names
 
     def _forwarded_callables(
         self, call: cst.Call, root: Target, bound: bool

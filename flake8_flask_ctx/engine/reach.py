@@ -41,6 +41,8 @@ class Reach(ProjectHelpers):
         self.resolver = resolver
         self.knowledge = knowledge
         self._facts: Dict[CallableNode, Facts] = {}
+        self._own_names = {}
+        self._parameter_uses = {}
         self._patched: Optional[FrozenSet[str]] = None
         #: Tiers any read reachable from a function can have, guards ignored (an upper
         #: bound): worked out once per function, so a site stops following calls that
