@@ -8,19 +8,23 @@ engine are imported only when a file passes both cheap gates.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional, Sequence
 
+from ..index.ast_walk import more_nodes_than
 from ..index.candidates import has_candidates, project_imports
 from ..index.literals import collapse_literal_tables
 from ..index.module_sites import may_be_generator, may_be_wrapper
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
 from ..index.prefilter import might_have_findings
+from ..index.sources import one_line_end
 from ..index.project import Project, project_of, same_as_on_disk
 from ..options.settings import Settings, semantic_gate_enabled
+from ..rules.codes import NotAnalysed
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -57,13 +61,20 @@ def check_source(
     its project for cross-module reach; without it only this module is analysed.
     ``tree``: the module's ``ast`` if the caller has it (flake8 does), for the cheap
     second gate (``candidates.py``) before the LibCST parse.
-    Other exceptions propagate: the front end turns them into FCX999.
+    A module over ``settings.max_nodes`` that may hold a finding raises
+    ``NotAnalysed``; other exceptions propagate: the front end turns both into FCX999.
     """
     settings = settings or Settings()
     where = place(filename, knowledge, settings)
     project = where.project
-    if not might_have_findings(source, knowledge, project, where.name, where.is_package):
+    if not might_have_findings(
+        one_line_end(source), knowledge, project, where.name, where.is_package
+    ):
         return []
+    if tree is None:
+        declined = too_big_to_parse(source, settings.max_nodes)
+        if declined is not None:
+            raise NotAnalysed(declined)
     with _recursion_limit(RECURSION_LIMIT):
         if tree is None:
             try:
@@ -81,6 +92,7 @@ def check_source(
         # Big constant tables are collapsed before the parse (``literals.py``).
         collapsed = collapse_literal_tables(tree, source) if isinstance(tree, ast.Module) else None
         parsed, line_map = collapsed if collapsed is not None else (source, None)
+        _check_size(tree if collapsed is None else None, parsed, settings.max_nodes)
         try:
             module = cst.parse_module(parsed)
         except cst.ParserSyntaxError:
@@ -92,6 +104,46 @@ def check_source(
         analysis = analyse(module, knowledge, where, source, possible_wrappers, line_map)
         findings = analysis.findings()
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+
+
+#: What counts as a token for the estimate before a parse (words, numbers, and each
+#: other character that is not blank).
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: The estimate declines a text of more than this many tokens per allowed node: only
+#: texts far over the limit, whose ``ast`` alone would cost hundreds of megabytes.
+TOKENS_PER_NODE = 3
+
+
+def too_big_to_parse(source: str, limit: int) -> Optional[str]:
+    """Why ``source`` is declined before ``ast.parse`` (whose own tree costs up to
+    0.7 KB per node: 15 MB of code would take 10 GB), or None.  The tokens are counted
+    by one regular expression in C; only texts longer than the limit are looked at."""
+    if limit <= 0 or len(source) <= limit:
+        return None
+    tokens = _TOKEN.subn("", source)[1]
+    if tokens <= TOKENS_PER_NODE * limit:
+        return None
+    return (
+        f"about {tokens:,} tokens, far more than the {limit:,} syntax nodes allowed "
+        "(--flask-ctx-max-nodes; 0: no limit)"
+    )
+
+
+def _check_size(tree: Optional[ast.AST], text: str, limit: int) -> None:
+    """Decline a module whose LibCST tree would be too big (2-4 KB per ``ast`` node:
+    150,000 nodes is about 0.6 GB); ``tree``: the module's ``ast``, None when ``text``
+    was rewritten (collapsed tables) and must be parsed again to count."""
+    if limit <= 0:
+        return
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return
+    if more_nodes_than(tree, limit):
+        raise NotAnalysed(
+            f"more than {limit:,} syntax nodes (--flask-ctx-max-nodes; 0: no limit)"
+        )
 
 
 def passes_ast_gate(tree: ast.AST, knowledge: Knowledge, where: "Placement") -> bool:

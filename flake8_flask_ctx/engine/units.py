@@ -17,7 +17,9 @@ import libcst as cst
 from ..knowledge import knowledge_key
 from .names import ModuleIndex, dotted_name
 from ..index.outline import Outline
-from ..index.sources import source_text, source_tree
+from ..index.ast_walk import more_nodes_than
+from ..index.sources import read_regular_file, source_text, source_tree
+from ..options.settings import DEFAULT_MAX_NODES
 from ..index.imports import MAX_REEXPORT_HOPS, resolve_relative
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: again if needed.
 MAX_CACHED_UNITS = 200
 #: Files larger than this are not followed (generated code; parsing would dominate).
-MAX_FOLLOWED_BYTES = 2_000_000
+MAX_FOLLOWED_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -342,13 +344,15 @@ def _load(
             unit.project = project
         return unit
     unit = None
-    if stat.st_size <= MAX_FOLLOWED_BYTES:
+    if stat.st_size <= MAX_FOLLOWED_BYTES and not _too_many_nodes(path, stat.st_size):
         display = project.display(path, root)
         is_package = path.name == "__init__.py"
 
         def make(source: Optional[Tuple[str, List[int]]]) -> Optional[ModuleUnit]:
             try:
-                tree = cst.parse_module(path.read_bytes() if source is None else source[0])
+                tree = cst.parse_module(
+                    read_regular_file(path, MAX_FOLLOWED_BYTES) if source is None else source[0]
+                )
             except (
                 cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError,
                 RecursionError,
@@ -373,6 +377,21 @@ def _load(
     while len(_UNITS) > MAX_CACHED_UNITS:
         _UNITS.popitem(last=False)
     return unit
+
+
+def _too_many_nodes(path: Path, size: int) -> bool:
+    """A module whose LibCST tree would be too big to hold (``DEFAULT_MAX_NODES``, as
+    for a checked file) is not followed into: what it does stays unknown, and unknown
+    is silent.  Only files big enough to reach the limit are counted."""
+    if size < MIN_COUNTED_BYTES:
+        return False
+    tree = source_tree(path)
+    return tree is not None and more_nodes_than(tree, DEFAULT_MAX_NODES)
+
+
+#: A module smaller than this cannot hold ``DEFAULT_MAX_NODES`` nodes (each takes at
+#: least a character or two of source).
+MIN_COUNTED_BYTES = 100_000
 
 
 def _outline_of(path: Path) -> Optional[Outline]:

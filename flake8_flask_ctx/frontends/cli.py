@@ -24,13 +24,14 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..version import __version__
 from ..options import config
-from ..checker.check import analysed_modules, check_source
+from ..checker.check import analysed_modules, check_source, too_big_to_parse
 from ..rules.codes import failure_message
 from . import heap
 from .formats import FORMATS, Reported, Step
 from ..index.sources import decode
 from ..knowledge import Knowledge
 from .noqa import NoqaLines
+from .unreadable import parse_source, read_source
 from .selection import Selection, matches_filename, normalize_path
 from ..options.settings import Settings, SettingsError
 
@@ -138,7 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--flask-ctx-single-module", action="store_true", default=None,
         help="do not follow callables into other modules of the project",
     )
+    for option, meaning in LIMIT_OPTIONS.items():
+        parser.add_argument(f"--flask-ctx-{option}", metavar="N", help=meaning)
     return parser
+
+
+#: The limits and what they mean (the flake8 plugin says the same).
+LIMIT_OPTIONS = {
+    "max-nodes": "a file with more syntax nodes is not analysed: one FCX999 names it "
+    "(default 150000; 0: no limit)",
+}
 
 
 #: The name options and what they mean (the flake8 plugin says the same).
@@ -185,6 +195,7 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
             server_name=bool(pick("flask-ctx-server-name", args.flask_ctx_server_name)),
             project_root=pick("flask-ctx-project-root", args.flask_ctx_project_root),
             cross_module=not pick("flask-ctx-single-module", args.flask_ctx_single_module),
+            max_nodes=pick("flask-ctx-max-nodes", args.flask_ctx_max_nodes),
         )
     except SettingsError as error:
         raise UsageError(str(error)) from None
@@ -272,9 +283,13 @@ def check_text(
     noqa = NoqaLines(source)
     if noqa.file_ignored():
         return [], None  # ``# flake8: noqa``: flake8 skips the file
-    tree, problem = _parse(source, display)
-    if problem is not None:
-        return [], problem
+    tree: Optional[ast.AST] = None
+    if too_big_to_parse(source, options.settings.max_nodes) is None:
+        # Far over the limit the file is not parsed here: ``check_source`` skips it when
+        # the text prefilter sees nothing, or declines it (FCX999) before any parse.
+        tree, problem = parse_source(source, display)
+        if problem is not None:
+            return [], problem
     try:
         analysed = analysed_modules()
         findings = check_source(
@@ -298,27 +313,11 @@ def check_text(
     ], None
 
 
-def _parse(source: str, display: str) -> Tuple[Optional[ast.AST], Optional[str]]:
-    """The module's ``ast`` (handed to the analysis, which would parse it anyway), or
-    why it cannot be read.  flake8 says E999 for these; this command has no other
-    channel than the exit status, so a file it cannot read makes the result
-    incomplete."""
-    try:
-        return ast.parse(source[1:] if source.startswith("\ufeff") else source), None
-    except SyntaxError as error:
-        where = f"{display}:{error.lineno}" if error.lineno else display
-        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-        return None, f"{where}: not checked: Python {version} cannot parse it: {error.msg}"
-    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, depth
-        return None, f"{display}: not checked: cannot parse it: {error}"
-
-
 def check_path(path: str, options: Options) -> Tuple[List[Reported], Optional[str]]:
     """Findings of one file, or a one-line problem (unreadable, undecodable)."""
-    try:
-        source = decode(Path(path).read_bytes())
-    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as error:
-        return [], f"{path}: not checked: cannot read it: {error}"
+    source, problem = read_source(path)
+    if source is None:
+        return [], problem
     return check_text(source, path, path, options)
 
 
@@ -402,26 +401,48 @@ def _fix(options: Options) -> Optional[int]:
 
     knowledge = _knowledge(options.settings)
     if options.paths == ("-",):
+        data = sys.stdin.buffer.read()
         try:
-            source = decode(sys.stdin.buffer.read())
+            source = decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as error:
             raise UsageError(f"stdin: cannot read: {error}") from None
-        fixed = fix_source(source, knowledge, options.stdin_filename, options.settings)
+        display = options.stdin_filename or "stdin"
+        _, problem = parse_source(source, display)
+        fixed = source if problem else fix_source(
+            source, knowledge, options.stdin_filename, options.settings
+        )
+        if problem:
+            # The editor gets its buffer back unchanged, and the reason.
+            print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
         if options.diff:
             from .fix import unified_diff
 
-            sys.stdout.write(unified_diff(options.stdin_filename or "stdin", source, fixed))
-            return 1 if fixed != source else 0
-        sys.stdout.write(fixed)
-        return 0
+            sys.stdout.write(unified_diff(display, source, fixed))
+            return 2 if problem else (1 if fixed != source else 0)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(fixed.encode(_stdin_encoding(data)))
+        sys.stdout.buffer.flush()
+        return 2 if problem else 0
     files = discover(options.paths, options.exclude)
-    changed, diffs = fix_files(files, knowledge, options.settings, write=not options.diff)
+    result = fix_files(files, knowledge, options.settings, write=not options.diff)
+    for problem in result.problems:
+        print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
     if options.diff:
-        sys.stdout.write("".join(diffs))
-        return 1 if changed else 0
-    for path in changed:
+        sys.stdout.write("".join(result.diffs))
+        return 2 if result.problems else (1 if result.changed else 0)
+    for path in result.changed:
         print(f"flake8-flask-ctx: fixed {path}", file=sys.stderr)
     return None
+
+
+def _stdin_encoding(data: bytes) -> str:
+    """How stdin was encoded (its coding cookie or BOM), to answer in kind."""
+    from .fix import _encoding
+
+    try:
+        return _encoding(data)
+    except (SyntaxError, LookupError):
+        return "utf-8"
 
 
 def _files(options: Options) -> List[str]:

@@ -23,10 +23,10 @@ remove findings without adding one, the file is left as it was.
 from __future__ import annotations
 
 import difflib
-import sys
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Counter, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Counter, Dict, List, Optional, Sequence, Set
 
 import libcst as cst
 
@@ -42,6 +42,7 @@ from ..knowledge.dispatchers import FIXABLE_EXECUTOR_KEYS, ReceiverType, FIXABLE
 from ..engine.names import ModuleIndex
 from ..engine.chains import Reached
 from ..engine.resolution import Resolver
+from ..options.reading import read_regular_file
 from ..options.settings import Settings
 from ..rules.advice import site_advice
 from ..rules.streaming import StreamFinder, is_view
@@ -73,9 +74,19 @@ def fix_source(
         if not plan.edits:
             return source
         fixed = _apply(module, plan)
+    fixed = _with_final_line_end(source, fixed)
     after = check_source(fixed, knowledge, filename, settings)
     if not _improves(before, after):
         return source
+    return fixed
+
+
+def _with_final_line_end(source: str, fixed: str) -> str:
+    """``fixed`` ending as ``source`` ends.  LibCST keeps every line's own ending but
+    drops a final lone ``\r`` (a file of old-Mac line ends): put it back."""
+    for end in ("\r\n", "\r", "\n"):
+        if source.endswith(end):
+            return fixed if fixed.endswith(end) else fixed.rstrip("\r\n") + end
     return fixed
 
 
@@ -279,44 +290,58 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    """A patch ``git apply`` and ``patch -p1`` take: ``a/`` and ``b/`` before the path
+    as written from the current directory, with ``/`` separators and no ``./``."""
+    shown = Path(os.path.normpath(path)).as_posix()
     return "".join(
         difflib.unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}",
+            fromfile=f"a/{shown}", tofile=f"b/{shown}",
         )
     )
 
 
+@dataclass
+class FixResult:
+    """What ``fix_files`` did: the files changed (or that would be), their diffs, and
+    one line for each file it could not check (the exit status is then 2)."""
+
+    changed: List[str] = field(default_factory=list)
+    diffs: List[str] = field(default_factory=list)
+    problems: List[str] = field(default_factory=list)
+
+
 def fix_files(
     files: Sequence[str], knowledge: Knowledge, settings: Settings, write: bool
-) -> Tuple[List[str], List[str]]:
-    """Fix ``files`` (write them, or not); the changed paths and their diffs."""
-    from ..index.sources import decode
+) -> FixResult:
+    """Fix ``files`` (write them, or not).  A fixed file keeps every byte outside the
+    rewrite: its encoding and BOM, and each line's own ending (LibCST keeps them; the
+    inserted import takes the module's usual one)."""
+    from .unreadable import parse_source, read_source
 
-    changed: List[str] = []
-    diffs: List[str] = []
+    result = FixResult()
     for path in files:
-        try:
-            data = Path(path).read_bytes()
-            source = decode(data)
-        except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as error:
-            print(f"flake8-flask-ctx: {path}: cannot read: {error}", file=sys.stderr)
+        source, problem = read_source(path)
+        if source is None:
+            result.problems.append(problem or f"{path}: not checked")
+            continue
+        _, problem = parse_source(source, path)
+        if problem is not None:
+            result.problems.append(problem)
             continue
         try:
             fixed = fix_source(source, knowledge, path, settings)
         except Exception as error:  # never lose a file to a fixer bug
-            print(f"flake8-flask-ctx: {path}: not fixed ({type(error).__name__}: {error})",
-                  file=sys.stderr)
+            result.problems.append(f"{path}: not fixed ({type(error).__name__}: {error})")
             continue
         if fixed == source:
             continue
-        changed.append(path)
-        diffs.append(unified_diff(path, source, fixed))
+        result.changed.append(path)
+        result.diffs.append(unified_diff(path, source, fixed))
         if write:
-            newline = "\r\n" if b"\r\n" in data else "\n"
-            text = fixed if newline == "\n" else fixed.replace("\r\n", "\n").replace("\n", newline)
-            Path(path).write_bytes(text.encode(_encoding(data)))
-    return changed, diffs
+            data = read_regular_file(path)
+            Path(path).write_bytes(fixed.encode(_encoding(data)))
+    return result
 
 
 def _encoding(data: bytes) -> str:

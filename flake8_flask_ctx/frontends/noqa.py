@@ -21,10 +21,12 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP  # type: ignore[import-untyped]
 
+#: A file that never says ``noqa`` silences nothing (no need to tokenize it).
+_ANY_NOQA = re.compile(r"noqa", re.IGNORECASE)
 #: flake8's ``utils.COMMA_SEPARATED_LIST_RE``: how the code list is split.
 _SEPARATORS = re.compile(r"[,\s]")
 
@@ -33,8 +35,18 @@ class NoqaLines:
     """One file's ``noqa`` view: for each line, the text flake8 searches."""
 
     def __init__(self, source: str) -> None:
+        self.source = source
         self.lines: List[str] = source.splitlines(keepends=True)
-        self._mapping = _logical_ranges(source, self.lines)
+        #: Tokenizing the file is the costly part (51 s for a 15 MB one-line module):
+        #: done only when a finding asks whether it is silenced.
+        self._ranges: Optional[Dict[int, str]] = None
+        self._any = _ANY_NOQA.search(source) is not None
+
+    @property
+    def _mapping(self) -> Dict[int, str]:
+        if self._ranges is None:
+            self._ranges = _logical_ranges(self.source, self.lines)
+        return self._ranges
 
     def file_ignored(self) -> bool:
         """``# flake8: noqa`` on a line of its own (flake8 skips such a file)."""
@@ -42,6 +54,8 @@ class NoqaLines:
 
     def suppressed(self, line: int, code: str) -> bool:
         """Whether ``code`` reported at ``line`` (1-based) is silenced."""
+        if not self._any:
+            return False
         text = self._mapping.get(line)
         if text is None:
             text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""

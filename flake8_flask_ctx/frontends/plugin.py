@@ -24,6 +24,12 @@ from ..options.settings import Settings, SettingsError
 
 Report = Tuple[int, int, str, Type[Any]]
 
+#: The limits and what they mean (the standalone command says the same).
+LIMIT_OPTIONS = {
+    "max-nodes": "a file with more syntax nodes is not analysed: one FCX999 names it "
+    "(default 150000; 0: no limit)",
+}
+
 #: (option, help) for the comma-separated dotted-name options.
 LIST_OPTIONS = (
     (
@@ -83,6 +89,10 @@ class Plugin:
             parse_from_config=True,
             help="do not follow callables into other modules of the project",
         )
+        for option, meaning in LIMIT_OPTIONS.items():
+            parser.add_option(
+                f"--flask-ctx-{option}", default="", parse_from_config=True, help=meaning
+            )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -95,6 +105,7 @@ class Plugin:
                 server_name=options.flask_ctx_server_name,
                 project_root=options.flask_ctx_project_root or None,
                 cross_module=not options.flask_ctx_single_module,
+                max_nodes=options.flask_ctx_max_nodes,
             )
         except SettingsError as error:
             # A wrong option must fail loudly, not silently check less.

@@ -11,6 +11,7 @@ here knows Flask.
 from __future__ import annotations
 
 import ast
+import itertools
 from typing import Dict, Iterator, List, Optional, Tuple
 
 #: The fields of each node class that can hold child nodes (``ctx`` never matters).
@@ -89,3 +90,10 @@ def dotted_name(node: ast.AST) -> Optional[str]:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def more_nodes_than(tree: ast.AST, limit: int) -> bool:
+    """Whether ``tree`` has more than ``limit`` nodes as ``ast.walk`` counts them
+    (contexts included): the measure of what a LibCST parse of the module would cost
+    (2-4 KB of memory per node).  Stops counting at the limit."""
+    return sum(1 for _ in itertools.islice(ast.walk(tree), limit + 1)) > limit

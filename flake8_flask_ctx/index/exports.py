@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project, Words
 
 #: As ``units.MAX_FOLLOWED_BYTES`` (not imported: that module loads LibCST).
-MAX_FOLLOWED_BYTES = 2_000_000
+MAX_FOLLOWED_BYTES = 1_000_000
 
 
 class Imported(NamedTuple):

@@ -29,7 +29,7 @@ from .files import (
     python_files, real_path,
 )
 from .imports import MAX_REEXPORT_HOPS, may_reexport
-from .sources import clear_texts, source_text
+from .sources import MAX_READ_BYTES, clear_texts, read_regular_file, source_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project_index import ProjectFacts
@@ -43,7 +43,7 @@ def same_as_on_disk(text: str, path: Path) -> bool:
     """Whether ``text`` is the file's content as flake8 reads it: decoded by its PEP 263
     cookie, newlines translated (a CRLF file is not "unsaved" for differing in bytes)."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_READ_BYTES)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         disk = data.decode(encoding, "replace")
     except (OSError, SyntaxError, LookupError):

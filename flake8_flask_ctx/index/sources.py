@@ -16,6 +16,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, FrozenSet, Optional, Tuple
 
+from ..options.reading import NotReadable, read_regular_file
+
 _TEXT_CACHE: Dict[Tuple[str, int, int], str] = {}
 #: The ``ast`` of a text, by (path, length, hash of the text), the most recently used
 #: last.  The readers of one module come close together (its export table, its
@@ -25,20 +27,38 @@ _TREE_CACHE: "OrderedDict[Tuple[str, int, int], Optional[ast.Module]]" = Ordered
 MAX_CACHED_TREES = 48
 
 
+#: The most a module of the project is read for the analysis (bytes).  Bigger files
+#: are not followed into (``engine/units.py``'s ``MAX_FOLLOWED_BYTES`` is the same).
+MAX_READ_BYTES = 1_000_000
+
+__all__ = ["NotReadable", "read_regular_file"]
+
+
 def source_text(path: Path) -> Optional[str]:
     """A project file's text, cached by path, size and modification time (the cheap
-    look at a module that decides whether it is worth parsing)."""
+    look at a module that decides whether it is worth parsing); None: unreadable, not
+    a regular file or over ``MAX_READ_BYTES``."""
     try:
-        stat = os.stat(path)
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        status = os.stat(path)
+        key = (str(path), status.st_size, status.st_mtime_ns)
         cached = _TEXT_CACHE.get(key)
         if cached is None:
             if len(_TEXT_CACHE) > 4096:
                 _TEXT_CACHE.clear()
-            cached = _TEXT_CACHE[key] = path.read_bytes().decode("utf-8", "replace")
+            data = read_regular_file(path, MAX_READ_BYTES)
+            cached = _TEXT_CACHE[key] = one_line_end(data.decode("utf-8", "replace"))
         return cached
-    except OSError:
+    except (OSError, ValueError):
         return None
+
+
+def one_line_end(text: str) -> str:
+    """``text`` with every line ending (``\r\n``, a lone ``\r``) made ``\n``: the
+    gates' regular expressions anchor lines at ``\n`` only, and a file of old-Mac
+    line ends would otherwise look like one line (line numbers do not change)."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def source_tree(path: Path) -> Optional[ast.Module]:

@@ -16,6 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from .reading import read_regular_file
+
+#: A configuration file bigger than this is not one (bytes).
+MAX_CONFIG_BYTES = 1_000_000
+
 TABLE = "tool.flake8-flask-ctx"
 
 #: Keys the table may hold, with the kind of value each takes.
@@ -28,6 +33,8 @@ LIST_KEYS = (
 PAIR_KEYS = ("per-file-ignores",)
 BOOL_KEYS = ("flask-ctx-server-name", "flask-ctx-single-module")
 STRING_KEYS = ("flask-ctx-project-root", "format")
+#: Limits: whole numbers, 0 for none.
+COUNT_KEYS = ("flask-ctx-max-nodes",)
 #: The output formats (``frontends/formats.py`` names the same ones; a test keeps them
 #: equal).  Kept here so that the configuration is checked without the front end.
 FORMAT_CHOICES = ("github", "json", "sarif", "text")
@@ -53,13 +60,17 @@ def find_pyproject(start: Path) -> Optional[Path]:
 def load(path: Path) -> Dict[str, Any]:
     """Our table from ``path`` (empty if it has none), validated."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     data = _parse(text, path)
-    table = data.get("tool", {}).get("flake8-flask-ctx", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        # ``tool = 5``: not our table, but nothing can be read from it either.
+        raise ConfigError(f"{path}: tool must be a table, not {type(tool).__name__}")
+    table = tool.get("flake8-flask-ctx", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [{TABLE}] must be a table")
+        raise ConfigError(f"{path}: [{TABLE}] must be a table, not {type(table).__name__}")
     return validate(table, path)
 
 
@@ -80,6 +91,9 @@ def validate(table: Dict[str, Any], path: Path) -> Dict[str, Any]:
         elif key in BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: expected true or false")
+        elif key in COUNT_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{where}: expected a whole number (0: no limit)")
         elif key in STRING_KEYS:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a string")
@@ -89,7 +103,9 @@ def validate(table: Dict[str, Any], path: Path) -> Dict[str, Any]:
                     f"{', '.join(FORMAT_CHOICES)})"
                 )
         else:
-            known = ", ".join(sorted((*LIST_KEYS, *PAIR_KEYS, *BOOL_KEYS, *STRING_KEYS)))
+            known = ", ".join(
+                sorted((*LIST_KEYS, *PAIR_KEYS, *BOOL_KEYS, *STRING_KEYS, *COUNT_KEYS))
+            )
             raise ConfigError(f"{where}: unknown key (known: {known})")
         checked[key] = value
     return checked

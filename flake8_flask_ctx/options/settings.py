@@ -51,6 +51,12 @@ class DispatcherOption:
         )
 
 
+#: The default of ``--flask-ctx-max-nodes``.  The biggest hand-written modules
+#: measured have about 100,000 nodes (numpy's ``test_multiarray.py`` 92,000; Flask
+#: applications' modules stay under 50,000).
+DEFAULT_MAX_NODES = 150_000
+
+
 @dataclass(frozen=True)
 class Settings:
     dispatchers: Tuple[DispatcherOption, ...] = ()
@@ -63,6 +69,10 @@ class Settings:
     project_root: Optional[str] = None
     #: Follow callables into other modules of the project.
     cross_module: bool = True
+    #: A module that may hold a finding and has more ``ast`` nodes than this is not
+    #: analysed (one FCX999 names the limit instead): LibCST's tree costs 2-4 KB of
+    #: memory per node, so this bounds a check to about 0.6 GB.  0: no limit.
+    max_nodes: int = DEFAULT_MAX_NODES
 
     @classmethod
     def from_values(
@@ -74,6 +84,7 @@ class Settings:
         server_name: Union[bool, str, None] = False,
         project_root: Optional[str] = None,
         cross_module: Union[bool, str, None] = True,
+        max_nodes: Union[int, str, None] = None,
     ) -> "Settings":
         return cls(
             dispatchers=tuple(DispatcherOption.parse(d) for d in _clean(dispatchers)),
@@ -83,7 +94,20 @@ class Settings:
             server_name=_boolean(server_name),
             project_root=_directory("--flask-ctx-project-root", project_root),
             cross_module=_boolean(cross_module),
+            max_nodes=_count("--flask-ctx-max-nodes", max_nodes, DEFAULT_MAX_NODES),
         )
+
+
+def _count(option: str, value: Union[int, str, None], default: int) -> int:
+    """A limit: a whole number, 0 for none; empty or not given: the default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, bool):
+        raise SettingsError(f"{option}: expected a whole number, not {value!r}")
+    text = str(value).strip().replace("_", "")
+    if not text.isdigit():
+        raise SettingsError(f"{option}: {value!r} is not a whole number (0: no limit)")
+    return int(text)
 
 
 def _directory(option: str, value: Optional[str]) -> Optional[str]:

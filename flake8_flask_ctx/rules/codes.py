@@ -216,6 +216,13 @@ def _app_fix(local: str, advice: Advice) -> str:
     return APP_FIX
 
 
+class NotAnalysed(Exception):
+    """A file declined on purpose: over a limit that keeps a check's memory and time
+    bounded (``--flask-ctx-max-nodes``).  Reported as FCX999,
+    like a failure, because the file was not checked; but it is the user's setting to
+    change, not a bug to report."""
+
+
 def failure_message(error: BaseException) -> str:
     """FCX999: name the failure so the user can report it, never hide it.
 
@@ -223,6 +230,8 @@ def failure_message(error: BaseException) -> str:
     code: the exception type and text, the innermost frame inside this package (where
     the engine gave up), and the plugin version.
     """
+    if isinstance(error, NotAnalysed):
+        return f"FCX999 flake8-flask-ctx {__version__}: not analysed: {error}"
     text = str(error).splitlines()[0][:200] if str(error) else ""
     detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
     where = innermost_own_frame(error)
