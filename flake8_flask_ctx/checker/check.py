@@ -192,6 +192,15 @@ def semantic_gate(
     from ..index.taint import EXTENSION_PACKAGES
 
     project = where.project
+    signals = all(
+        project.mentions_anywhere(words) if project is not None
+        else any(word in source for word in words)
+        for words in SIGNAL_WORDS
+    )
+    if signals:
+        # A signal's ``send`` runs its receivers (``engine/signals.py``); the summaries
+        # have no edge from a signal to them, so a project with signals is let through.
+        return True
     path = Path(where.filename) if where.filename else None
     same = path is not None and project is not None and same_as_on_disk(source, path)
     extensions = (
@@ -207,6 +216,11 @@ def semantic_gate(
     taint, context = found
     sites = SemanticGate(tree, knowledge, taint, context, gate.wrappers, gate.generators)
     return sites.may_report()
+
+
+#: Words of a project that may make signals and connect receivers to them (one of each
+#: group: the semantic gate then lets every module through).
+SIGNAL_WORDS = (("signal(",), (".connect(", ".connect\n", ".connect\r"))
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ..knowledge.dispatchers import DISPATCH_OPTIONS
+from ..knowledge.dispatchers import DISPATCH_OPTIONS, Forwards, ReceiverType
+from .forwarded import forwarded_call
 from .names import ModuleIndex
+from .node_names import argument_at
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..knowledge import Knowledge
+    from .receivers import ReceiverKind
     from .units import ModuleUnit
 
 
@@ -25,10 +29,13 @@ class ParameterDefaults:
 
     if TYPE_CHECKING:  # pragma: no cover
         index: ModuleIndex
+        knowledge: Knowledge
         unit: Optional[ModuleUnit]
         _defaults: Dict[cst.Param, Tuple[bool]]
 
         def _references_to(self, identifier: str) -> List[cst.Name]: ...
+
+        def receiver_kind(self, expr: cst.BaseExpression) -> "ReceiverKind": ...
 
     def parameter_default(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """The default of the parameter ``name`` is, when no call of its function in
@@ -79,13 +86,53 @@ class ParameterDefaults:
                     return True
             elif isinstance(holder, cst.Arg):
                 call = self.index.parent(holder)
-                if isinstance(call, cst.Call) and any(
-                    arg is not holder and (arg.keyword is None or arg.keyword.value not in
-                                           DISPATCH_OPTIONS)
-                    for arg in call.args
+                if isinstance(call, cst.Call) and self._handed_on_with(
+                    call, holder, param.name.value, position
                 ):
                     return True
         return False
+
+    def _handed_on_with(
+        self, call: cst.Call, arg: cst.Arg, keyword: str, position: Optional[int]
+    ) -> bool:
+        """Whether ``call``, given the function as ``arg``, may call it with the
+        parameter.  A known dispatch forwards what its ``Forwards`` say
+        (``Thread(target=deliver, args=(msg,))`` calls ``deliver(msg)``); any other call
+        given more arguments may pass them on (``partial``)."""
+        forwards = self._dispatch_forwards(call, arg)
+        if forwards is not None:
+            worker = forwarded_call(call, arg.value, forwards)
+            return worker is None or _passes(worker, keyword, position, 0)
+        return any(
+            other is not arg and (
+                other.keyword is None or other.keyword.value not in DISPATCH_OPTIONS
+            )
+            for other in call.args
+        )
+
+    def _dispatch_forwards(self, call: cst.Call, arg: cst.Arg) -> Optional[Forwards]:
+        """How ``call`` forwards arguments to ``arg``'s value, when ``call`` is certainly
+        a dispatch of it: a dispatch function, or a dispatch method on a receiver known
+        to run callables (``ThreadPoolExecutor(...).submit``)."""
+        func = call.func
+        qualified = self.index.qualified_names_any(func)
+        for dispatcher in self.knowledge.call_dispatchers:
+            if qualified & dispatcher.qualified_names:
+                found = argument_at(call, dispatcher.position, dispatcher.keyword)
+                return dispatcher.forwards if found is arg.value else None
+        if not isinstance(func, cst.Attribute):
+            return None
+        kind = self.receiver_kind(func.value)
+        if not isinstance(kind, ReceiverType) or not kind.dispatches:
+            return None
+        for method in self.knowledge.method_dispatchers:
+            if method.method != func.attr.value or method.callback:
+                continue
+            if method.receivers and kind.key not in method.receivers:
+                continue
+            found = argument_at(call, method.position, method.keyword)
+            return method.forwards if found is arg.value else None
+        return None
 
 
 def _may_be_callable(default: Optional[cst.BaseExpression]) -> bool:

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from ..knowledge.dispatchers import DISPATCH_OPTIONS
+from ..knowledge.dispatchers import DISPATCH_OPTIONS, Forwards
 from .sites import DispatchSite
 
 
@@ -20,15 +20,22 @@ def worker_call(site: DispatchSite) -> Optional[cst.Call]:
     """The call of the dispatched callable that ``site`` amounts to, with the forwarded
     values as its arguments; None when they cannot be told (``*args``, a container
     built elsewhere, ``functools.partial`` arguments, a task body)."""
-    call = site.call
-    if call is None or site.bound_arguments:
+    if site.call is None or site.bound_arguments:
         return None
-    forwards = site.forwards
+    return forwarded_call(site.call, site.report_at, site.forwards)
+
+
+def forwarded_call(
+    call: cst.Call, dispatched: cst.CSTNode, forwards: Forwards
+) -> Optional[cst.Call]:
+    """The call ``call`` makes of its argument ``dispatched`` elsewhere, by
+    ``forwards`` (``Thread(target=f, args=(a,))`` -> ``f(a)``); None when the values
+    cannot be told."""
     positional_values: List[cst.BaseExpression] = []
     keyword_values: Dict[str, cst.BaseExpression] = {}
     position = 0
     for arg in call.args:
-        if arg.value is site.report_at:
+        if arg.value is dispatched:
             position += 1 if arg.keyword is None else 0
             continue
         if arg.star:

@@ -28,6 +28,7 @@ from .names import ModuleIndex, root_name
 from .resolution import Resolver
 from .targets import CallableNode, Target, is_name_like
 from .helpers import ProjectHelpers, walk_shallow
+from .signals import signal_receivers
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import ModuleUnit
@@ -291,6 +292,9 @@ class Reach(ProjectHelpers):
                 return self.resolver.callable(expr).targets  # ``handler=on_message``
             return self._foreign_callees(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
+            receivers = signal_receivers(self.resolver, expr)  # ``task_done.send(...)``
+            if receivers is not None:
+                return receivers
             foreign = self.resolver.foreign_method(expr)  # ``order.total``, imported class
             if foreign is not None:
                 there, method = foreign

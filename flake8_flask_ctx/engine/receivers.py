@@ -307,6 +307,9 @@ class ReceiverQueries:
         for statement in cls.body.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
                 return statement
+        aliased = self._aliased_function(cls, name)
+        if aliased is not None:
+            return aliased
         for base in cls.bases:
             local = self.local_class(base.value)
             if local is not None:
@@ -314,6 +317,43 @@ class ReceiverQueries:
                 if found is not None:
                     return found
         return None
+
+    def _aliased_function(self, cls: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+        """``row_source = staticmethod(export_rows)`` (or ``= export_rows``) in the body
+        of ``cls``: the module's function that ``self.row_source()`` runs."""
+        for target, value in class_aliases(cls):
+            if target != name:
+                continue
+            for binding in self.index.bindings(value):
+                if isinstance(binding, cst.FunctionDef):
+                    return binding
+        return None
+
+
+#: Wrappers that make a function a class attribute without changing what runs.
+METHOD_WRAPPERS = frozenset({"staticmethod", "classmethod"})
+
+
+def class_aliases(cls: cst.ClassDef) -> List[Tuple[str, cst.Name]]:
+    """(attribute, function name) for each ``attr = func`` / ``attr = staticmethod(func)``
+    / ``attr = classmethod(func)`` statement of ``cls``'s body."""
+    found: List[Tuple[str, cst.Name]] = []
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            target, value = small.targets[0].target, small.value
+            if (
+                isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in METHOD_WRAPPERS and len(value.args) == 1
+                and not value.args[0].star and value.args[0].keyword is None
+            ):
+                value = value.args[0].value
+            if isinstance(target, cst.Name) and isinstance(value, cst.Name):
+                found.append((target.value, value))
+    return found
 
 
 def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:

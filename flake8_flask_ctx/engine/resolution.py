@@ -21,7 +21,7 @@ from .defaults import ParameterDefaults
 from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
 from .pushes import PUSH_WORDS, pushed_around_parameter
-from .receivers import ReceiverQueries, first_class
+from .receivers import ReceiverQueries, class_aliases, first_class
 from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +35,11 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         self.index = index
         self.knowledge = knowledge
         self.unit = unit
-        self.function_names = {f.name.value for f in index.functions}
+        #: Names a method call may run a function of this module by: the functions'
+        #: own, and class attributes bound to one (``rows = staticmethod(export)``).
+        self.function_names = {f.name.value for f in index.functions} | {
+            alias for cls in index.classes for alias, _ in class_aliases(cls)
+        }
         self._class_names = {c.name.value for c in index.classes}
         self._alias_names: Optional[Set[str]] = None
         self._project_names: Optional[Set[str]] = None
