@@ -137,6 +137,7 @@ class ModuleAnalysis:
         if not isinstance(site.report_at, cst.Call):
             return []
         finder = CrossingFinder(self.index, self.resolver, self.knowledge)
+        streams = StreamFinder(self.index, self.resolver)
         found: List[Finding] = []
         for arg in site.report_at.args:
             crossing = finder.classify(arg.value, "passed to the streamed generator")
@@ -146,6 +147,20 @@ class ModuleAnalysis:
                     site.mechanism,
                 )
                 found.append(self._at(crossing.node, crossing.code, message))
+                continue
+            # ``stream(products)`` with ``products = _product_stream(query)``: the inner
+            # generator runs while the outer one streams, and uses what it was given
+            # then; reported where the view hands it over.
+            for call, target in streams.generators_in(arg.value):
+                for inner in call.args:
+                    value = self.index.value_before_rewrap(inner.value, call)
+                    crossing = finder.classify(value, "passed to the streamed generator")
+                    if crossing is not None:
+                        message = codes.crossing_message(
+                            crossing.code, crossing.what, crossing.how, target.label,
+                            site.mechanism,
+                        )
+                        found.append(self._at(arg.value, crossing.code, message))
         return found
 
     # -- FCX400 / FCX410 / FCX420 ---------------------------------------------------

@@ -326,6 +326,26 @@ class ModuleIndex:
                     found.append(value)
         return found
 
+    def value_before_rewrap(
+        self, expr: cst.BaseExpression, rewrap: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """``query`` for the ``products`` in ``products = _product_stream(products)``
+        when ``rewrap`` is that right-hand side: the name there still holds its earlier
+        value (the one binding before it in the scope); ``expr`` itself otherwise."""
+        if not isinstance(expr, cst.Name) or self.bindings(expr) != [rewrap]:
+            return expr
+        scope = self._scopes.scope_of.get(expr)
+        if scope is None:
+            return expr
+        values = [
+            self.bound_value(b.node) for b in scope.lookup(expr.value)
+            if isinstance(b.node, cst.Name) and 0 <= self.order(b.node) < self.order(rewrap)
+        ]
+        values = [value for value in values if value is not rewrap]
+        if len(values) != 1 or values[0] is None:
+            return expr
+        return values[0]
+
     def bound_value(self, target: cst.CSTNode) -> Optional[cst.BaseExpression]:
         """The expression assigned to an assignment target node, if it is simple."""
         parent = self._parents.get(target)

@@ -23,6 +23,7 @@ from .contexts import (
     CONTEXT_LOCAL_PACKAGES, CONTEXT_LOCALS, GUARD_CALLS, NAME_ALIASES, PROXY_OBJECTS,
     SAFE_WRAPPERS, Tier, canonical_name,
 )
+from .later import LATER_DISPATCHERS
 from .dispatchers import (
     CALL_DISPATCHERS, DISPATCH_WORDS, METHOD_DISPATCHERS, THREAD_BASES, CallDispatcher,
     Forwards, MethodDispatcher,
@@ -94,7 +95,7 @@ class Knowledge:
         locals_.update({name: Tier.REQUEST for name in settings.request_locals})
         locals_.update({name: Tier.APP for name in settings.app_locals})
         user_proxies = frozenset(settings.request_locals) | frozenset(settings.app_locals)
-        calls = CALL_DISPATCHERS + tuple(
+        calls = CALL_DISPATCHERS + LATER_DISPATCHERS + tuple(
             CallDispatcher(frozenset({d.name}), d.position, d.keyword,
                            f"through {d.name} (configured dispatcher)",
                            forwards=_rest_after(d.position))

@@ -10,7 +10,7 @@ and are fine.
 
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -150,7 +150,8 @@ class StreamFinder:
             elif target.home is self.resolver.unit:
                 helpers.append(node)
         if generators:
-            return DispatchSite(body, tuple(generators), MECHANISM)
+            nested = [target for _, target in self.nested_generators(body)]
+            return DispatchSite(body, tuple(generators + nested), MECHANISM)
         for helper in helpers:  # ``return csv_body()`` where the helper returns ``rows()``
             for inner in _own_nodes(helper):
                 if isinstance(inner, cst.Return) and inner.value is not None:
@@ -158,6 +159,44 @@ class StreamFinder:
                     if site is not None:
                         return site
         return None
+
+    def nested_generators(
+        self, call: cst.Call, depth: int = 0
+    ) -> List[Tuple[cst.Call, Target]]:
+        """Generators of the project handed, unstarted, to the streamed generator
+        ``call``: ``stream(_product_stream(products))`` (also through a name bound to
+        the call).  A generator's body runs only when it is iterated: here, by the outer
+        one, while the response streams -- its reads and its arguments are streamed too."""
+        found: List[Tuple[cst.Call, Target]] = []
+        for arg in call.args:
+            value = self.index.value_before_rewrap(arg.value, call)
+            found.extend(self.generators_in(value, depth))
+        return found
+
+    def generators_in(
+        self, expr: cst.BaseExpression, depth: int = 0
+    ) -> List[Tuple[cst.Call, Target]]:
+        """The unstarted project generators ``expr`` is (or names), and those handed to
+        them, to ``MAX_NESTED_GENERATORS`` levels."""
+        if depth > MAX_NESTED_GENERATORS:
+            return []
+        value: cst.CSTNode = expr
+        if isinstance(value, cst.Name):
+            bound = self.index.bindings(value)
+            value = bound[0] if len(bound) == 1 else value
+        if not isinstance(value, cst.Call) or not is_name_like(value.func):
+            return []
+        if self.index.qualified_names_any(value.func) & STREAM_WRAPPERS:
+            return []
+        generators = [
+            target for target in self.resolver.callable(value.func).targets
+            if isinstance(target.node, cst.FunctionDef) and is_generator(target.node)
+            and not self._keeps_context(target.node)
+        ]
+        found = [(value, target) for target in generators]
+        if generators:
+            found.extend(self.nested_generators(value, depth + 1))
+        return found
 
     def _keeps_context(self, function: cst.FunctionDef) -> bool:
         for decorator in function.decorators:
@@ -167,6 +206,10 @@ class StreamFinder:
             if is_name_like(expr) and self.index.qualified_names_any(expr) & STREAM_WRAPPERS:
                 return True
         return False
+
+
+#: How deep generators handed to generators are followed (``a(b(c(query)))``).
+MAX_NESTED_GENERATORS = 3
 
 
 def is_generator(function: cst.FunctionDef) -> bool:

@@ -842,6 +842,7 @@ class Probes:
     def install(self) -> None:
         self._install_threading()
         self._install_raw_threads()
+        self._install_atexit()
         self._install_futures()
         self._install_multiprocessing()
         self._install_flask()
@@ -853,6 +854,32 @@ class Probes:
             real = getattr(os, name, None)
             if real is not None:
                 patch(os, name, _capped(real))
+
+    def _install_atexit(self) -> None:
+        """``atexit.register(fn, ...)``: the callback runs when the interpreter exits, in
+        no context.  Here it runs when the harness waits for the request's work (after
+        the request, its contexts popped: what exit finds too), observed like any
+        dispatched work, and once only: the real exit does not run it again."""
+        import atexit
+
+        probes = self
+        pending: List[Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]] = []
+
+        def register(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+            name = getattr(fn, "__name__", "callback")
+            pending.append((probes.observed(fn, "atexit", name, gated=False), args, kwargs))
+            return fn
+
+        def drain() -> None:
+            while pending:
+                observed, args, kwargs = pending.pop(0)
+                try:
+                    observed(*args, **kwargs)
+                except BaseException:  # recorded where it was raised
+                    pass
+
+        patch(atexit, "register", register)
+        self.add_drainer(drain)
 
     def _install_threading(self) -> None:
         probes = self
