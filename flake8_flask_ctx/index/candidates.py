@@ -50,9 +50,17 @@ class Vocabulary:
     def __init__(self, knowledge: Knowledge) -> None:
         self.calls: FrozenSet[str] = frozenset(
             name.rsplit(".", 1)[-1]
-            for dispatcher in knowledge.call_dispatchers if not dispatcher.optional
+            for dispatcher in knowledge.call_dispatchers
+            if not dispatcher.optional and not dispatcher.by_module
             for name in dispatcher.qualified_names
         )
+        #: Calls known by their module's name (``atexit.register``, or ``register``
+        #: imported from ``atexit``): last name -> the modules.
+        self.module_calls: Dict[str, FrozenSet[str]] = {}
+        for dispatcher in knowledge.call_dispatchers:
+            for name in dispatcher.qualified_names if dispatcher.by_module else ():
+                module, _, last = name.rpartition(".")
+                self.module_calls[last] = self.module_calls.get(last, frozenset()) | {module}
         #: Calls that dispatch only when given their callable: last name -> (position,
         #: keyword) of it (``ThreadPoolExecutor(initializer=...)``).
         self.optional_calls: Dict[str, Tuple[Optional[int], str]] = {
@@ -83,6 +91,7 @@ class Vocabulary:
         self.words: FrozenSet[str] = (
             self.calls | self.methods | self.thread_bases | self.decorators | self.responses
             | frozenset(self.optional_calls) | self.stream_words
+            | frozenset(module for found in self.module_calls.values() for module in found)
         )
 
 
@@ -111,6 +120,8 @@ def has_candidates(
     #: ``from threading import Thread as Job``: what each alias stands for, and the
     #: names called / used as decorators or bases, checked against them at the end.
     aliases: Dict[str, str] = {}
+    #: ``from atexit import register``: the module each imported name comes from.
+    imported_from: Dict[str, str] = {}
     used: Set[str] = set()
     #: Calls of project functions (maybe wrappers that start their argument in a
     #: thread), judged once every function name of the module is known.
@@ -136,6 +147,12 @@ def has_candidates(
             last = last_name(node.func)
             if last in vocabulary.calls or last in vocabulary.responses:
                 return True
+            modules = vocabulary.module_calls.get(aliases.get(last or "", last or ""))
+            if modules and (
+                _root(node.func) in modules
+                or (isinstance(node.func, ast.Name) and imported_from.get(last or "") in modules)
+            ):
+                return True  # ``atexit.register(flush)``, ``from atexit import register``
             optional = vocabulary.optional_calls.get(last or "")
             if optional is not None and (
                 any(k.arg == optional[1] for k in node.keywords)
@@ -165,6 +182,8 @@ def has_candidates(
             for alias in node.names:
                 if alias.asname:
                     aliases[alias.asname] = alias.name.rsplit(".", 1)[-1]
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    imported_from[alias.asname or alias.name] = node.module
         elif isinstance(node, (ast.Name, ast.Attribute)):
             if last_name(node) in _ALWAYS:
                 return True

@@ -284,7 +284,7 @@ class SemanticGate:
                     found = found or self._call_payload(node, receiver=False)
                 elif last in vocabulary.calls or last in vocabulary.optional_calls or (
                     isinstance(node.func, ast.Attribute) and last in vocabulary.methods
-                ):
+                ) or last in vocabulary.module_calls:
                     found = found or self._call_payload(node, receiver=True)
                 elif _root(node.func) in self.wrappers:
                     found = found or self._call_payload(node, receiver=True) or self.hits(

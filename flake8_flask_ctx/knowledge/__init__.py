@@ -109,10 +109,11 @@ class Knowledge:
         )
         user_names = [*settings.request_locals, *settings.app_locals]
         dispatch_names = [n for d in calls for n in d.qualified_names]
+        spelled = [n for d in calls if not d.by_module for n in d.qualified_names]
         last_words = [
             name.rsplit(".", 1)[-1]
-            for name in [*dispatch_names, *(m.method for m in methods), *settings.safe_wrappers]
-        ]
+            for name in [*spelled, *(m.method for m in methods), *settings.safe_wrappers]
+        ] + [n.split(".", 1)[0] for d in calls if d.by_module for n in d.qualified_names]
         return cls(
             context_locals=locals_,
             proxy_objects=PROXY_OBJECTS | user_proxies,

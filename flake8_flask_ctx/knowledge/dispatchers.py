@@ -68,6 +68,9 @@ class CallDispatcher:
     #: A dispatch only when the callable is given (a pool's ``initializer``): the
     #: ``ast`` gate does not count a bare ``ThreadPoolExecutor()``.
     optional: bool = False
+    #: Its own name is too common to look for (``register``): the gates look for its
+    #: module's (``atexit``) instead.
+    by_module: bool = False
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (

@@ -20,6 +20,6 @@ LATER_DISPATCHERS: Tuple[CallDispatcher, ...] = (
     CallDispatcher(
         frozen("atexit.register"), 0, "func",
         "at interpreter exit (atexit)",
-        forwards=Forwards(rest_from=1, other_keywords=True),
+        forwards=Forwards(rest_from=1, other_keywords=True), by_module=True,
     ),
 )
