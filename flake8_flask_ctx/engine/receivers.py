@@ -24,10 +24,12 @@ from ..knowledge.dispatchers import (
     ReceiverType,
     ThreadBase,
 )
+from .helpers import walk_shallow
 from .names import ModuleIndex, walk
 from .pushes import entered_in
 from .node_names import argument_at
 from .targets import MAX_RESOLUTION_DEPTH, is_name_like
+from .uses import is_property
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import Symbol
@@ -75,9 +77,17 @@ class ReceiverQueries:
                     # A class of that module is not one of ours: only executor types.
                     return found if isinstance(found, ReceiverType) else None
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            owner = self.class_of_instance_name(expr.value)
+            owner = self.class_of_instance_name(expr.value) or self.instance_class(expr.value)
             if owner is not None:
                 values = self.instance_attribute_values(owner, expr.attr.value)
+                getter = self.find_method(owner, expr.attr.value)
+                if not values and getter is not None and is_property(getter):
+                    # ``query.parameterized`` where the property returns
+                    # ``ParameterizedQuery(...)``: what the getter returns.
+                    values = [
+                        node.value for node in walk_shallow(getter.body)
+                        if isinstance(node, cst.Return) and node.value is not None
+                    ]
         for value in values:
             if isinstance(value, cst.BaseExpression) and value not in seen:
                 seen.add(value)
@@ -226,7 +236,29 @@ class ReceiverQueries:
                 root, through_query = _query_root(loop.iter)
                 if through_query:
                     return self.local_class(root)
+                return self.queried_by_factory(loop.iter)
         return None
+
+    def queried_by_factory(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """``Query.outdated_queries()`` where the classmethod (or staticmethod) of a
+        class of this module returns only queries of that class (``cls.query...``,
+        ``Query.query...``): its items are instances of the class."""
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
+            return None
+        owner = self.local_class(expr.func.value)
+        method = self.find_method(owner, expr.func.attr.value) if owner is not None else None
+        if owner is None or method is None or not _is_class_factory(method):
+            return None
+        returns = [node for node in walk_shallow(method.body) if isinstance(node, cst.Return)]
+        first = [*method.params.posonly_params, *method.params.params][:1]
+        own = {owner.name.value} | {p.name.value for p in first if _is_classmethod(method)}
+        for returned in returns:
+            if returned.value is None:
+                return None
+            root, through_query = _query_root(returned.value)
+            if not through_query or not isinstance(root, cst.Name) or root.value not in own:
+                return None
+        return owner if returns else None
 
     def imported_class_expression(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """For an instance name whose class is imported from another project module,
@@ -365,6 +397,21 @@ def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:
 
 def first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
     return kind if isinstance(kind, cst.ClassDef) else None
+
+
+def _is_classmethod(function: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod"
+        for d in function.decorators
+    )
+
+
+def _is_class_factory(function: cst.FunctionDef) -> bool:
+    """A ``@classmethod`` or ``@staticmethod`` (a query of the class, not of ``self``)."""
+    return _is_classmethod(function) or any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in function.decorators
+    )
 
 
 def _query_root(expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
