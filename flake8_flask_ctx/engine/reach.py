@@ -28,6 +28,7 @@ from .names import ModuleIndex, root_name
 from .resolution import Resolver
 from .targets import CallableNode, Target, is_name_like
 from .helpers import ProjectHelpers, walk_shallow
+from .returned_types import property_result_method
 from .signals import signal_receivers
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -296,6 +297,8 @@ class Reach(ProjectHelpers):
             if receivers is not None:
                 return receivers
             foreign = self.resolver.foreign_method(expr)  # ``order.total``, imported class
+            if foreign is None:  # ``query.parameterized.apply``: what the property returns
+                foreign = property_result_method(self.resolver, expr)
             if foreign is not None:
                 there, method = foreign
                 return there.callable_function(method)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Un
 
 import libcst as cst
 
-from ..knowledge.contexts import QUERY_ATTRIBUTES, Tier
+from ..knowledge.contexts import Tier
 from ..knowledge.dispatchers import (
     RECEIVER_FACTORIES,
     RECEIVER_TYPES,
@@ -25,6 +25,7 @@ from ..knowledge.dispatchers import (
     ThreadBase,
 )
 from .helpers import walk_shallow
+from .returned_types import imported_factory_class, query_root, returns_own_query
 from .names import ModuleIndex, walk
 from .pushes import entered_in
 from .node_names import argument_at
@@ -246,19 +247,10 @@ class ReceiverQueries:
         if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
             return None
         owner = self.local_class(expr.func.value)
-        method = self.find_method(owner, expr.func.attr.value) if owner is not None else None
-        if owner is None or method is None or not _is_class_factory(method):
+        if owner is None:
             return None
-        returns = [node for node in walk_shallow(method.body) if isinstance(node, cst.Return)]
-        first = [*method.params.posonly_params, *method.params.params][:1]
-        own = {owner.name.value} | {p.name.value for p in first if _is_classmethod(method)}
-        for returned in returns:
-            if returned.value is None:
-                return None
-            root, through_query = _query_root(returned.value)
-            if not through_query or not isinstance(root, cst.Name) or root.value not in own:
-                return None
-        return owner if returns else None
+        found = returns_own_query(owner, self.find_method(owner, expr.func.attr.value))
+        return owner if found else None
 
     def imported_class_expression(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """For an instance name whose class is imported from another project module,
@@ -282,6 +274,10 @@ class ReceiverQueries:
                     queried, through_query = _query_root(loop.iter)
                     if through_query:
                         candidates.append(queried)
+                    else:
+                        factory = imported_factory_class(self, loop.iter)  # type: ignore[arg-type]
+                        if factory is not None:
+                            candidates.append(factory)
         for candidate in candidates:
             root = _root_name(candidate)
             if root is not None and root.value in imported and is_name_like(candidate):
@@ -399,31 +395,7 @@ def first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
     return kind if isinstance(kind, cst.ClassDef) else None
 
 
-def _is_classmethod(function: cst.FunctionDef) -> bool:
-    return any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod"
-        for d in function.decorators
-    )
-
-
-def _is_class_factory(function: cst.FunctionDef) -> bool:
-    """A ``@classmethod`` or ``@staticmethod`` (a query of the class, not of ``self``)."""
-    return _is_classmethod(function) or any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
-        for d in function.decorators
-    )
-
-
-def _query_root(expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
-    """The root of ``Order.query.filter(...).all()`` (``Order``), and whether the chain
-    goes through a query attribute (then the items are instances of the root)."""
-    root = expr
-    through_query = False
-    while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
-        if isinstance(root, cst.Attribute):
-            through_query = through_query or root.attr.value in QUERY_ATTRIBUTES
-        root = root.func if isinstance(root, cst.Call) else root.value
-    return root, through_query
+_query_root = query_root
 
 
 def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:

@@ -22,6 +22,7 @@ from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
 from .pushes import PUSH_WORDS, pushed_around_parameter
 from .receivers import ReceiverQueries, class_aliases, first_class
+from .returned_types import property_result_method
 from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,7 +197,7 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
                 if method is not None:
                     result.extend(self._function(method))
                 else:
-                    foreign = self.foreign_method(expr)
+                    foreign = self.foreign_method(expr) or property_result_method(self, expr)
                     if foreign is not None:
                         there, method = foreign
                         result.extend(there._function(method))
