@@ -186,8 +186,12 @@ class ModuleUnit:
                 return Symbol(self, None, external=qualified)
             return found
         if isinstance(node, cst.ClassDef) and rest:
+            if len(rest) != 1:
+                return None
             method = self.resolver.find_method(node, rest[0])
-            return Symbol(self, method) if method is not None and len(rest) == 1 else None
+            if method is not None:
+                return Symbol(self, method)
+            return self._inherited(node, rest[0], hops + 1)
         if rest:
             if isinstance(node, cst.Name):  # ``send = _send``: an alias in this module
                 return self.lookup([node.value, *rest], hops + 1, words)
@@ -197,6 +201,25 @@ class ModuleUnit:
             if alias is not None:
                 return alias
         return Symbol(self, node)
+
+    def _inherited(self, cls: cst.ClassDef, name: str, hops: int) -> Optional[Symbol]:
+        """``name`` defined by a base of ``cls`` imported from another module of the
+        project (``class Query(BelongsToOrgMixin)``), the bases in their order."""
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        for base in cls.bases:
+            if base.keyword is not None or self.resolver.local_class(base.value) is not None:
+                continue  # local bases were searched by ``find_method``
+            symbol = self.resolver.foreign(base.value, (f"def {name}",))
+            if symbol is None or not isinstance(symbol.node, cst.ClassDef):
+                continue
+            method = symbol.unit.resolver.find_method(symbol.node, name)
+            if method is not None:
+                return Symbol(symbol.unit, method)
+            found = symbol.unit._inherited(symbol.node, name, hops + 1)
+            if found is not None:
+                return found
+        return None
 
     def star_modules(self) -> List[str]:
         """Absolute names of the modules this one star-imports at module level."""

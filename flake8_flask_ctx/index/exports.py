@@ -336,12 +336,39 @@ def _lookup(
         )
         return found if found is not None or rest else here
     if rest:
-        if isinstance(binding, Class) and len(rest) == 1 and _has_method(
-            exports, binding, rest[0]
-        ):
-            return Found(None, binding, exports, method=True)
+        if isinstance(binding, Class) and len(rest) == 1:
+            if _has_method(exports, binding, rest[0]):
+                return Found(None, binding, exports, method=True)
+            return _inherited(project, exports, binding, rest[0], hops + 1, words)
         return None
     return Found(None, binding, exports)
+
+
+def _inherited(
+    project: "Project",
+    exports: ModuleExports,
+    cls: Class,
+    name: str,
+    hops: int,
+    words: "Words",
+) -> Optional[Found]:
+    """``name`` defined by a base of ``cls`` imported from another module of the
+    project (``class Query(BelongsToOrgMixin)`` with the mixin in ``mixins.py``), as
+    ``ModuleUnit._inherited`` looks it up."""
+    tops = project.top_level_names()
+    for current in _with_local_bases(exports, cls):
+        for base in current.dotted_bases:
+            root, _, tail = base.partition(".")
+            imported = exports.bindings.get(root)
+            if not isinstance(imported, Imported) or imported.target is None:
+                continue
+            if imported.target.split(".")[0] not in tops:
+                continue
+            qualified = ".".join(filter(None, [imported.target, tail, name]))
+            found = find(project, qualified, words, hops)
+            if found is not None:
+                return found
+    return None
 
 
 def _has_method(exports: ModuleExports, cls: Class, name: str) -> bool:
