@@ -107,6 +107,11 @@ class ExtensionLocalQueries:
         one of its models, or a project's own ``LocalProxy``, wherever in the project
         ``db``, ``User`` or the proxy are defined."""
         root = root_name(node)
+        if isinstance(node, cst.Attribute) and node.attr.value in EXTENSION_ATTRIBUTES:
+            model = self._classmethod_owner(node.value)
+            if model is not None:  # ``cls.query`` in a classmethod of a model
+                tier = self._model_attribute(model, node.attr.value, set())
+                return (self.index.code(node, 50), tier, False) if tier is not None else None
         if root is None or root.value not in self._extension_candidates():
             return None
         if root.value in self.project_names():
@@ -192,6 +197,23 @@ class ExtensionLocalQueries:
             if table is not None:
                 return dict(table)
         return None
+
+    def _classmethod_owner(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class ``cls`` stands for: the first parameter of a ``@classmethod`` of a
+        class of this module."""
+        if not isinstance(expr, cst.Name):
+            return None
+        binding = self.index.parameter_binding(expr)
+        if binding is None:
+            return None
+        function, param = binding
+        positional = [*function.params.posonly_params, *function.params.params]
+        if not positional or positional[0] is not param or not any(
+            isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod"
+            for d in function.decorators
+        ):
+            return None
+        return self.index.enclosing_class_of_function(function)
 
     def _model_attribute(
         self, cls: cst.ClassDef, attribute: str, seen: Set[cst.ClassDef]

@@ -291,6 +291,9 @@ class Reach(ProjectHelpers):
         if isinstance(expr, cst.Name) and expr.value not in names:
             if self.resolver.parameter_default(expr) is not None:
                 return self.resolver.callable(expr).targets  # ``handler=on_message``
+            if _picked_from_container(self.resolver.index.bindings(expr)):
+                # ``validate = validators.get(kind, reject)``; ``validate(value)``
+                return self.resolver.callable(expr).targets
             return self._foreign_callees(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value not in names:
             receivers = signal_receivers(self.resolver, expr)  # ``task_done.send(...)``
@@ -361,6 +364,19 @@ class Reach(ProjectHelpers):
         if isinstance(symbol.node, cst.BaseExpression):
             return there.callable(symbol.node).targets
         return []
+
+
+def _picked_from_container(values: List[cst.CSTNode]) -> bool:
+    """Every binding of a local name is a pick from a container (``HANDLERS[kind]``,
+    ``handlers.get(kind, fallback)``): calling the name calls the pick."""
+    return bool(values) and all(
+        (isinstance(v, cst.Subscript) and isinstance(v.value, cst.Name))
+        or (
+            isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute)
+            and v.func.attr.value == "get" and isinstance(v.func.value, cst.Name)
+        )
+        for v in values
+    )
 
 
 def patched_names(index: ModuleIndex) -> FrozenSet[str]:

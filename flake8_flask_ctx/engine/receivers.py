@@ -249,7 +249,9 @@ class ReceiverQueries:
         owner = self.local_class(expr.func.value)
         if owner is None:
             return None
-        found = returns_own_query(owner, self.find_method(owner, expr.func.attr.value))
+        found = returns_own_query(
+            self, owner, self.find_method(owner, expr.func.attr.value)  # type: ignore[arg-type]
+        )
         return owner if found else None
 
     def imported_class_expression(self, name: cst.Name) -> Optional[cst.BaseExpression]:

@@ -11,7 +11,7 @@ query of the class, a property returning something else) types nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -24,21 +24,112 @@ if TYPE_CHECKING:  # pragma: no cover
     from .resolution import Resolver
 
 
-def returns_own_query(owner: cst.ClassDef, method: Optional[cst.FunctionDef]) -> bool:
+def returns_own_query(
+    resolver: "Resolver", owner: cst.ClassDef, method: Optional[cst.FunctionDef]
+) -> bool:
     """Whether ``method`` of ``owner`` is a classmethod/staticmethod whose every return
-    is a query of ``owner`` (``cls.query...`` or ``Owner.query...``)."""
+    is a query of ``owner`` (``cls.query...`` or ``Owner.query...``), or a collection
+    filled only with the items of such a query (``found[key] = query`` in ``for query
+    in queries``, then ``return found.values()``)."""
     if method is None or not is_class_factory(method):
         return False
-    returns = [node for node in walk_shallow(method.body) if isinstance(node, cst.Return)]
+    nodes = walk_shallow(method.body)
+    returns = [node for node in nodes if isinstance(node, cst.Return)]
     first = [*method.params.posonly_params, *method.params.params][:1]
     own = {owner.name.value} | {p.name.value for p in first if is_classmethod(method)}
     for returned in returns:
         if returned.value is None:
             return False
-        root, through_query = query_root(returned.value)
-        if not through_query or not isinstance(root, cst.Name) or root.value not in own:
+        if not (
+            _own_query(resolver, returned.value, own)
+            or _own_collection(resolver, returned.value, own, nodes)
+        ):
             return False
     return bool(returns)
+
+
+def _own_query(resolver: "Resolver", value: cst.BaseExpression, own: Set[str]) -> bool:
+    """``cls.query.filter(...)``, or a name bound only to such queries."""
+    if isinstance(value, cst.Name):
+        bound = resolver.index.bindings(value)
+        return bool(bound) and all(
+            isinstance(b, cst.BaseExpression) and _query_of(b, own) for b in bound
+        )
+    return _query_of(value, own)
+
+
+def _query_of(value: cst.BaseExpression, own: Set[str]) -> bool:
+    root, through_query = query_root(value)
+    return through_query and isinstance(root, cst.Name) and root.value in own
+
+
+#: Calls that hand back a collection's items as they are.
+_ITEM_VIEWS = frozenset({"values", "copy"})
+_ITEM_COPIES = frozenset({"list", "tuple", "set", "sorted"})
+_STORES = frozenset({"append", "add"})
+
+
+def _own_collection(
+    resolver: "Resolver", value: cst.BaseExpression, own: Set[str], nodes: List[cst.CSTNode]
+) -> bool:
+    """``found.values()`` / ``list(found)`` / ``found`` where ``found`` starts empty and
+    every store into it (``found[k] = item``, ``found.append(item)``) stores the loop
+    variable of a loop over a query of the class."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value in _ITEM_VIEWS and not value.args:
+            value = value.func.value
+    elif (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+        and value.func.value in _ITEM_COPIES and len(value.args) == 1
+    ):
+        value = value.args[0].value
+    if not isinstance(value, cst.Name):
+        return False
+    bound = resolver.index.bindings(value)
+    if not bound or not all(_empty_container(b) for b in bound):
+        return False
+    stored = list(_stored_into(nodes, value.value))
+    return bool(stored) and all(_own_item(resolver, item, own) for item in stored)
+
+
+def _empty_container(node: cst.CSTNode) -> bool:
+    if isinstance(node, (cst.Dict, cst.List, cst.Set)):
+        return not node.elements
+    return (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+        and node.func.value in ("dict", "list", "set") and not node.args
+    )
+
+
+def _stored_into(nodes: List[cst.CSTNode], name: str) -> Iterator[cst.BaseExpression]:
+    for node in nodes:
+        if isinstance(node, cst.Assign) and any(
+            isinstance(t.target, cst.Subscript) and isinstance(t.target.value, cst.Name)
+            and t.target.value.value == name for t in node.targets
+        ):
+            yield node.value
+        elif (
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _STORES and isinstance(node.func.value, cst.Name)
+            and node.func.value.value == name and len(node.args) == 1
+        ):
+            yield node.args[0].value
+
+
+def _own_item(resolver: "Resolver", item: cst.BaseExpression, own: Set[str]) -> bool:
+    """``item`` is the loop variable of ``for item in <a query of the class>``."""
+    if not isinstance(item, cst.Name):
+        return False
+    nodes = resolver.index.binding_nodes(item)
+    if not nodes:
+        return False
+    for node in nodes:
+        loop = resolver.index.parent(node)
+        if not (isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node):
+            return False
+        if not _own_query(resolver, loop.iter, own):
+            return False
+    return True
 
 
 def imported_factory_class(
@@ -55,7 +146,8 @@ def imported_factory_class(
     if symbol is None or not isinstance(symbol.node, cst.ClassDef):
         return None
     there = symbol.unit.resolver
-    return named if returns_own_query(symbol.node, there.find_method(symbol.node, method)) else None
+    found = returns_own_query(there, symbol.node, there.find_method(symbol.node, method))
+    return named if found else None
 
 
 def property_result_method(
