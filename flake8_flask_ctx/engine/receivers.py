@@ -234,7 +234,7 @@ class ReceiverQueries:
         for node in self.index.binding_nodes(name):
             loop = self.index.parent(node)
             if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
-                root, through_query = _query_root(loop.iter)
+                root, through_query = query_root(loop.iter)
                 if through_query:
                     return self.local_class(root)
                 return self.queried_by_factory(loop.iter)
@@ -273,7 +273,7 @@ class ReceiverQueries:
             for node in self.index.binding_nodes(name):
                 loop = self.index.parent(node)
                 if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
-                    queried, through_query = _query_root(loop.iter)
+                    queried, through_query = query_root(loop.iter)
                     if through_query:
                         candidates.append(queried)
                     else:
@@ -395,9 +395,6 @@ def receiver_type(qualified: Set[str]) -> Optional[ReceiverType]:
 
 def first_class(kind: ReceiverKind) -> Optional[cst.ClassDef]:
     return kind if isinstance(kind, cst.ClassDef) else None
-
-
-_query_root = query_root
 
 
 def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
