@@ -126,7 +126,7 @@ def test_workers_reading_the_body_are_not_wrapped(read: str, fixable: bool) -> N
     assert ("copy_current_request_context(work)" in fixed) is fixable
 
 
-MAX_PROVEN = 65
+MAX_PROVEN = 67
 
 
 @pytest.mark.parametrize("index", range(MAX_PROVEN))

@@ -26,6 +26,7 @@ from ..knowledge.contexts import (
     Tier,
     canonical_name,
 )
+from ..knowledge.signals import IMPLICIT_SENDS
 from .chains import NO_TIERS, Edge, Facts, Read, Tiers
 from .falsy import falsy_parameters, parameters as _parameters
 from .shapes import always_exits, catches_runtime_error, is_bool_call, registers_for_flask
@@ -171,6 +172,8 @@ class BodyScanner:
             if tier is None:
                 continue
             self._read(node, canonical_name(qualified), tier, guarded, truth)
+            if qualified in IMPLICIT_SENDS:  # ``render_template`` runs signal receivers
+                self._edge(node, node, guarded)
             return
         extension = self.reach.resolver.extension_local(node)
         if extension is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple, U
 import libcst as cst
 
 from .names import ModuleIndex, last_name, root_name
+from .kept_in_g import kept_in_g
 from .node_names import argument_at
 from .targets import is_name_like
 from ..index.pushed import PushedContext
@@ -174,6 +175,10 @@ class LibraryCalls:
         argument = argument_at(call, dispatcher.position, dispatcher.keyword)
         if argument is None or (dispatcher.needs_start and not self._is_started(call)):
             return None
+        if dispatcher.object_in_g is not None and not kept_in_g(
+            self.resolver, call, dispatcher.object_in_g
+        ):
+            return None  # ``weakref.finalize``: when it runs is not certain
         return Handoff(
             argument, dispatcher.mechanism, dispatcher.carries, call, dispatcher.forwards,
             in_process=dispatcher.in_process,

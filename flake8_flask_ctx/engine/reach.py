@@ -29,7 +29,7 @@ from .resolution import Resolver
 from .targets import CallableNode, Target, is_name_like
 from .helpers import ProjectHelpers, walk_shallow
 from .returned_types import property_result_method
-from .signals import signal_receivers
+from .signals import implicit_receivers, signal_receivers
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import ModuleUnit
@@ -289,6 +289,9 @@ class Reach(ProjectHelpers):
                 return [self.resolver.target(init, self.resolver.label(init))]
         names = self.resolver.function_names
         if isinstance(expr, cst.Name) and expr.value not in names:
+            rendering = implicit_receivers(self.resolver, expr)  # ``render_template``
+            if rendering:
+                return rendering
             if self.resolver.parameter_default(expr) is not None:
                 return self.resolver.callable(expr).targets  # ``handler=on_message``
             if _picked_from_container(self.resolver.index.bindings(expr)):
@@ -299,6 +302,9 @@ class Reach(ProjectHelpers):
             receivers = signal_receivers(self.resolver, expr)  # ``task_done.send(...)``
             if receivers is not None:
                 return receivers
+            rendering = implicit_receivers(self.resolver, expr)  # ``flask.render_template``
+            if rendering:
+                return rendering
             foreign = self.resolver.foreign_method(expr)  # ``order.total``, imported class
             if foreign is None:  # ``query.parameterized.apply``: what the property returns
                 foreign = property_result_method(self.resolver, expr)

@@ -25,7 +25,9 @@ from ..knowledge.dispatchers import (
     ThreadBase,
 )
 from .helpers import walk_shallow
-from .returned_types import imported_factory_class, query_root, returns_own_query
+from .returned_types import (
+    function_items, imported_factory_class, queried_class, returns_own_query,
+)
 from .names import ModuleIndex, walk
 from .pushes import entered_in
 from .node_names import argument_at
@@ -234,16 +236,22 @@ class ReceiverQueries:
         for node in self.index.binding_nodes(name):
             loop = self.index.parent(node)
             if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
-                root, through_query = query_root(loop.iter)
-                if through_query:
-                    return self.local_class(root)
+                queried = queried_class(loop.iter)
+                if queried is not None:
+                    return self.local_class(queried)
                 return self.queried_by_factory(loop.iter)
         return None
 
     def queried_by_factory(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """``Query.outdated_queries()`` where the classmethod (or staticmethod) of a
         class of this module returns only queries of that class (``cls.query...``,
-        ``Query.query...``): its items are instances of the class."""
+        ``Query.query...``): its items are instances of the class.  Also a function of
+        this module returning one class's queries, or declaring ``-> List[Order]``."""
+        returned = self.function_result_items(expr)
+        if isinstance(returned, cst.Name) and self.index.parent(returned) is None:
+            return self._class_named(returned.value)  # parsed from a string annotation
+        if returned is not None:
+            return self._annotated_class(returned)
         if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
             return None
         owner = self.local_class(expr.func.value)
@@ -253,6 +261,16 @@ class ReceiverQueries:
             self, owner, self.find_method(owner, expr.func.attr.value)  # type: ignore[arg-type]
         )
         return owner if found else None
+
+    def function_result_items(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """For ``outdated()``, a call of a module-level function of this module: the
+        expression naming what iterating its result yields (``returned_types``)."""
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Name):
+            return None
+        for bound in self.index.bindings(expr.func):
+            if isinstance(bound, cst.FunctionDef) and self.index.parent(bound) is self.index.module:
+                return function_items(self, bound)  # type: ignore[arg-type]
+        return None
 
     def imported_class_expression(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """For an instance name whose class is imported from another project module,
@@ -273,8 +291,10 @@ class ReceiverQueries:
             for node in self.index.binding_nodes(name):
                 loop = self.index.parent(node)
                 if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is node:
-                    queried, through_query = query_root(loop.iter)
-                    if through_query:
+                    queried = queried_class(loop.iter) or self.function_result_items(
+                        loop.iter
+                    )
+                    if queried is not None:
                         candidates.append(queried)
                     else:
                         factory = imported_factory_class(self, loop.iter)  # type: ignore[arg-type]
@@ -289,12 +309,13 @@ class ReceiverQueries:
     def _annotated_class(self, annotation: cst.BaseExpression) -> Optional[cst.ClassDef]:
         if isinstance(annotation, cst.SimpleString):  # ``"Order"``
             value = annotation.evaluated_value
-            if isinstance(value, str) and value in self._class_names:
-                return next(
-                    (c for c in self.index.classes if c.name.value == value), None
-                )
-            return None
+            return self._class_named(value) if isinstance(value, str) else None
         return self.local_class(annotation)
+
+    def _class_named(self, name: str) -> Optional[cst.ClassDef]:
+        if name not in self._class_names:
+            return None
+        return next((c for c in self.index.classes if c.name.value == name), None)
 
     def local_class(self, expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """The class of this module that a Name refers to."""

@@ -33,19 +33,12 @@ def returns_own_query(
     in queries``, then ``return found.values()``)."""
     if method is None or not is_class_factory(method):
         return False
-    nodes = walk_shallow(method.body)
-    returns = [node for node in nodes if isinstance(node, cst.Return)]
+    declared = annotated_items(method)
+    if declared is not None:
+        return isinstance(declared, cst.Name) and declared.value == owner.name.value
     first = [*method.params.posonly_params, *method.params.params][:1]
     own = {owner.name.value} | {p.name.value for p in first if is_classmethod(method)}
-    for returned in returns:
-        if returned.value is None:
-            return False
-        if not (
-            _own_query(resolver, returned.value, own)
-            or _own_collection(resolver, returned.value, own, nodes)
-        ):
-            return False
-    return bool(returns)
+    return _every_return_queries(resolver, walk_shallow(method.body), own)
 
 
 def _own_query(resolver: "Resolver", value: cst.BaseExpression, own: Set[str]) -> bool:
@@ -59,8 +52,162 @@ def _own_query(resolver: "Resolver", value: cst.BaseExpression, own: Set[str]) -
 
 
 def _query_of(value: cst.BaseExpression, own: Set[str]) -> bool:
-    root, through_query = query_root(value)
-    return through_query and isinstance(root, cst.Name) and root.value in own
+    queried = queried_class(value)
+    return isinstance(queried, cst.Name) and queried.value in own
+
+
+#: Query methods after which the items are no longer instances of the queried model
+#: (columns, counts, a subquery), so the loop variable's class is not known.
+_ENTITY_CHANGERS = frozenset({
+    "with_entities", "add_columns", "add_entity", "values", "value", "count", "scalar",
+    "exists", "subquery", "cte", "statement", "as_scalar", "scalar_subquery",
+})
+#: Attributes of a query's result that still hold its items (``.paginate(...).items``).
+_ITEM_ATTRIBUTES = frozenset({"items"})
+#: Callables that build a query of one entity: ``db.session.query(Order)``,
+#: ``select(Order)`` (executed by ``db.session.scalars(...)``).
+_ENTITY_QUERIES = frozenset({"query", "select"})
+
+
+def queried_class(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The expression naming the model whose instances iterating ``expr`` yields, when
+    the code says so plainly: ``Order.query.filter(...)`` and ``models.Order.query``
+    (``Order``, ``models.Order``), ``db.session.query(Order).join(...)`` (one entity),
+    ``db.session.scalars(select(Order).where(...))``.  None for anything else, and for a
+    chain that changes what it yields (``with_entities``, ``count``...)."""
+    node = expr
+    while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
+        if isinstance(node, cst.Call):
+            method = _called_name(node.func)
+            if method in _ENTITY_CHANGERS:
+                return None
+            if method == "scalars" and len(node.args) == 1 and not node.args[0].keyword:
+                return _select_entity(node.args[0].value)
+            if method in _ENTITY_QUERIES:
+                return _single_entity(node)
+            if not isinstance(node.func, cst.Attribute):
+                return None
+            node = node.func.value  # past the method: ``.filter(...)``, ``.all()``
+        elif isinstance(node, cst.Attribute):
+            if node.attr.value in QUERY_ATTRIBUTES:
+                return node.value if is_name_like(node.value) else None
+            if node.attr.value not in _ITEM_ATTRIBUTES:
+                return None  # ``Order.query.get(i).lines``: another class's items
+            node = node.value
+        else:
+            node = node.value
+    return None
+
+
+def _called_name(func: cst.BaseExpression) -> Optional[str]:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _single_entity(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """``Order`` in ``query(Order)`` / ``select(Order)``: exactly one positional entity."""
+    if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+        return None
+    entity = call.args[0].value
+    return entity if is_name_like(entity) else None
+
+
+def _select_entity(statement: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The entity of ``select(Order).where(...)`` handed to ``scalars``."""
+    node = statement
+    while isinstance(node, cst.Call):
+        method = _called_name(node.func)
+        if method == "select":
+            return _single_entity(node)
+        if method in _ENTITY_CHANGERS or not isinstance(node.func, cst.Attribute):
+            return None
+        node = node.func.value
+    return None
+
+
+#: Return annotations whose single argument is what iterating the result yields.
+_ITERABLE_ANNOTATIONS = frozenset({
+    "List", "list", "Iterable", "Iterator", "Sequence", "Collection", "Set", "set",
+    "FrozenSet", "frozenset", "Generator", "MutableSequence", "AbstractSet",
+})
+
+
+def annotated_items(function: cst.FunctionDef) -> Optional[cst.BaseExpression]:
+    """``Order`` for ``def f() -> List[Order]`` (or ``Iterable["Order"]``,
+    ``"list[Order]"``, ``Generator[Order, None, None]``): what iterating its result
+    yields, as the code declares it."""
+    if function.returns is None:
+        return None
+    annotation = _unquoted(function.returns.annotation)
+    if not isinstance(annotation, cst.Subscript) or not annotation.slice:
+        return None
+    container = annotation.value
+    name = container.attr.value if isinstance(container, cst.Attribute) else (
+        container.value if isinstance(container, cst.Name) else None
+    )
+    if name not in _ITERABLE_ANNOTATIONS:
+        return None
+    first = annotation.slice[0].slice
+    if not isinstance(first, cst.Index):
+        return None
+    item = _unquoted(first.value)
+    return item if item is not None and is_name_like(item) else None
+
+
+def _unquoted(annotation: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """A string annotation parsed (``"List[Order]"``); others as they are."""
+    if not isinstance(annotation, cst.SimpleString):
+        return annotation
+    text = annotation.evaluated_value
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    try:
+        return cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
+
+
+def function_items(
+    resolver: "Resolver", function: cst.FunctionDef
+) -> Optional[cst.BaseExpression]:
+    """What iterating the result of a module-level ``function`` of this module yields:
+    its declared item type (``-> List[Order]``), or the model whose queries (or a
+    collection filled with their items) every return hands back; the expression names
+    the class in this module.  None when the returns disagree or are anything else."""
+    declared = annotated_items(function)
+    if declared is not None:
+        return declared
+    nodes = walk_shallow(function.body)
+    candidates = [
+        found for node in nodes
+        if isinstance(node, (cst.Call, cst.Attribute))
+        for found in (queried_class(node),) if isinstance(found, cst.Name)
+    ]
+    tried: Set[str] = set()
+    for candidate in candidates:
+        assert isinstance(candidate, cst.Name)
+        if candidate.value in tried:
+            continue
+        tried.add(candidate.value)
+        if _every_return_queries(resolver, nodes, {candidate.value}):
+            return candidate
+    return None
+
+
+def _every_return_queries(
+    resolver: "Resolver", nodes: List[cst.CSTNode], own: Set[str]
+) -> bool:
+    returns = [node for node in nodes if isinstance(node, cst.Return)]
+    for returned in returns:
+        if returned.value is None:
+            return False
+        if not (
+            _own_query(resolver, returned.value, own)
+            or _own_collection(resolver, returned.value, own, nodes)
+        ):
+            return False
+    return bool(returns)
 
 
 #: Calls that hand back a collection's items as they are.

@@ -11,15 +11,14 @@ statements are read.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from pathlib import Path
 from typing import Deque, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..knowledge import Knowledge
-from .imports import resolve_relative
+from .imports import imported_modules
 from .project import Project, project_of
-from .sources import source_text, tokens_of
+from .sources import tokens_of
 
 
 def importers_of(
@@ -58,7 +57,7 @@ def _transitive_importers(project: Project, module: str) -> List[Path]:
             if dotted is None or dotted in seen or dotted not in modules:
                 continue
             if path not in imported:
-                imported[path] = _imported_modules(path, dotted)
+                imported[path] = imported_modules(path, dotted)
             if target in imported[path]:
                 seen.add(dotted)
                 pending.append(dotted)
@@ -74,43 +73,3 @@ def _holders(project: Project) -> Dict[str, List[Tuple[Path, Optional[str]]]]:
         for token in tokens_of(path) or ():
             holders.setdefault(token, []).append((path, dotted))
     return holders
-
-
-#: ``from .a.b import (c, d)`` / ``import a.b as c, d`` at the start of a line (any
-#: indentation: imports in functions count), with backslash continuations.  Read from
-#: text: a file is never parsed for this, and a false match (an import in a docstring)
-#: only adds an importer.
-_FROM = re.compile(
-    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\n)*)",
-    re.MULTILINE,
-)
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+((?:[^\n\\]|\\\n)*)", re.MULTILINE)
-_NAME = re.compile(r"[\w.]+")
-
-
-def _imported_modules(path: Path, dotted: str) -> Set[str]:
-    """Every module the file at ``path`` (module ``dotted``) may import, anywhere in
-    it (imports inside functions included: app factories import their views there):
-    ``from a.b import c`` counts ``a.b`` and ``a.b.c``; ``import a.b`` counts ``a`` and
-    ``a.b``."""
-    # ``import a; import b``: one statement per line for the patterns.
-    text = (source_text(path) or "").replace(";", "\n")
-    found: Set[str] = set()
-    is_package = path.name == "__init__.py"
-    for match in _FROM.finditer(text):
-        dots, module, names = match.group(1), match.group(2), match.group(3)
-        base = resolve_relative(dotted, is_package, len(dots), module) if dots else module
-        if not base:
-            continue
-        found.add(base)
-        for part in names.split(","):
-            words = _NAME.findall(part)
-            if words:
-                found.add(f"{base}.{words[0]}")
-    for match in _IMPORT.finditer(text):
-        for part in match.group(1).split(","):
-            words = _NAME.findall(part)
-            if words:
-                parts = words[0].split(".")
-                found.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
-    return found

@@ -9,7 +9,10 @@ and the engine both depend on it without depending on each other.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Dict, FrozenSet, Optional, Set, Tuple
+
+from .sources import source_text
 
 #: How many ``from .a import b`` re-exports one lookup follows (cycles stop here too).
 MAX_REEXPORT_HOPS = 8
@@ -65,4 +68,44 @@ def _imported_words(text: str) -> Tuple[FrozenSet[str], bool]:
         if len(_IMPORTED_WORDS) > 4096:
             _IMPORTED_WORDS.clear()
         found = _IMPORTED_WORDS[key] = (frozenset(words), star)
+    return found
+
+
+#: ``from .a.b import (c, d)`` / ``import a.b as c, d`` at the start of a line (any
+#: indentation: imports in functions count), with backslash continuations.  Read from
+#: text: a file is never parsed for this, and a false match (an import in a docstring)
+#: only adds an importer.
+_FROM = re.compile(
+    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\n)*)",
+    re.MULTILINE,
+)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+((?:[^\n\\]|\\\n)*)", re.MULTILINE)
+_NAME = re.compile(r"[\w.]+")
+
+
+def imported_modules(path: Path, dotted: str) -> Set[str]:
+    """Every module the file at ``path`` (module ``dotted``) may import, anywhere in
+    it (imports inside functions included: app factories import their views there):
+    ``from a.b import c`` counts ``a.b`` and ``a.b.c``; ``import a.b`` counts ``a`` and
+    ``a.b``."""
+    # ``import a; import b``: one statement per line for the patterns.
+    text = (source_text(path) or "").replace(";", "\n")
+    found: Set[str] = set()
+    is_package = path.name == "__init__.py"
+    for match in _FROM.finditer(text):
+        dots, module, names = match.group(1), match.group(2), match.group(3)
+        base = resolve_relative(dotted, is_package, len(dots), module) if dots else module
+        if not base:
+            continue
+        found.add(base)
+        for part in names.split(","):
+            words = _NAME.findall(part)
+            if words:
+                found.add(f"{base}.{words[0]}")
+    for match in _IMPORT.finditer(text):
+        for part in match.group(1).split(","):
+            words = _NAME.findall(part)
+            if words:
+                parts = words[0].split(".")
+                found.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
     return found

@@ -18,9 +18,10 @@ import os
 import re
 import sys
 import tokenize
+from collections import deque
 from pathlib import Path
 from typing import (
-    TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, Optional, Sequence, Tuple,
+    TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, Optional, Sequence, Set, Tuple,
 )
 
 from ..knowledge import Knowledge, knowledge_key
@@ -28,12 +29,15 @@ from .files import (
     MAX_SCANNED_FILES, inside, installed_package, is_dir, module_of, project_roots,
     python_files, real_path,
 )
-from .imports import MAX_REEXPORT_HOPS, may_reexport
+from .imports import MAX_REEXPORT_HOPS, imported_modules, may_reexport
 from .sources import MAX_READ_BYTES, clear_texts, read_regular_file, source_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project_index import ProjectFacts
     from ..engine.units import ModuleUnit, Symbol
+
+#: How many modules ``Project.imported_with`` may hold (a bound on the text it reads).
+MAX_IMPORTED_CLOSURE = 300
 
 #: Words a module's text must contain for a lookup to parse it (``None``: any module).
 Words = Optional[Tuple[str, ...]]
@@ -233,6 +237,32 @@ class Project:
             if text is None or word in text:
                 hits.append((path, dotted))
         answer = tuple(hits)
+        self.memo[key] = answer
+        return answer
+
+    def imported_with(self, module: str) -> FrozenSet[str]:
+        """The project modules certainly loaded once ``module`` is: the packages that
+        contain it (their ``__init__`` runs first), the modules it imports, and
+        theirs, transitively (imports anywhere in a file count: an app factory's
+        imports run when it builds the app).  A receiver connected at import time is
+        connected only if its module was loaded.  Read from text; memoised."""
+        key = ("imported-with", module)
+        cached = self.memo.get(key)
+        if isinstance(cached, frozenset):
+            return cached
+        modules = {dotted: path for path, dotted in self.modules() if dotted is not None}
+        parts = module.split(".")
+        pending = deque(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+        seen: Set[str] = set()
+        while pending and len(seen) < MAX_IMPORTED_CLOSURE:
+            current = pending.popleft()
+            if current in seen or current not in modules:
+                continue
+            seen.add(current)
+            for imported in imported_modules(modules[current], current):
+                names = imported.split(".")
+                pending.extend(".".join(names[:n]) for n in range(1, len(names) + 1))
+        answer = frozenset(seen)
         self.memo[key] = answer
         return answer
 

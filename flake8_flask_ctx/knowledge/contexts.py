@@ -278,6 +278,15 @@ LAZY_QUERY_METHODS = frozenset({
     "options", "group_by", "having", "distinct", "with_entities", "select_from", "where",
     "yield_per", "execution_options",
 })
+#: Query methods that hand back one row (an instance of the queried model).
+ONE_ROW_METHODS = frozenset({
+    "get", "first", "one", "one_or_none", "get_or_404", "first_or_404",
+})
+#: Calls of the session (or of Flask-SQLAlchemy's ``db``) that take the model first and
+#: return one of its rows: ``db.session.get(Project, 1)``, ``db.get_or_404(Project, 1)``.
+MODEL_FIRST_METHODS = frozenset({"get", "get_or_404"})
+#: How a relationship is declared (``db.relationship``, ``sqlalchemy.orm.relationship``).
+RELATIONSHIP_FACTORIES = frozenset({"relationship", "dynamic_loader"})
 #: Attribute names that can be an extension context-local (``db.session``, ``.query``).
 EXTENSION_ATTRIBUTES = frozenset(
     {a for table in EXTENSION_OBJECTS.values() for a in table}

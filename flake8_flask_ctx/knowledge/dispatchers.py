@@ -37,11 +37,7 @@ DISPATCH_OPTIONS = frozenset({
 
 
 _THREAD_ARGS = Forwards(containers=((3, "args"), (4, "kwargs")))
-
-
 _REST_1 = Forwards(rest_from=1, other_keywords=True)
-
-
 _REST_2 = Forwards(rest_from=2, other_keywords=True)
 
 
@@ -71,6 +67,9 @@ class CallDispatcher:
     #: Its own name is too common to look for (``register``): the gates look for its
     #: module's (``atexit``) instead.
     by_module: bool = False
+    #: Where an object whose collection runs the callable is (``weakref.finalize``):
+    #: a dispatch only when it is kept in ``flask.g`` (``knowledge/later.py``).
+    object_in_g: Optional[int] = None
 
 
 CALL_DISPATCHERS: Tuple[CallDispatcher, ...] = (

@@ -34,6 +34,7 @@ from ..knowledge.contexts import (
 )
 from .codes import LAZY_QUERY
 from ..knowledge.dispatchers import DISPATCH_OPTIONS
+from ..engine.dynamic_relationships import is_dynamic_relationship
 from ..engine.names import ModuleIndex
 from ..engine.resolution import Resolver
 from ..engine.targets import MAX_RESOLUTION_DEPTH, is_name_like
@@ -168,11 +169,10 @@ class CrossingFinder:
             ):
                 return True  # ``db.session.query(Product)``
             return self._lazy_query(inner, depth + 1)
-        return (
-            isinstance(value, cst.Attribute)
-            and value.attr.value in QUERY_ATTRIBUTES
-            and self.resolver.extension_local(value) is not None
-        )
+        if isinstance(value, cst.Attribute) and value.attr.value in QUERY_ATTRIBUTES:
+            return self.resolver.extension_local(value) is not None
+        # ``project.tasks``: a ``lazy="dynamic"`` relationship is a query too
+        return is_dynamic_relationship(self.resolver, value)
 
     def _is(self, expr: cst.BaseExpression, names: "frozenset[str]") -> bool:
         if not is_name_like(expr):

@@ -843,6 +843,7 @@ class Probes:
         self._install_threading()
         self._install_raw_threads()
         self._install_atexit()
+        self._install_finalize()
         self._install_futures()
         self._install_multiprocessing()
         self._install_flask()
@@ -879,6 +880,40 @@ class Probes:
                     pass
 
         patch(atexit, "register", register)
+        self.add_drainer(drain)
+
+    def _install_finalize(self) -> None:
+        """``weakref.finalize(obj, fn, ...)``: ``fn`` runs when ``obj`` is collected --
+        inside the request if the request drops it, after it if ``g`` held it.  The
+        callback is observed like dispatched work (not held at the gate: it runs where
+        the collection happens).  When the harness waits for the request's work, it
+        collects garbage and then runs the finalizers still alive, as interpreter exit
+        would (outside any context)."""
+        import gc
+        import weakref
+
+        probes = self
+        made: List[weakref.finalize] = []
+        original = weakref.finalize
+
+        class ObservedFinalize(original):  # type: ignore[misc, valid-type]
+            def __init__(self, obj: Any, func: Callable[..., Any], /, *args: Any,
+                         **kwargs: Any) -> None:
+                name = getattr(func, "__name__", "callback")
+                observed = probes.observed(func, "weakref.finalize", name, gated=False)
+                super().__init__(obj, observed, *args, **kwargs)
+                made.append(self)
+
+        def drain() -> None:
+            gc.collect()
+            while made:
+                finalizer = made.pop(0)
+                try:
+                    finalizer()
+                except BaseException:  # recorded where it was raised
+                    pass
+
+        patch(weakref, "finalize", ObservedFinalize)
         self.add_drainer(drain)
 
     def _install_threading(self) -> None:
@@ -1219,7 +1254,13 @@ class Probes:
         recorder = self.recorder
 
         def on_exception(sender: Any, exception: BaseException, **extra: Any) -> None:
-            recorder.view_exception(exception)
+            # Flask's own send, from ``handle_exception``; a fixture's explicit
+            # ``got_request_exception.send(...)`` is the fixture's business.
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_name != "handle_exception":
+                frame = frame.f_back  # type: ignore[assignment]
+            if frame is not None and "flask" in frame.f_code.co_filename:
+                recorder.view_exception(exception)
 
         flask.got_request_exception.connect(on_exception, weak=False)
 
