@@ -111,8 +111,17 @@ def test_exit_status_and_noqa(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     missing = cli(["nowhere.py"], cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere.py" in missing.stderr
-    bad = cli(["--flask-ctx-dispatchers=not a name", "."], cwd=tmp_path)
+    bad = cli(["--flask-ctx-dispatchers=not-a-name", "."], cwd=tmp_path)
     assert bad.returncode == 2 and "not a dotted name" in bad.stderr
+    # Lists split at commas and whitespace, as flake8 splits them (issue 29, point 6).
+    spaced = cli(["--flask-ctx-dispatchers=shop.defer  shop.later", "."], cwd=tmp_path)
+    assert spaced.returncode == 0, spaced.stderr
+    # One line and a hint, not the whole usage text (issue 29, point 8).
+    unknown = cli(["--bogus", "."], cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines() == [
+        "flake8-flask-ctx: unrecognized arguments: --bogus", "see flake8-flask-ctx --help",
+    ]
     assert cli(["--format=xml", "."], cwd=tmp_path).returncode == 2
     (tmp_path / "pyproject.toml").write_text('[tool.flake8-flask-ctx]\nselect = 3\n')
     config = cli(["."], cwd=tmp_path)

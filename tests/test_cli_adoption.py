@@ -146,12 +146,28 @@ def test_selection_matches_flake8(tmp_path: Path) -> None:
     for args in [
         ["--select=FCX", "--ignore=FCX1"], ["--select=FCX100", "--ignore=FCX"],
         ["--extend-ignore=FCX100"], ["--ignore=FCX", "--extend-select=FCX100"],
-        ["--per-file-ignores=legacy_*.py:FCX100 views.py:FCX2"], ["--select=fcx100"],
+        ["--per-file-ignores=legacy_*.py:FCX100 views.py:FCX2"],
     ]:
         ours = cli([*args, "views.py", "legacy_views.py"], cwd=tmp_path)
         theirs = flake8([*(args or ["--select=FCX"]), "views.py", "legacy_views.py"], tmp_path)
         assert ours.stdout == theirs.stdout, args
         assert ours.returncode == theirs.returncode, args
+
+
+def test_a_misspelt_selection_is_an_error(tmp_path: Path) -> None:
+    """flake8 takes ``--select=fcx100`` or ``FXC`` and silently reports nothing; the
+    standalone command says so and exits 2 (issue 29, point 1), on the command line
+    and in a configuration file.  Ignoring everything on purpose stays allowed."""
+    view(tmp_path)
+    for args in (["--select=fcx100"], ["--select=FXC"], ["--extend-select=FCX-100"]):
+        ours = cli([*args, "views.py"], cwd=tmp_path)
+        assert ours.returncode == 2 and ours.stdout == "", args
+        assert len(ours.stderr.splitlines()) == 2 and "select" in ours.stderr, ours.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.flake8-flask-ctx]\nselect = ["FXC"]\n')
+    configured = cli(["views.py"], cwd=tmp_path)
+    assert configured.returncode == 2 and "FXC" in configured.stderr
+    (tmp_path / "pyproject.toml").unlink()
+    assert cli(["--ignore=FCX", "views.py"], cwd=tmp_path).returncode == 0
 
 
 NOQA_COMMENTS = [

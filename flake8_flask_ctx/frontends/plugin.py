@@ -11,8 +11,9 @@ run, so any internal failure becomes one FCX999 at line 1.
 from __future__ import annotations
 
 import argparse
-import sys
 import ast
+import sys
+from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence, Tuple, Type
 
 from ..version import __version__
@@ -20,6 +21,7 @@ from ..checker.check import analysed_modules, check_source
 from ..rules.codes import failure_message
 from . import heap
 from ..knowledge import DEFAULT_KNOWLEDGE, Knowledge
+from ..options.discovery import check_flake8_files
 from ..options.settings import Settings, SettingsError
 
 Report = Tuple[int, int, str, Type[Any]]
@@ -60,6 +62,12 @@ class Plugin:
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
+        # flake8 reads its configuration after this and ignores misspelt keys, and a
+        # bad boolean ends in its traceback: our keys are checked here first.
+        problem = check_flake8_files(sys.argv[1:], Path.cwd())
+        if problem is not None:
+            print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
+            raise SystemExit(2)
         for option, help_text in LIST_OPTIONS:
             parser.add_option(
                 option,

@@ -28,9 +28,10 @@ _LOG = logging.getLogger(__name__)
 DEFAULT_SELECT = ("FCX",)
 
 
-def normalize_path(path: str) -> str:
-    """flake8's ``normalize_path``: a pattern with a separator becomes absolute."""
-    normalized: str = flake8_utils.normalize_path(path)
+def normalize_path(path: str, parent: str = ".") -> str:
+    """flake8's ``normalize_path``: a pattern with a separator becomes absolute, from
+    ``parent`` (the current directory, or a configuration file's directory)."""
+    normalized: str = flake8_utils.normalize_path(path, parent)
     return normalized
 
 
@@ -59,16 +60,18 @@ class Selection:
         ignore: Optional[Sequence[str]] = None,
         extend_ignore: Optional[Sequence[str]] = None,
         per_file_ignores: "str | Sequence[str] | None" = None,
+        parent: str = ".",
     ) -> "Selection":
-        """``per_file_ignores`` in flake8's syntax (a string, or a list of its lines);
-        a malformed one raises ValueError with flake8's explanation."""
+        """``per_file_ignores`` in flake8's syntax (a string, or a list of its lines),
+        its patterns relative to ``parent`` (a configuration file's directory); a
+        malformed one raises ValueError with flake8's explanation."""
         pairs: List[Tuple[str, Tuple[str, ...]]] = []
         if per_file_ignores:
             try:
                 parsed = flake8_utils.parse_files_to_codes_mapping(per_file_ignores)
             except Exception as error:  # flake8 raises its own ValueError subclass
                 raise ValueError(str(error)) from None
-            pairs = [(normalize_path(name), tuple(codes)) for name, codes in parsed]
+            pairs = [(normalize_path(name, parent), tuple(codes)) for name, codes in parsed]
         return cls(
             select=None if select is None else tuple(select),
             extend_select=tuple(extend_select or ()),

@@ -1,0 +1,199 @@
+"""One configuration, every channel (issue 29): a project configured for flake8 gets the
+same findings from flake8 and from the standalone command, whichever file holds the
+configuration; the configuration is found from the checked paths; mistakes in it are
+one-line errors in both front ends.
+
+The project is an app-factory shop with a home-made ``defer()`` queue (configured as a
+dispatcher), a thread pool, a legacy module silenced by ``per-file-ignores`` and a
+vendored directory left out by ``extend-exclude``: each setting changes the findings, so
+a front end that ignored one would print something else.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from test_cli import cli
+
+FILES: Dict[str, str] = {
+    "myshop/__init__.py": "",
+    "myshop/services.py": """\
+        import threading
+
+
+        def defer(job, *args):
+            threading.Thread(target=job, args=args).start()
+    """,
+    "myshop/orders.py": """\
+        from concurrent.futures import ThreadPoolExecutor
+
+        from flask import Blueprint, request, session
+
+        from myshop.services import defer
+
+        bp = Blueprint("orders", __name__)
+        pool = ThreadPoolExecutor(2)
+
+
+        def email_receipt(order_id):
+            return (order_id, session["email"])
+
+
+        def audit(order_id):
+            return (order_id, request.remote_addr)
+
+
+        @bp.post("/orders/<int:order_id>")
+        def place(order_id):
+            defer(email_receipt, order_id)
+            pool.submit(audit, order_id)
+            return {"placed": order_id}
+    """,
+    "myshop/legacy.py": """\
+        from concurrent.futures import ThreadPoolExecutor
+
+        from flask import Blueprint, request
+
+        bp = Blueprint("legacy", __name__)
+        pool = ThreadPoolExecutor(2)
+
+
+        def audit():
+            return request.path
+
+
+        @bp.post("/legacy")
+        def legacy():
+            pool.submit(audit)
+            return {}
+    """,
+    "myshop/vendor/__init__.py": "",
+    "myshop/vendor/jobs.py": """\
+        import threading
+
+        from flask import request
+
+
+        def work():
+            return request.path
+
+
+        def start():
+            threading.Thread(target=work).start()
+    """,
+}
+
+#: The settings, as flake8 spells them in an INI file.
+INI_SETTINGS = """\
+    [flake8]
+    max-line-length = 100
+    flask-ctx-dispatchers = myshop.services.defer
+    per-file-ignores = myshop/legacy.py:FCX100
+    extend-exclude = myshop/vendor
+"""
+PYPROJECT_SETTINGS = """\
+    [tool.flake8-flask-ctx]
+    flask-ctx-dispatchers = ["myshop.services.defer"]
+    per-file-ignores = ["myshop/legacy.py:FCX100"]
+    extend-exclude = ["myshop/vendor"]
+"""
+#: What both front ends must print with those settings (path:line:column code).
+EXPECTED = [
+    "myshop/orders.py:21:11 FCX100",
+    "myshop/orders.py:22:17 FCX100",
+]
+
+
+def make_project(root: Path, config_name: str, settings: str) -> None:
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    (root / config_name).write_text(textwrap.dedent(settings), encoding="utf-8")
+
+
+def flake8(args: List[str], cwd: Path) -> "subprocess.CompletedProcess[str]":
+    """flake8 as a user runs it: reading the project's configuration."""
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=FCX", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
+def findings(output: str, prefix: str = "") -> List[str]:
+    found = []
+    for line in output.splitlines():
+        location, _, message = line.partition(": ")
+        path, row, column = location.rsplit(":", 2)
+        path = path.removeprefix("./").removeprefix(prefix)
+        found.append(f"{path}:{row}:{column} {message.split()[0]}")
+    return sorted(found)
+
+
+@pytest.mark.parametrize("config_name", ["setup.cfg", "tox.ini", ".flake8"])
+def test_both_front_ends_read_flake8s_configuration(tmp_path: Path, config_name: str) -> None:
+    make_project(tmp_path, config_name, INI_SETTINGS)
+    theirs = flake8(["."], tmp_path)
+    ours = cli(["."], cwd=tmp_path)
+    assert findings(theirs.stdout) == EXPECTED, theirs.stdout + theirs.stderr
+    assert findings(ours.stdout) == EXPECTED, ours.stdout + ours.stderr
+    assert ours.returncode == theirs.returncode == 1
+
+
+def test_pyproject_table_gives_what_flake8_gives_with_the_same_settings(
+    tmp_path: Path,
+) -> None:
+    make_project(tmp_path, "pyproject.toml", PYPROJECT_SETTINGS)
+    theirs = flake8([
+        "--flask-ctx-dispatchers=myshop.services.defer",
+        "--per-file-ignores=myshop/legacy.py:FCX100", "--extend-exclude=myshop/vendor", ".",
+    ], tmp_path)
+    ours = cli(["."], cwd=tmp_path)
+    assert findings(ours.stdout) == findings(theirs.stdout) == EXPECTED
+
+
+def test_configuration_is_found_from_the_checked_paths(tmp_path: Path) -> None:
+    """``flake8-flask-ctx shop/`` from the parent applies ``shop/setup.cfg``, and its
+    relative patterns stay relative to that file (as ruff and flake8 do)."""
+    project = tmp_path / "shop"
+    project.mkdir()
+    make_project(project, "setup.cfg", INI_SETTINGS)
+    from_parent = cli(["shop"], cwd=tmp_path)
+    assert findings(from_parent.stdout, "shop/") == EXPECTED, from_parent.stdout
+    inside = cli(["orders.py", "legacy.py"], cwd=project / "myshop")
+    assert findings(inside.stdout) == ["orders.py:21:11 FCX100", "orders.py:22:17 FCX100"]
+
+
+def test_two_files_that_disagree_are_named(tmp_path: Path) -> None:
+    make_project(tmp_path, "setup.cfg", INI_SETTINGS)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flake8-flask-ctx]\nper-file-ignores = ["myshop/orders.py:FCX1"]\n'
+    )
+    done = cli(["."], cwd=tmp_path)
+    assert done.returncode == 1
+    assert findings(done.stdout) == ["myshop/legacy.py:15:17 FCX100"]
+    note = [line for line in done.stderr.splitlines() if "note:" in line]
+    assert len(note) == 1 and "pyproject.toml" in note[0] and "setup.cfg" in note[0], note
+
+
+@pytest.mark.parametrize("line, complaint", [
+    ("flask-ctx-server-name = maybe", "'maybe' is not a boolean"),
+    ("flask-ctx-dispatcher = myshop.services.defer", "flask-ctx-dispatcher: unknown key"),
+    ("flask_ctx_max_nodes = lots", "'lots' is not a whole number"),
+])
+def test_a_bad_setting_is_one_line_in_both_front_ends(
+    tmp_path: Path, line: str, complaint: str
+) -> None:
+    make_project(tmp_path, "setup.cfg", f"[flake8]\n{line}\n")
+    for done in (flake8(["."], tmp_path), cli(["."], cwd=tmp_path)):
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == ""
+        assert "Traceback" not in done.stderr
+        lines = [text for text in done.stderr.splitlines() if text.strip()]
+        assert len(lines) == 1 and complaint in lines[0], done.stderr
