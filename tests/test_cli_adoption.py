@@ -336,7 +336,7 @@ def test_name_options_match_relative_imports_and_own_module_names(tmp_path: Path
         flask-ctx-app-locals = ["app.tenancy.current_tenant"]
         select = ["FCX1"]
     """))
-    done = cli(["app/views.py"], cwd=tmp_path)
+    done = cli(["--show-chain", "app/views.py"], cwd=tmp_path)
     got = [(line.split(":")[1], line.split()[1], line.split()[2]) for line in
            done.stdout.splitlines()]
     assert got == [

@@ -73,7 +73,12 @@ def _long_chain(tmp_path: Path, hops: int) -> Path:
 
 def test_a_long_chain_is_one_short_line_and_whole_in_json_and_sarif(tmp_path: Path) -> None:
     _long_chain(tmp_path, 1000)
-    text = cli(["chain.py"], cwd=tmp_path).stdout
+    headline = cli(["chain.py"], cwd=tmp_path).stdout
+    assert headline == (
+        "chain.py:3019:29: FCX100 request.args outside the request (line 3014): worker() "
+        "runs in a new threading.Thread\n"
+    ), headline
+    text = cli(["--show-chain", "chain.py"], cwd=tmp_path).stdout
     assert text.count("\n") == 1 and len(text) < 1000, len(text)
     assert "via step_0() at line 9 -> step_1() at line " in text
     assert "-> ... 996 more hops ... -> " in text

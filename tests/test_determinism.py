@@ -48,7 +48,7 @@ def test_standalone_output_is_identical_with_one_and_four_jobs() -> None:
     """Also: no progress bar when stderr is not a terminal."""
     runs = [
         subprocess.run(
-            [sys.executable, "-m", "flake8_flask_ctx", "-j", jobs, "fixtures"],
+            [sys.executable, "-m", "flake8_flask_ctx", "--isolated", "-j", jobs, "fixtures"],
             cwd=TESTS, capture_output=True, text=True, timeout=300,
         )
         for jobs in ("1", "4")

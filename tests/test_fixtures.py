@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from expectations import compare, expected_in, fixture_files, isolated_fixture, options_in
 from flake8_flask_ctx.knowledge import Knowledge
 from flake8_flask_ctx.frontends.plugin import Plugin
+from flake8_flask_ctx.rules.headlines import headline_of
 from flake8_flask_ctx.options.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -37,6 +39,7 @@ def run_plugin(
     lines = source.splitlines(keepends=True)
     results = []
     plugin = Plugin(None, lines, filename)  # type: ignore[arg-type]
+    plugin.show_chain = True  # the markers' fragments name hops of the chain
     plugin.knowledge = Knowledge.build(settings_from(options or []))
     for line, column, message, _type in plugin.run():
         results.append((line, message.split()[0], message, column + 1))
@@ -84,4 +87,31 @@ def test_fixture(path: Path, tmp_path: Path) -> None:
         for line, code, _message, column in findings
         if (line, column) not in starts
     ]
+    problems += [
+        f"headline line {line:4d} {code}: {problem}"
+        for line, code, message, _column in findings
+        for problem in headline_problems(code, message)
+    ]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+#: Where a headline says the read is: ``(line 12)`` or ``(billing/models.py:12)``.
+READ_LOCATION = re.compile(r" \((?:line \d+|[\w./-]+\.py:\d+)\): ")
+#: How long a headline may be without its location (issue 29: "about 120 characters").
+MAX_HEADLINE = 130
+
+
+def headline_problems(code: str, message: str) -> list[str]:
+    """What flake8 prints by default (``headline_of``) must be read at a glance: no
+    advice, the read's location for the reach codes, about 120 characters."""
+    headline = headline_of(message)
+    problems = []
+    if not headline.startswith(code + " ") or "; " in headline:
+        problems.append(f"not a headline: {headline!r}")
+    location = READ_LOCATION.search(headline)
+    if code in ("FCX100", "FCX110", "FCX300") and location is None:
+        problems.append(f"no read location: {headline!r}")
+    shown = len(headline) - (len(location.group(0)) if location else 0)
+    if code != "FCX999" and shown > MAX_HEADLINE:
+        problems.append(f"{shown} characters: {headline!r}")
+    return problems

@@ -49,7 +49,7 @@ def test_there_are_project_scenarios() -> None:
 
 @pytest.mark.parametrize("project", DIRS, ids=[d.name for d in DIRS])
 def test_project_through_flake8(project: Path) -> None:
-    result = flake8(["--select=FCX", "."], cwd=project)
+    result = flake8(["--select=FCX", "--flask-ctx-show-chain", "."], cwd=project)
     reports = by_file(result.stdout)
     markers = project_markers(project)
     assert set(reports) <= set(markers), reports

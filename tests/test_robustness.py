@@ -37,7 +37,9 @@ WORKER_REPORT_LINE = 9
 
 def plugin_reports(source: str) -> List[str]:
     lines = source.splitlines(keepends=True)
-    return [r[2] for r in Plugin(None, lines, "t.py").run()]  # type: ignore[arg-type]
+    plugin = Plugin(None, lines, "t.py")  # type: ignore[arg-type]
+    plugin.show_chain = True  # the chain is what these tests look at
+    return [r[2] for r in plugin.run()]
 
 
 def codes(reports: List[str]) -> List[str]:

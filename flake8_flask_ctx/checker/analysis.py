@@ -15,6 +15,7 @@ from typing import FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from ..rules import codes
+from ..rules.headlines import headline_of
 from ..engine.dispatch import DispatchFinder
 from ..engine.forwarded import worker_call
 from ..engine.sites import DispatchSite
@@ -53,6 +54,11 @@ class Finding:
     code: str
     message: str
     steps: Tuple[Step, ...] = ()
+
+    @property
+    def headline(self) -> str:
+        """The message without its chain and advice (``rules/headlines.py``)."""
+        return headline_of(self.message)
 
 
 #: A chain of more hops than this is shortened in the message (the first and last

@@ -103,11 +103,11 @@ def check_text(
         if analysed_modules() != analysed:
             heap.settle()
         reported = [
-            Reported(display, f.line, f.column, f.code, f.message, tuple(
+            Reported(display, f.line, f.column, f.code, str(f.message), tuple(
                 Step(step.message, _relative(step.path) if step.path else display,
                      step.line, step.column)
                 for step in f.steps
-            ))
+            ), f.headline)
             for f in findings
         ]
     except Exception as error:  # the FCX999 shield

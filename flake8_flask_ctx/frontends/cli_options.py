@@ -65,6 +65,8 @@ class Options:
     output_file: Optional[str] = None
     #: The configuration files read (shown with the findings when asked).
     config_files: Tuple[str, ...] = ()
+    #: Text: print each finding's whole message (chain and advice), not its headline.
+    show_chain: bool = False
 
 
 EXIT_STATUSES = """\
@@ -132,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the paths are the changed files: also check the project modules that "
         "import them, directly or through other modules (a new read in tasks.py is "
         "reported at the view that dispatches into it); what the pre-commit hooks use",
+    )
+    parser.add_argument(
+        "--show-chain", "--flask-ctx-show-chain", dest="flask_ctx_show_chain",
+        action="store_true", default=None,
+        help="print each finding's whole chain and the advice, not only its headline "
+        "(JSON and SARIF always carry them)",
     )
     parser.add_argument("--count", action="store_true",
                         help="print the number of findings on stderr, last")
@@ -256,6 +264,7 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
         quiet=args.quiet,
         output_file=args.output_file,
         config_files=tuple(str(path) for path in found.files),
+        show_chain=bool(pick("flask-ctx-show-chain")),
     )
 
 

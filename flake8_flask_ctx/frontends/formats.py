@@ -48,6 +48,8 @@ class Reported:
     code: str
     message: str
     steps: Tuple[Step, ...] = ()
+    #: The message without its chain and advice (what text and GitHub show by default).
+    headline: str = ""
 
     @property
     def text(self) -> str:
@@ -63,14 +65,15 @@ def text(findings: Sequence[Reported]) -> str:
 def as_json(findings: Sequence[Reported]) -> str:
     rows = [
         {
-            "path": f.path,
+            "path": _plain(f.path),
             "line": f.line,
             "column": f.column + 1,
             "code": f.code,
             "rule": CODES[f.code].slug if f.code in CODES else f.code,
             "message": f.text,
+            "headline": f.headline.split(" ", 1)[1] if " " in f.headline else f.text,
             "chain": [
-                {"path": step.path, "line": step.line, "column": step.column + 1,
+                {"path": _plain(step.path), "line": step.line, "column": step.column + 1,
                  "message": step.message}
                 for step in f.steps
             ],
@@ -104,6 +107,12 @@ def rule_help(code: str) -> str:
     """The help text of a rule: its whole documentation (what it flags, why it fails,
     an example, the fix), as ``--explain`` prints it."""
     return rule_text(code)
+
+
+def _plain(path: str) -> str:
+    """A path as JSON shows it everywhere, top and chain alike: ``views.py``, never
+    ``./views.py`` (flake8's text keeps the ``./`` of ``flake8 .``; text does too)."""
+    return path[2:] if path.startswith("./") else path
 
 
 def sarif(findings: Sequence[Reported]) -> str:

@@ -54,6 +54,8 @@ class Plugin:
     version = __version__
     knowledge: ClassVar[Knowledge] = DEFAULT_KNOWLEDGE
     settings: ClassVar[Settings] = Settings()
+    #: Print the whole message (chain and advice), not its headline.
+    show_chain: ClassVar[bool] = False
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "stdin") -> None:
         self._tree = tree
@@ -91,6 +93,13 @@ class Plugin:
             "(default: above the checked file's top package, and the working directory)",
         )
         parser.add_option(
+            "--flask-ctx-show-chain",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="print each finding's whole chain and the advice, not only its headline",
+        )
+        parser.add_option(
             "--flask-ctx-single-module",
             action="store_true",
             default=False,
@@ -122,6 +131,7 @@ class Plugin:
             raise SystemExit(2) from None
         cls.knowledge = Knowledge.build(settings)
         cls.settings = settings
+        cls.show_chain = bool(getattr(options, "flask_ctx_show_chain", False))
 
     def run(self) -> Iterator[Report]:
         try:
@@ -136,4 +146,5 @@ class Plugin:
             yield (1, 0, failure_message(error), type(self))
             return
         for finding in findings:
-            yield (finding.line, finding.column, finding.message, type(self))
+            message = finding.message if self.show_chain else finding.headline
+            yield (finding.line, finding.column, message, type(self))

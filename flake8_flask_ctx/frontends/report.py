@@ -21,8 +21,12 @@ def render(
 ) -> str:
     """The report in the chosen format, with the text extras (``known``: texts that
     cannot be read again, such as stdin's, by displayed path)."""
-    if options.format != "text":
-        return FORMATS[options.format](reported)
+    if options.format not in ("text", "github"):
+        return FORMATS[options.format](reported)  # JSON, SARIF: everything
+    if not options.show_chain:
+        reported = [_as_headline(finding) for finding in reported]
+    if options.format == "github":
+        return FORMATS["github"](reported)
     if options.quiet >= 2:
         lines: List[str] = []
     elif options.quiet == 1:
@@ -39,6 +43,16 @@ def render(
     if options.statistics:
         lines.append(statistics(reported))
     return "".join(lines)
+
+
+def _as_headline(finding: Reported) -> Reported:
+    """The finding as text and GitHub show it by default: its headline as the message."""
+    if not finding.headline:
+        return finding
+    return Reported(
+        finding.path, finding.line, finding.column, finding.code, finding.headline,
+        finding.steps, finding.headline,
+    )
 
 
 def statistics(reported: Sequence[Reported]) -> str:

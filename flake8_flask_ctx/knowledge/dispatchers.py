@@ -249,7 +249,7 @@ RECEIVER_TYPES: Tuple[ReceiverType, ...] = (
         "flask-threads-executor",
         frozen("flaskthreads.ThreadPoolWithAppContextExecutor",
                "flaskthreads.thread_helpers.ThreadPoolWithAppContextExecutor"),
-        "Flask-Threads ThreadPoolWithAppContextExecutor (an app context, no request)",
+        "ThreadPoolWithAppContextExecutor (Flask-Threads: an app context, no request)",
         True,
         frozenset({Tier.APP}),
     ),
@@ -411,7 +411,7 @@ METHOD_DISPATCHERS: Tuple[MethodDispatcher, ...] = (
     MethodDispatcher("spawn", frozen("gevent-pool", "eventlet-pool"), 0, "func", False),
     MethodDispatcher("spawn_n", frozen("eventlet-pool"), 0, "func", False),
     MethodDispatcher("call_on_close", frozenset(), 0, "func", True,
-                     "after the response is closed, when the request context is gone",
+                     "after the response is closed (the request context is gone)",
                      forwards=Forwards()),
     # A multiprocessing pool runs ``callback``/``error_callback`` in its result-handler
     # thread of the parent process; a RuntimeError there kills that thread and the

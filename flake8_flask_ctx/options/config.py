@@ -31,7 +31,7 @@ LIST_KEYS = (
 )
 #: ``per-file-ignores``: flake8's ``PATTERN:CODES`` pairs, one string or a list of them.
 PAIR_KEYS = ("per-file-ignores",)
-BOOL_KEYS = ("flask-ctx-server-name", "flask-ctx-single-module")
+BOOL_KEYS = ("flask-ctx-server-name", "flask-ctx-single-module", "flask-ctx-show-chain")
 STRING_KEYS = ("flask-ctx-project-root", "format")
 #: Limits: whole numbers, 0 for none.
 COUNT_KEYS = ("flask-ctx-max-nodes",)

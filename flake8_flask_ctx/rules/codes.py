@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from ..version import __version__
+from .headlines import Message, clip, short_mechanism
 
 
 @dataclass(frozen=True)
@@ -182,20 +183,37 @@ def reach_message(
     verb = "called" if called else "written" if stored else "read"
     if code == "FCX300":
         problem = f"{local} is {verb} by a streamed generator after the view returned"
+        brief = "after the view returned"
         fix = STREAM_FIX
     elif code == "FCX100":
         problem = f"{local} is {verb} outside the request"
+        brief = "outside the request"
         fix = _request_fix(advice)
     else:
         problem = f"{local} is used with no application context"
+        brief = "with no app context"
         fix = _app_fix(local, advice)
     if task and code != "FCX300":
         fix = TASK_FIX
     reads = "calls" if called else "writes" if stored else "reads"
-    return (
+    return Message(
         f"{code} {problem}: {callable_name} runs {mechanism} and {reads} "
-        f"{read_text} ({read_where}{via}); {fix}"
+        f"{read_text} ({read_where}{via}); {fix}",
+        f"{code} {_named(local, clip(read_text))} {brief} "
+        f"({read_where.split(BRANCH_SEPARATOR)[0]}): "
+        f"{clip(callable_name)} runs {short_mechanism(mechanism)}",
     )
+
+
+#: Where a read's branch condition starts in its location ("line 24, only if ...").
+BRANCH_SEPARATOR = ", only if "
+
+
+def _named(local: str, read_text: str) -> str:
+    """The read, naming the context-local when its spelling does not
+    (``rq.args`` is ``flask.request``)."""
+    last = local.rsplit(".", 1)[-1]
+    return read_text if last in read_text else f"{read_text} ({local})"
 
 
 def _request_fix(advice: Advice) -> str:
@@ -268,6 +286,16 @@ def crossing_message(
     code: str, what: str, how: str, callable_name: str, mechanism: str
 ) -> str:
     """FCX200/FCX210: what crosses, how, into what, and the fix."""
+    full = _crossing_text(code, what, how, callable_name, mechanism)
+    kind = "the proxy " if code == "FCX200" else ""
+    return Message(
+        full,
+        f"{code} {kind}{clip(what, 50)} crosses into {clip(callable_name)}, "
+        f"which runs {short_mechanism(mechanism)}",
+    )
+
+
+def _crossing_text(code: str, what: str, how: str, callable_name: str, mechanism: str) -> str:
     if code == "FCX200":
         if what == "flask.current_app":
             fix = "pass current_app._get_current_object() instead"
