@@ -11,6 +11,9 @@ a front end that ignored one would print something else.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -197,3 +200,107 @@ def test_a_bad_setting_is_one_line_in_both_front_ends(
         assert "Traceback" not in done.stderr
         lines = [text for text in done.stderr.splitlines() if text.strip()]
         assert len(lines) == 1 and complaint in lines[0], done.stderr
+
+
+FIXABLE = """\
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    pool = ThreadPoolExecutor(2)
+
+
+    def audit():
+        return request.remote_addr
+
+
+    @app.post("/orders")
+    def place_order():
+        pool.submit(audit)
+        return {}
+"""
+
+
+@pytest.mark.parametrize("config_name, settings, offered", [
+    ("setup.cfg", "[flake8]\nmax-line-length = 40\n", False),
+    ("setup.cfg", "[flake8]\nmax-line-length = 100\n", True),
+    ("pyproject.toml", "[tool.ruff]\nline-length = 40\n", False),
+    ("pyproject.toml", "[tool.flake8-flask-ctx]\nmax-line-length = 70\n", True),
+])
+def test_a_fix_keeps_lines_within_the_configured_length(
+    tmp_path: Path, config_name: str, settings: str, offered: bool
+) -> None:
+    """``pool.submit(copy_current_request_context(audit))`` is 52 characters: past a
+    40-character limit the rewrite is not offered, nor past 60, where the import line
+    ``from flask import Flask, request, copy_current_request_context`` (62) would be
+    too long (issue 29, point 8)."""
+    (tmp_path / "orders.py").write_text(textwrap.dedent(FIXABLE), encoding="utf-8")
+    (tmp_path / config_name).write_text(settings, encoding="utf-8")
+    done = cli(["--fix", "--diff", "orders.py"], cwd=tmp_path)
+    assert done.returncode == (1 if offered else 0), done.stderr
+    assert ("copy_current_request_context(audit)" in done.stdout) is offered
+    if offered:
+        added = [line[1:] for line in done.stdout.splitlines() if line.startswith("+ ")]
+        assert added and all(len(line) <= 70 for line in added), added
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_block(language: str, containing: str) -> str:
+    """The README's first ``language`` code block that contains ``containing``."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text("utf-8"), re.DOTALL)
+    return next(block for block in blocks if containing in block)
+
+
+def test_the_readme_configuration_works_in_both_front_ends(tmp_path: Path) -> None:
+    make_project(tmp_path, "setup.cfg", readme_block("ini", "[flake8]"))
+    for done in (flake8(["."], tmp_path), cli(["."], cwd=tmp_path)):
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "myshop/orders.py:22:17: FCX100" in done.stdout, done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed for pre-commit")
+def test_the_readme_pre_commit_configuration_runs(tmp_path: Path) -> None:
+    """The ``repo: local`` snippet as written, with the package installed in the
+    environment that runs pre-commit (this one); no package index needed."""
+    make_project(tmp_path, "setup.cfg", INI_SETTINGS)
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        readme_block("yaml", "repo: local"), encoding="utf-8"
+    )
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    environment = dict(os.environ)
+    environment["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), environment.get("PATH", "")]
+    )
+    environment["PRE_COMMIT_HOME"] = str(tmp_path / ".cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environment,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "myshop/orders.py:21:11: FCX100" in done.stdout, done.stdout
+    assert "myshop/legacy.py" not in done.stdout  # per-file-ignores of setup.cfg applied
+
+
+def test_an_editor_a_changed_files_hook_and_a_whole_run_agree(tmp_path: Path) -> None:
+    """The same module's findings, whichever way it is checked: a whole run, an editor
+    piping the buffer (both front ends), and the hook given only the changed helper
+    module (its importer, the view, is checked too)."""
+    make_project(tmp_path, "setup.cfg", INI_SETTINGS)
+    whole = [f for f in findings(cli(["."], cwd=tmp_path).stdout) if "orders.py" in f]
+    buffer = (tmp_path / "myshop" / "orders.py").read_bytes()
+    editor = cli(["-", "--stdin-display-name", "myshop/orders.py"], cwd=tmp_path, stdin=buffer)
+    flake8_editor = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=FCX", "--stdin-display-name",
+         "myshop/orders.py", "-"],
+        cwd=tmp_path, input=buffer.decode(), capture_output=True, text=True, timeout=300,
+    )
+    hook = cli(["--with-importers", "myshop/services.py"], cwd=tmp_path)
+    assert whole == EXPECTED
+    assert findings(editor.stdout) == EXPECTED, editor.stdout + editor.stderr
+    assert findings(flake8_editor.stdout) == EXPECTED, flake8_editor.stdout
+    assert findings(hook.stdout) == EXPECTED, hook.stdout + hook.stderr

@@ -378,3 +378,7 @@ def test_the_diff_is_a_patch_git_applies(tmp_path: Path) -> None:
     applied = subprocess.run(["git", "apply", "--check", "fix.patch"], cwd=tmp_path,
                              capture_output=True)
     assert applied.returncode == 0, applied.stderr
+    if shutil.which("patch") is not None:  # and plain patch(1), as issue 29 asks
+        patched = subprocess.run(["patch", "-p1", "--dry-run", "-i", "fix.patch"],
+                                 cwd=tmp_path, capture_output=True)
+        assert patched.returncode == 0, patched.stdout + patched.stderr

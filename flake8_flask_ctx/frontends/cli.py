@@ -217,7 +217,8 @@ def _fix(options: Options) -> Optional[int]:
         display = options.stdin_filename or "stdin"
         _, problem = parse_source(source, display)
         fixed = source if problem else fix_source(
-            source, knowledge, options.stdin_filename, options.settings
+            source, knowledge, options.stdin_filename, options.settings,
+            options.max_line_length,
         )
         if problem:
             # The editor gets its buffer back unchanged, and the reason.
@@ -232,7 +233,10 @@ def _fix(options: Options) -> Optional[int]:
         sys.stdout.buffer.flush()
         return 2 if problem else 0
     files = discover(options.paths, options.exclude)
-    result = fix_files(files, knowledge, options.settings, write=not options.diff)
+    result = fix_files(
+        files, knowledge, options.settings, write=not options.diff,
+        max_line_length=options.max_line_length,
+    )
     for problem in result.problems:
         print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
     if options.diff:

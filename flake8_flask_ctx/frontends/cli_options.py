@@ -67,6 +67,8 @@ class Options:
     config_files: Tuple[str, ...] = ()
     #: Text: print each finding's whole message (chain and advice), not its headline.
     show_chain: bool = False
+    #: ``--fix`` offers no rewrite that makes a line longer (0: no limit).
+    max_line_length: int = 0
 
 
 EXIT_STATUSES = """\
@@ -140,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true", default=None,
         help="print each finding's whole chain and the advice, not only its headline "
         "(JSON and SARIF always carry them)",
+    )
+    parser.add_argument(
+        "--max-line-length", type=int, metavar="N",
+        help="with --fix: offer no rewrite that makes a line longer than N (default: "
+        "max-line-length of [flake8], [tool.flake8-flask-ctx] or [tool.ruff] line-length)",
     )
     parser.add_argument("--count", action="store_true",
                         help="print the number of findings on stderr, last")
@@ -265,6 +272,7 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
         output_file=args.output_file,
         config_files=tuple(str(path) for path in found.files),
         show_chain=bool(pick("flask-ctx-show-chain")),
+        max_line_length=int(pick("max-line-length") or 0),
     )
 
 

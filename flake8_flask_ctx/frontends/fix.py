@@ -56,12 +56,20 @@ class Plan:
 
     edits: Dict[cst.CSTNode, Rewrite] = field(default_factory=dict)
     imports: Set[str] = field(default_factory=set)
+    #: The flask name each edit needs imported (``copy_current_request_context``).
+    needs: Dict[cst.CSTNode, str] = field(default_factory=dict)
 
 
 def fix_source(
-    source: str, knowledge: Knowledge, filename: Optional[str], settings: Settings
+    source: str,
+    knowledge: Knowledge,
+    filename: Optional[str],
+    settings: Settings,
+    max_line_length: int = 0,
 ) -> str:
-    """The fixed text of one module (``source`` itself when nothing is safely fixable)."""
+    """The fixed text of one module (``source`` itself when nothing is safely fixable).
+    ``max_line_length`` (0: none): a rewrite that would make a line longer than that is
+    not offered (the project's own line-length check would fail on it)."""
     before = check_source(source, knowledge, filename, settings)
     if not any(f.code in ("FCX100", "FCX110", "FCX200", "FCX300") for f in before):
         return source
@@ -71,6 +79,8 @@ def fix_source(
         except cst.ParserSyntaxError:
             return source
         plan = _plan(module, knowledge, place(filename, knowledge, settings), source)
+        if max_line_length > 0:
+            plan = _within_length(module, plan, source, max_line_length)
         if not plan.edits:
             return source
         fixed = _apply(module, plan)
@@ -79,6 +89,26 @@ def fix_source(
     if not _improves(before, after):
         return source
     return fixed
+
+
+def _within_length(module: cst.Module, plan: Plan, source: str, limit: int) -> Plan:
+    """The edits of ``plan`` that make no line longer than ``limit`` (lines that were
+    already longer do not count), each tried on its own with the import it needs."""
+
+    def too_long(text: str) -> Counter[str]:
+        return Counter(line for line in text.splitlines() if len(line) > limit)
+
+    already = too_long(source)
+    kept = Plan()
+    for node, rewrite in plan.edits.items():
+        needs = {plan.needs[node]} if node in plan.needs else set()
+        trial = Plan({node: rewrite}, set(needs))
+        if not too_long(_apply(module, trial)) - already:
+            kept.edits[node] = rewrite
+            kept.imports |= needs
+            if node in plan.needs:
+                kept.needs[node] = plan.needs[node]
+    return kept
 
 
 def _with_final_line_end(source: str, fixed: str) -> str:
@@ -107,6 +137,7 @@ def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: st
         if found and _wrappable(site, index, resolver, found, bound):
             plan.edits[site.report_at] = _wrap("copy_current_request_context")
             plan.imports.add("copy_current_request_context")
+            plan.needs[site.report_at] = "copy_current_request_context"
         for crossing in CrossingFinder(index, resolver, knowledge).crossings(site):
             if (
                 crossing.code == "FCX200"
@@ -122,6 +153,7 @@ def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: st
         ):
             plan.edits[site.report_at] = _wrap("stream_with_context")
             plan.imports.add("stream_with_context")
+            plan.needs[site.report_at] = "stream_with_context"
     return plan
 
 
@@ -312,7 +344,11 @@ class FixResult:
 
 
 def fix_files(
-    files: Sequence[str], knowledge: Knowledge, settings: Settings, write: bool
+    files: Sequence[str],
+    knowledge: Knowledge,
+    settings: Settings,
+    write: bool,
+    max_line_length: int = 0,
 ) -> FixResult:
     """Fix ``files`` (write them, or not).  A fixed file keeps every byte outside the
     rewrite: its encoding and BOM, and each line's own ending (LibCST keeps them; the
@@ -330,7 +366,7 @@ def fix_files(
             result.problems.append(problem)
             continue
         try:
-            fixed = fix_source(source, knowledge, path, settings)
+            fixed = fix_source(source, knowledge, path, settings, max_line_length)
         except Exception as error:  # never lose a file to a fixer bug
             result.problems.append(f"{path}: not fixed ({type(error).__name__}: {error})")
             continue

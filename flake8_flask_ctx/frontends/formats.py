@@ -19,10 +19,9 @@ from ..version import __version__
 from ..rules.codes import CODES
 from ..rules.docs import rule_text
 
-#: Where each rule is documented: ``docs/rules.md`` of the source distribution, also
-#: installed with the package (``--explain``); the URL is the package's page on the
-#: index until the repository has a public home (then its ``docs/rules.md``).
-DOCS_URL = "https://pypi.org/project/flake8-flask-ctx/"
+#: Each rule's documentation travels in the log itself (``help``: its section of
+#: ``docs/rules.md``, installed with the package).  No ``helpUri``: the package has no
+#: public page yet, and a link to a page that does not exist is worse than none.
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -123,7 +122,6 @@ def sarif(findings: Sequence[Reported]) -> str:
             "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": rule.summary},
             "help": {"text": rule_help(rule.code), "markdown": rule_help(rule.code)},
-            "helpUri": f"{DOCS_URL}#{_anchor(rule.code, rule.slug)}",
             "defaultConfiguration": {"level": "error" if rule.code != "FCX999" else "warning"},
             "properties": {"tags": ["flask", "concurrency", "correctness"]},
         }
@@ -184,11 +182,6 @@ def sarif(findings: Sequence[Reported]) -> str:
         ],
     }
     return json.dumps(log, indent=2) + "\n"
-
-
-def _anchor(code: str, slug: str) -> str:
-    """The heading anchor of a rule's section (``## FCX100 — request-local-...``)."""
-    return f"{code.lower()}--{slug}"
 
 
 def _pascal(slug: str) -> str:

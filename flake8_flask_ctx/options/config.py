@@ -34,7 +34,7 @@ PAIR_KEYS = ("per-file-ignores",)
 BOOL_KEYS = ("flask-ctx-server-name", "flask-ctx-single-module", "flask-ctx-show-chain")
 STRING_KEYS = ("flask-ctx-project-root", "format")
 #: Limits: whole numbers, 0 for none.
-COUNT_KEYS = ("flask-ctx-max-nodes",)
+COUNT_KEYS = ("flask-ctx-max-nodes", "max-line-length")
 #: The output formats (``frontends/formats.py`` names the same ones; a test keeps them
 #: equal).  Kept here so that the configuration is checked without the front end.
 FORMAT_CHOICES = ("github", "json", "sarif", "text")
@@ -72,6 +72,19 @@ def load(path: Path) -> Dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{TABLE}] must be a table, not {type(table).__name__}")
     return validate(table, path)
+
+
+def ruff_line_length(path: Path) -> Optional[int]:
+    """``line-length`` of ``[tool.ruff]`` in ``path``: the project's maximum line length
+    for ``--fix`` when no flake8 setting names one (ruff users run the standalone)."""
+    try:
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+        tool = _parse(text, path).get("tool", {})
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return None
+    ruff = tool.get("ruff", {}) if isinstance(tool, dict) else {}
+    length = ruff.get("line-length") if isinstance(ruff, dict) else None
+    return length if isinstance(length, int) and not isinstance(length, bool) else None
 
 
 def validate(table: Dict[str, Any], path: Path) -> Dict[str, Any]:

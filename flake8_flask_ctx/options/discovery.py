@@ -153,9 +153,12 @@ def gather(
         pyproject = config.find_pyproject(start)
         if pyproject is not None:
             tables.append((pyproject, config.load(pyproject), f"[{config.TABLE}]"))
+            length = config.ruff_line_length(pyproject)
+            if length is not None:  # the lowest priority: any flake8 setting wins
+                tables.insert(0, (pyproject, {"max-line-length": length}, "[tool.ruff]"))
     shown: Dict[str, str] = {}
     for path, table, section in tables:  # later tables win: the pyproject one
-        if table:
+        if table and path not in found.files:
             found.files.append(path)
         for key, value in table.items():
             if key in found.values and found.values[key] != value:
