@@ -115,3 +115,50 @@ def test_sarif_carries_help_and_the_chain_as_a_code_flow(tmp_path: Path) -> None
         ]
         flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
         assert len(flow) == 5 and flow[0]["location"]["message"]["text"] == "handed over here"
+
+
+TWO_FINDINGS = """\
+    import threading
+
+    from flask import Flask, current_app, request
+
+    app = Flask(__name__)
+
+
+    def audit():
+        return request.remote_addr
+
+
+    def settings():
+        return current_app.config
+
+
+    @app.post("/orders")
+    def place():
+        threading.Thread(target=audit).start()
+        threading.Thread(target=settings).start()
+        return {}
+"""
+
+
+def test_flake8s_output_options(tmp_path: Path) -> None:
+    """``--show-source``, ``--statistics``, ``--count``, ``-q``/``-qq`` and
+    ``--output-file`` as flake8 has them (issue 29, point 8)."""
+    (tmp_path / "views.py").write_text(textwrap.dedent(TWO_FINDINGS), encoding="utf-8")
+    plain = cli(["views.py"], cwd=tmp_path)
+    assert plain.returncode == 1 and len(plain.stdout.splitlines()) == 2
+    source = cli(["--show-source", "views.py"], cwd=tmp_path).stdout.splitlines()
+    assert source[1:3] == [
+        "    threading.Thread(target=audit).start()",
+        "                            ^",
+    ], source
+    statistics = cli(["--statistics", "views.py"], cwd=tmp_path).stdout.splitlines()
+    assert [line.split()[:2] for line in statistics[2:]] == [["1", "FCX100"], ["1", "FCX110"]]
+    counted = cli(["--count", "views.py"], cwd=tmp_path)
+    assert counted.stderr.strip() == "2" and counted.stdout == plain.stdout
+    assert cli(["-q", "views.py"], cwd=tmp_path).stdout == "views.py\n"
+    silent = cli(["-qq", "views.py"], cwd=tmp_path)
+    assert silent.stdout == "" and silent.returncode == 1
+    written = cli(["--output-file", "report.txt", "views.py"], cwd=tmp_path)
+    assert written.stdout == "" and written.returncode == 1
+    assert (tmp_path / "report.txt").read_text(encoding="utf-8") == plain.stdout

@@ -27,11 +27,23 @@ from test_cli import cli
 FILES: Dict[str, str] = {
     "myshop/__init__.py": "",
     "myshop/services.py": """\
+        import queue
         import threading
+
+        JOBS = queue.Queue()
 
 
         def defer(job, *args):
-            threading.Thread(target=job, args=args).start()
+            JOBS.put((job, args))
+
+
+        def _work():
+            while True:
+                job, args = JOBS.get()
+                job(*args)
+
+
+        threading.Thread(target=_work, daemon=True).start()
     """,
     "myshop/orders.py": """\
         from concurrent.futures import ThreadPoolExecutor
@@ -161,12 +173,18 @@ def test_pyproject_table_gives_what_flake8_gives_with_the_same_settings(
     assert findings(ours.stdout) == findings(theirs.stdout) == EXPECTED
 
 
-def test_configuration_is_found_from_the_checked_paths(tmp_path: Path) -> None:
-    """``flake8-flask-ctx shop/`` from the parent applies ``shop/setup.cfg``, and its
-    relative patterns stay relative to that file (as ruff and flake8 do)."""
+@pytest.mark.parametrize("config_name, settings", [
+    ("setup.cfg", INI_SETTINGS), ("pyproject.toml", PYPROJECT_SETTINGS),
+])
+def test_configuration_is_found_from_the_checked_paths(
+    tmp_path: Path, config_name: str, settings: str
+) -> None:
+    """``flake8-flask-ctx shop/`` from the parent applies ``shop/setup.cfg`` (or
+    ``shop/pyproject.toml``), and its relative patterns stay relative to that file (as
+    ruff and flake8 do)."""
     project = tmp_path / "shop"
     project.mkdir()
-    make_project(project, "setup.cfg", INI_SETTINGS)
+    make_project(project, config_name, settings)
     from_parent = cli(["shop"], cwd=tmp_path)
     assert findings(from_parent.stdout, "shop/") == EXPECTED, from_parent.stdout
     inside = cli(["orders.py", "legacy.py"], cwd=project / "myshop")
