@@ -168,6 +168,12 @@ def test_a_misspelt_selection_is_an_error(tmp_path: Path) -> None:
     assert configured.returncode == 2 and "FXC" in configured.stderr
     (tmp_path / "pyproject.toml").unlink()
     assert cli(["--ignore=FCX", "views.py"], cwd=tmp_path).returncode == 0
+    # flake8 decides its own selection; the plugin says what it sees, in one line.
+    for args in (["--select=fcx100"], ["--select=E9,FXC"]):
+        theirs = flake8([*args, "views.py"], tmp_path)
+        warning = theirs.stderr.strip().splitlines()
+        assert len(warning) == 1 and "misspelt FCX code" in warning[0], theirs.stderr
+    assert flake8(["--select=FCX", "views.py"], tmp_path).stderr == ""
 
 
 NOQA_COMMENTS = [

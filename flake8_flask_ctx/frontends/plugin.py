@@ -49,6 +49,21 @@ LIST_OPTIONS = (
 )
 
 
+def misspelt_codes(options: argparse.Namespace) -> Tuple[str, ...]:
+    """Entries of flake8's ``select``/``extend-select`` that look like this plugin's
+    codes misspelt: ``fcx100`` (flake8's codes are case-sensitive) or ``FXC``."""
+    given = [*(getattr(options, "select", None) or ()),
+             *(getattr(options, "extend_select", None) or ())]
+    found = []
+    for code in given:
+        head = code[:3]
+        if head == "FCX":
+            continue
+        if head.upper() == "FCX" or sorted(head.upper()) == ["C", "F", "X"]:
+            found.append(code)
+    return tuple(found)
+
+
 class Plugin:
     name = "flake8-flask-ctx"
     version = __version__
@@ -131,6 +146,13 @@ class Plugin:
             raise SystemExit(2) from None
         cls.knowledge = Knowledge.build(settings)
         cls.settings = settings
+        for code in misspelt_codes(options):
+            # flake8 takes any select entry and silently reports nothing for it
+            print(
+                f"flake8-flask-ctx: warning: {code!r} in select looks like a misspelt FCX "
+                "code (codes are upper case: FCX, FCX100...); no FCX code is selected by it",
+                file=sys.stderr,
+            )
         cls.show_chain = bool(getattr(options, "flask_ctx_show_chain", False))
 
     def run(self) -> Iterator[Report]:
