@@ -322,3 +322,20 @@ def test_an_editor_a_changed_files_hook_and_a_whole_run_agree(tmp_path: Path) ->
     assert findings(editor.stdout) == EXPECTED, editor.stdout + editor.stderr
     assert findings(flake8_editor.stdout) == EXPECTED, flake8_editor.stdout
     assert findings(hook.stdout) == EXPECTED, hook.stdout + hook.stderr
+
+
+def test_each_file_gets_its_nearest_configuration(tmp_path: Path) -> None:
+    """Two sub-projects checked in one run from their parent: each file is checked with
+    the configuration nearest to it, as ruff does (the run's own has none here)."""
+    strict, lenient = tmp_path / "strict", tmp_path / "lenient"
+    for root in (strict, lenient):
+        root.mkdir()
+    make_project(strict, "setup.cfg", INI_SETTINGS)
+    make_project(lenient, "pyproject.toml", "[tool.flake8-flask-ctx]\nignore = [\"FCX1\"]\n")
+    done = cli(["."], cwd=tmp_path)
+    assert findings(done.stdout) == [f"strict/{line}" for line in EXPECTED], done.stdout
+    assert done.returncode == 1
+    assert findings(cli(["strict"], cwd=tmp_path).stdout) == [
+        f"strict/{line}" for line in EXPECTED
+    ]
+    assert cli(["lenient"], cwd=tmp_path).stdout == ""

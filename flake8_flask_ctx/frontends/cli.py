@@ -18,9 +18,10 @@ import functools
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ..options import config
+from ..options import config, discovery
 from ..checker.check import analysed_modules, check_source, too_big_to_parse
 from ..rules.codes import failure_message
 from . import heap
@@ -205,7 +206,7 @@ def _explain(argv: Optional[Sequence[str]]) -> Optional[int]:
 def _fix(options: Options) -> Optional[int]:
     """``--fix``: rewrite files (or print the diff, or the fixed stdin).  Returns the
     exit status when nothing is left to do, ``None`` to go on and report."""
-    from .fix import fix_files, fix_source
+    from .fix import FixResult, fix_files, fix_source
 
     knowledge = _knowledge(options.settings)
     if options.paths == ("-",):
@@ -232,11 +233,15 @@ def _fix(options: Options) -> Optional[int]:
         sys.stdout.buffer.write(fixed.encode(_stdin_encoding(data)))
         sys.stdout.buffer.flush()
         return 2 if problem else 0
-    files = discover(options.paths, options.exclude)
-    result = fix_files(
-        files, knowledge, options.settings, write=not options.diff,
-        max_line_length=options.max_line_length,
-    )
+    result = FixResult()
+    for group, files in _groups(options, discover(options.paths, options.exclude)):
+        done = fix_files(
+            files, _knowledge(group.settings), group.settings, write=not options.diff,
+            max_line_length=group.max_line_length,
+        )
+        result.changed += done.changed
+        result.diffs += done.diffs
+        result.problems += done.problems
     for problem in result.problems:
         print(f"flake8-flask-ctx: {problem}", file=sys.stderr)
     if options.diff:
@@ -255,6 +260,43 @@ def _stdin_encoding(data: bytes) -> str:
         return _encoding(data)
     except (SyntaxError, LookupError):
         return "utf-8"
+
+
+def _groups(options: Options, files: List[str]) -> List[Tuple[Options, List[str]]]:
+    """``files`` with the options each is checked with: a file nearer another
+    configuration than the run's (a sub-project with its own ``setup.cfg`` or
+    ``pyproject.toml``) gets that one's settings, selection and excludes, as ruff
+    applies the nearest configuration to each file."""
+    if not options.per_directory or not files:
+        return [(options, files)]
+    run_key = discovery.config_key(discovery.start_directory(options.paths))
+    by_key: Dict[Tuple[Optional[Path], Optional[Path]], List[str]] = {}
+    for path in files:
+        key = discovery.config_key(Path(os.path.dirname(os.path.abspath(path))))
+        by_key.setdefault(key, []).append(path)
+    groups: List[Tuple[Options, List[str]]] = []
+    for key, members in by_key.items():
+        if key == run_key:
+            groups.append((options, members))
+            continue
+        nearer = parse_options(options.argv, config_from=[os.path.dirname(members[0]) or "."])
+        top = max((str(p.parent) for p in key if p is not None), key=len)
+        groups.append((nearer, [
+            p for p in members if not _excluded_below(p, nearer.exclude, top)
+        ]))
+    return groups
+
+
+def _excluded_below(path: str, patterns: Sequence[str], top: str) -> bool:
+    """The file, or a directory between it and ``top`` (the configuration's own
+    directory), is excluded: what ``discover`` decides while it walks, decided again
+    for files found under another configuration."""
+    current = os.path.realpath(path)  # ``top`` is resolved too
+    while len(current) > len(top):
+        if _excluded(current, patterns):
+            return True
+        current = os.path.dirname(current)
+    return False
 
 
 def _files(options: Options) -> List[str]:
@@ -298,7 +340,12 @@ def _run(options: Options) -> int:
     else:
         files = _files(options)
         progress = sys.stderr.isatty() and len(files) > PARALLEL_THRESHOLD
-        for found, problem in run_checks(files, options, progress):
+        results: Dict[str, Tuple[List[Reported], Optional[str]]] = {}
+        for group, members in _groups(options, files):
+            for path, result in zip(members, run_checks(members, group, progress)):
+                results[path] = result
+        for path in files:  # in the order of the files, whatever their group
+            found, problem = results.get(path, ([], None))
             reported.extend(found)
             if problem:
                 problems.append(problem)

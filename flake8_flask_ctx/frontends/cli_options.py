@@ -15,7 +15,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, List, NoReturn, Optional, Sequence, Set, Tuple
 
 from ..options import discovery
 from ..options.settings import Settings, SettingsError
@@ -69,6 +69,10 @@ class Options:
     show_chain: bool = False
     #: ``--fix`` offers no rewrite that makes a line longer (0: no limit).
     max_line_length: int = 0
+    #: The command line, to read the options again for files nearer another
+    #: configuration (``per_directory``: unless ``--isolated``, ``--config`` or stdin).
+    argv: Tuple[str, ...] = ()
+    per_directory: bool = False
 
 
 EXIT_STATUSES = """\
@@ -203,13 +207,24 @@ NAME_OPTIONS = {
 }
 
 
-def parse_options(argv: Optional[Sequence[str]]) -> Options:
-    args = build_parser().parse_args(argv)
+#: Notes already printed (a configuration read again for another group of files).
+_NOTED: Set[str] = set()
+
+
+def parse_options(
+    argv: Optional[Sequence[str]], config_from: Optional[Sequence[str]] = None
+) -> Options:
+    """The options of a run; ``config_from``: the paths to find the configuration from
+    (default: the checked paths), for a group of files nearer another configuration."""
+    arguments = tuple(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(arguments)
     paths = tuple(args.paths or ["."])
-    found = discovery.gather(paths, args.config, args.isolated)
+    found = discovery.gather(config_from or paths, args.config, args.isolated)
     table = found.values
     for note in found.notes:
-        print(f"flake8-flask-ctx: note: {note}", file=sys.stderr)
+        if note not in _NOTED:
+            _NOTED.add(note)
+            print(f"flake8-flask-ctx: note: {note}", file=sys.stderr)
 
     def given(key: str) -> Any:
         return getattr(args, key.replace("-", "_"))
@@ -273,6 +288,8 @@ def parse_options(argv: Optional[Sequence[str]]) -> Options:
         config_files=tuple(str(path) for path in found.files),
         show_chain=bool(pick("flask-ctx-show-chain")),
         max_line_length=int(pick("max-line-length") or 0),
+        argv=arguments,
+        per_directory=not (args.isolated or args.config or paths == ("-",)),
     )
 
 

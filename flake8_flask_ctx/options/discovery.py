@@ -18,6 +18,7 @@ and is not one of ours is a misspelling, reported like any bad value.
 from __future__ import annotations
 
 import configparser
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,15 @@ def start_directory(paths: Sequence[str]) -> Path:
         while common != directory and common not in directory.parents:
             common = common.parent
     return common
+
+
+@functools.lru_cache(maxsize=256)
+def config_key(directory: Path) -> Tuple[Optional[Path], Optional[Path]]:
+    """Which configuration files apply to the files of ``directory``: the nearest
+    flake8 file and the nearest ``pyproject.toml`` (files with equal keys are checked
+    with the same options)."""
+    resolved = directory.resolve()
+    return find_flake8_config(resolved), config.find_pyproject(resolved)
 
 
 def find_flake8_config(start: Path) -> Optional[Path]:
