@@ -68,7 +68,7 @@ def start_directory(paths: Sequence[str]) -> Path:
     return common
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def config_key(directory: Path) -> Tuple[Optional[Path], Optional[Path]]:
     """Which configuration files apply to the files of ``directory``: the nearest
     flake8 file and the nearest ``pyproject.toml`` (files with equal keys are checked
@@ -92,7 +92,9 @@ def find_flake8_config(start: Path) -> Optional[Path]:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def _has_section(path: Path) -> bool:
+    """Read once per run: every directory of a big tree asks about the same files."""
     try:
         return _parser(path).has_section(FLAKE8_SECTION)
     except ConfigError:
