@@ -22,7 +22,7 @@ from .extension_locals import ExtensionLocal, ExtensionLocalQueries
 from .names import ModuleIndex, project_import_identifiers, root_name, walk
 from .pushes import PUSH_WORDS, pushed_around_parameter
 from .receivers import ReceiverQueries, class_aliases, first_class
-from .returned_types import property_result_method
+from .returned_types import items_of_imported_function, property_result_method
 from .targets import MAX_RESOLUTION_DEPTH, CallableNode, Resolution, Target, is_name_like
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -346,7 +346,15 @@ class Resolver(ExtensionLocalQueries, ReceiverQueries, ParameterDefaults):
         if not isinstance(expr.value, cst.Name):
             return None
         named = self.imported_class_expression(expr.value)
-        if named is None or not self._imported_class_has(named, expr.attr.value):
+        if named is None:
+            # ``for report in scheduled_reports():`` with the function imported
+            found = items_of_imported_function(self, expr.value)
+            if found is None:
+                return None
+            there, cls = found
+            method = there.find_method(cls, expr.attr.value)
+            return (there, method) if method is not None else None
+        if not self._imported_class_has(named, expr.attr.value):
             return None
         symbol = self.foreign(named, (f"def {expr.attr.value}",))
         if symbol is None or not isinstance(symbol.node, cst.ClassDef):

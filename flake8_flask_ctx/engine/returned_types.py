@@ -364,3 +364,49 @@ def query_root(expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
             through_query = through_query or root.attr.value in QUERY_ATTRIBUTES
         root = root.func if isinstance(root, cst.Call) else root.value
     return root, through_query
+
+
+def items_of_imported_function(
+    resolver: "Resolver", name: cst.Name
+) -> Optional[Tuple["Resolver", cst.ClassDef]]:
+    """For ``report`` in ``for report in scheduled_reports():``, where the function is
+    imported from another module of the project: the class, in its own module, whose
+    instances the function's result yields (``function_items`` there)."""
+    nodes = resolver.index.binding_nodes(name)
+    if len(nodes) != 1:
+        return None
+    loop = resolver.index.parent(nodes[0])
+    if not (isinstance(loop, (cst.For, cst.CompFor)) and loop.target is nodes[0]):
+        return None
+    call = loop.iter
+    if not isinstance(call, cst.Call) or not is_name_like(call.func):
+        return None
+    called = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
+        call.func.value if isinstance(call.func, cst.Name) else ""
+    )
+    symbol = resolver.foreign(call.func, (f"def {called}",))
+    if symbol is None or not isinstance(symbol.node, cst.FunctionDef):
+        return None
+    there = symbol.unit.resolver
+    if there.index.parent(symbol.node) is not there.index.module:
+        return None  # a method, or a function nested in another
+    return _class_there(there, function_items(there, symbol.node))
+
+
+def _class_there(
+    there: "Resolver", item: Optional[cst.BaseExpression]
+) -> Optional[Tuple["Resolver", cst.ClassDef]]:
+    """The class ``item`` names in ``there``'s module: defined there, or imported
+    there from another module of the project."""
+    if item is None:
+        return None
+    if there.index.parent(item) is None:  # parsed from a string annotation
+        named = there._class_named(item.value) if isinstance(item, cst.Name) else None
+        return (there, named) if named is not None else None
+    local = there.local_class(item)
+    if local is not None:
+        return there, local
+    symbol = there.foreign(item) if is_name_like(item) else None
+    if symbol is not None and isinstance(symbol.node, cst.ClassDef):
+        return symbol.unit.resolver, symbol.node
+    return None
