@@ -155,7 +155,7 @@ def test_flake8s_output_options(tmp_path: Path) -> None:
     statistics = cli(["--statistics", "views.py"], cwd=tmp_path).stdout.splitlines()
     assert [line.split()[:2] for line in statistics[2:]] == [["1", "FCX100"], ["1", "FCX110"]]
     counted = cli(["--count", "views.py"], cwd=tmp_path)
-    assert counted.stderr.strip() == "2" and counted.stdout == plain.stdout
+    assert counted.stdout == plain.stdout + "2\n" and counted.stderr == ""
     assert cli(["-q", "views.py"], cwd=tmp_path).stdout == "views.py\n"
     silent = cli(["-qq", "views.py"], cwd=tmp_path)
     assert silent.stdout == "" and silent.returncode == 1

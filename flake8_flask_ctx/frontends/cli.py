@@ -206,7 +206,7 @@ def _explain(argv: Optional[Sequence[str]]) -> Optional[int]:
 def _fix(options: Options) -> Optional[int]:
     """``--fix``: rewrite files (or print the diff, or the fixed stdin).  Returns the
     exit status when nothing is left to do, ``None`` to go on and report."""
-    from .fix import FixResult, fix_files, fix_source
+    from .fix import FixResult, fix_files, fix_source, reported_in
 
     knowledge = _knowledge(options.settings)
     if options.paths == ("-",):
@@ -219,7 +219,7 @@ def _fix(options: Options) -> Optional[int]:
         _, problem = parse_source(source, display)
         fixed = source if problem else fix_source(
             source, knowledge, options.stdin_filename, options.settings,
-            options.max_line_length,
+            options.max_line_length, reported_in(source, display, options.selection),
         )
         if problem:
             # The editor gets its buffer back unchanged, and the reason.
@@ -237,7 +237,7 @@ def _fix(options: Options) -> Optional[int]:
     for group, files in _groups(options, discover(options.paths, options.exclude)):
         done = fix_files(
             files, _knowledge(group.settings), group.settings, write=not options.diff,
-            max_line_length=group.max_line_length,
+            max_line_length=group.max_line_length, selection=group.selection,
         )
         result.changed += done.changed
         result.diffs += done.diffs
@@ -276,11 +276,13 @@ def _groups(options: Options, files: List[str]) -> List[Tuple[Options, List[str]
         by_key.setdefault(key, []).append(path)
     groups: List[Tuple[Options, List[str]]] = []
     for key, members in by_key.items():
-        if key == run_key:
+        if key == run_key or key == (None, None):
+            # none found from the file up (the search stops below the home directory,
+            # as flake8's does): the run's own, found from where it starts
             groups.append((options, members))
             continue
         nearer = parse_options(options.argv, config_from=[os.path.dirname(members[0]) or "."])
-        top = max((str(p.parent) for p in key if p is not None), key=len)
+        top = max((str(p.parent) for p in key if p is not None), key=len, default="")
         groups.append((nearer, [
             p for p in members if not _excluded_below(p, nearer.exclude, top)
         ]))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Optional, Sequence, Set, Tuple
 
 from ..options import discovery
+from ..options.config import ConfigError
 from ..options.settings import Settings, SettingsError
 from ..rules.codes import CODES
 from ..version import __version__
@@ -153,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "max-line-length of [flake8], [tool.flake8-flask-ctx] or [tool.ruff] line-length)",
     )
     parser.add_argument("--count", action="store_true",
-                        help="print the number of findings on stderr, last")
+                        help="print the number of findings last, on stdout")
     parser.add_argument("--statistics", action="store_true",
                         help="print how many findings each code has, after them")
     parser.add_argument("--show-source", action="store_true",
@@ -250,12 +251,12 @@ def parse_options(
             request_locals=names("flask-ctx-request-locals"),
             app_locals=names("flask-ctx-app-locals"),
             server_name=bool(pick("flask-ctx-server-name")),
-            project_root=pick("flask-ctx-project-root"),
+            project_root=_project_root(found, given("flask-ctx-project-root")),
             cross_module=not pick("flask-ctx-single-module"),
             max_nodes=pick("flask-ctx-max-nodes"),
         )
     except SettingsError as error:
-        raise UsageError(str(error)) from None
+        raise _named_error(str(error), found, given) from None
     exclude = [_from(found, "exclude", p, given("exclude")) for p in (
         listed("exclude") or DEFAULT_EXCLUDE
     )]
@@ -291,6 +292,35 @@ def parse_options(
         argv=arguments,
         per_directory=not (args.isolated or args.config or paths == ("-",)),
     )
+
+
+def _project_root(found: discovery.Sources, on_command_line: Optional[str]) -> Optional[str]:
+    """``flask-ctx-project-root``: from the working directory on the command line, from
+    the configuration file's directory in a file (``src`` next to ``setup.cfg``)."""
+    if on_command_line is not None:
+        return on_command_line
+    configured = found.values.get("flask-ctx-project-root")
+    base = found.bases.get("flask-ctx-project-root")
+    if configured is None or base is None or os.path.isabs(configured):
+        return configured
+    return os.path.join(str(base), configured)
+
+
+def _named_error(
+    message: str, found: discovery.Sources, given: Callable[[str], Any]
+) -> Exception:
+    """A bad value: a usage error when it came from the command line; from a file, an
+    error naming the file and the key (no usage hint: the command line was right)."""
+    option = message.split(":", 1)[0].strip()
+    key = option.lstrip("-")
+    origin = found.origins.get(key)
+    if option.startswith("--") and given(key) is None and origin is not None:
+        detail = message[len(option):]
+        configured, base = found.values.get(key), found.bases.get(key)
+        if isinstance(configured, str) and base is not None:  # as the file spells it
+            detail = detail.replace(os.path.join(str(base), configured), configured)
+        return ConfigError(f"{origin} {key}{detail}")
+    return UsageError(message)
 
 
 def _from(found: discovery.Sources, key: str, pattern: str, on_command_line: Any) -> str:

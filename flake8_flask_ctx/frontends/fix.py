@@ -26,7 +26,9 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Counter, Dict, List, Optional, Sequence, Set
+from typing import (
+    TYPE_CHECKING, Any, Callable, Counter, Dict, List, Optional, Sequence, Set, Tuple,
+)
 
 import libcst as cst
 
@@ -47,6 +49,9 @@ from ..options.settings import Settings
 from ..rules.advice import site_advice
 from ..rules.streaming import StreamFinder, is_view
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .selection import Selection
+
 Rewrite = Callable[[cst.BaseExpression], cst.BaseExpression]
 
 
@@ -58,6 +63,8 @@ class Plan:
     imports: Set[str] = field(default_factory=set)
     #: The flask name each edit needs imported (``copy_current_request_context``).
     needs: Dict[cst.CSTNode, str] = field(default_factory=dict)
+    #: Where each edit's node is (line, 0-based column): the finding it fixes is there.
+    where: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)
 
 
 def fix_source(
@@ -66,10 +73,13 @@ def fix_source(
     filename: Optional[str],
     settings: Settings,
     max_line_length: int = 0,
+    reported: Optional[Callable[[str, int], bool]] = None,
 ) -> str:
     """The fixed text of one module (``source`` itself when nothing is safely fixable).
     ``max_line_length`` (0: none): a rewrite that would make a line longer than that is
-    not offered (the project's own line-length check would fail on it)."""
+    not offered (the project's own line-length check would fail on it).
+    ``reported(code, line)``: whether a finding is reported (selection, ``noqa``); a
+    finding that is not is not fixed either."""
     before = check_source(source, knowledge, filename, settings)
     if not any(f.code in ("FCX100", "FCX110", "FCX200", "FCX300") for f in before):
         return source
@@ -79,6 +89,8 @@ def fix_source(
         except cst.ParserSyntaxError:
             return source
         plan = _plan(module, knowledge, place(filename, knowledge, settings), source)
+        if reported is not None:
+            plan = _only_reported(plan, before, reported)
         if max_line_length > 0:
             plan = _within_length(module, plan, source, max_line_length)
         if not plan.edits:
@@ -99,16 +111,40 @@ def _within_length(module: cst.Module, plan: Plan, source: str, limit: int) -> P
         return Counter(line for line in text.splitlines() if len(line) > limit)
 
     already = too_long(source)
-    kept = Plan()
-    for node, rewrite in plan.edits.items():
-        needs = {plan.needs[node]} if node in plan.needs else set()
-        trial = Plan({node: rewrite}, set(needs))
-        if not too_long(_apply(module, trial)) - already:
-            kept.edits[node] = rewrite
-            kept.imports |= needs
-            if node in plan.needs:
-                kept.needs[node] = plan.needs[node]
-    return kept
+    kept = [
+        node for node in plan.edits
+        if not too_long(_apply(module, _subset(plan, [node]))) - already
+    ]
+    # Each fits alone; together they may not (two on one line, one longer import):
+    # the last ones go until the rest fit.
+    while kept and too_long(_apply(module, _subset(plan, kept))) - already:
+        kept.pop()
+    return _subset(plan, kept)
+
+
+def _subset(plan: Plan, nodes: Sequence[cst.CSTNode]) -> Plan:
+    """A fresh plan of ``nodes``' edits and the imports they need (``_apply`` uses up
+    a plan's imports)."""
+    chosen = Plan()
+    for node in nodes:
+        chosen.edits[node] = plan.edits[node]
+        if node in plan.needs:
+            chosen.needs[node] = plan.needs[node]
+            chosen.imports.add(plan.needs[node])
+        if node in plan.where:
+            chosen.where[node] = plan.where[node]
+    return chosen
+
+
+def _only_reported(
+    plan: Plan, findings: Sequence[Any], reported: Callable[[str, int], bool]
+) -> Plan:
+    """The edits whose finding is reported: one silenced by the selection, the
+    per-file ignores or a ``noqa`` comment is the user's decision, not a thing to fix."""
+    shown = {
+        (f.line, f.column) for f in findings if reported(f.code, f.line)
+    }
+    return _subset(plan, [node for node in plan.edits if plan.where.get(node) in shown])
 
 
 def _with_final_line_end(source: str, fixed: str) -> str:
@@ -138,6 +174,7 @@ def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: st
             plan.edits[site.report_at] = _wrap("copy_current_request_context")
             plan.imports.add("copy_current_request_context")
             plan.needs[site.report_at] = "copy_current_request_context"
+            plan.where[site.report_at] = (index.line(site.report_at), index.column(site.report_at))
         for crossing in CrossingFinder(index, resolver, knowledge).crossings(site):
             if (
                 crossing.code == "FCX200"
@@ -146,6 +183,7 @@ def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: st
                 and _same_process_from_view(site, index, resolver)
             ):
                 plan.edits.setdefault(crossing.node, _real_object)
+                plan.where[crossing.node] = (index.line(crossing.node), index.column(crossing.node))
     for site in StreamFinder(index, resolver).sites():
         found = reach.first_reads(site.targets)
         if found and "stream_with_context" not in bound and isinstance(
@@ -154,6 +192,7 @@ def _plan(module: cst.Module, knowledge: Knowledge, where: Placement, source: st
             plan.edits[site.report_at] = _wrap("stream_with_context")
             plan.imports.add("stream_with_context")
             plan.needs[site.report_at] = "stream_with_context"
+            plan.where[site.report_at] = (index.line(site.report_at), index.column(site.report_at))
     return plan
 
 
@@ -349,6 +388,7 @@ def fix_files(
     settings: Settings,
     write: bool,
     max_line_length: int = 0,
+    selection: Optional["Selection"] = None,
 ) -> FixResult:
     """Fix ``files`` (write them, or not).  A fixed file keeps every byte outside the
     rewrite: its encoding and BOM, and each line's own ending (LibCST keeps them; the
@@ -366,7 +406,10 @@ def fix_files(
             result.problems.append(problem)
             continue
         try:
-            fixed = fix_source(source, knowledge, path, settings, max_line_length)
+            fixed = fix_source(
+                source, knowledge, path, settings, max_line_length,
+                reported_in(source, path, selection),
+            )
         except Exception as error:  # never lose a file to a fixer bug
             result.problems.append(f"{path}: not fixed ({type(error).__name__}: {error})")
             continue
@@ -378,6 +421,24 @@ def fix_files(
             data = read_regular_file(path)
             Path(path).write_bytes(fixed.encode(_encoding(data)))
     return result
+
+
+def reported_in(
+    source: str, path: str, selection: Optional["Selection"]
+) -> Callable[[str, int], bool]:
+    """Whether a finding of ``path`` is reported: selected for the file, and not
+    silenced by a ``noqa`` comment on its line (or ``# flake8: noqa``)."""
+    from .noqa import NoqaLines
+
+    noqa = NoqaLines(source)
+    ignored = noqa.file_ignored()
+
+    def reported(code: str, line: int) -> bool:
+        if ignored or noqa.suppressed(line, code):
+            return False
+        return selection is None or selection.reports(code, path)
+
+    return reported
 
 
 def _encoding(data: bytes) -> str:

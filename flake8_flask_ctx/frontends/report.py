@@ -2,8 +2,8 @@
 extras flake8 users count on (``--show-source``, ``-q``/``-qq``, ``--statistics``,
 ``--count``, ``--output-file``), with the same meaning as in flake8.
 
-The report goes to standard output or to ``--output-file``; the count goes to standard
-error, as flake8 prints it, so a pipeline reading the report is not disturbed.
+The report goes to standard output or to ``--output-file``; the count goes last to
+standard output, as flake8 prints it (``N=$(flake8-flask-ctx --count -qq .)``).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def statistics(reported: Sequence[Reported]) -> str:
 
 def write(text: str, options: Options, found: int) -> None:
     """To ``--output-file`` (created or replaced) or standard output; with ``--count``
-    the number of findings on standard error."""
+    the number of findings last on standard output, as flake8 prints it."""
     if options.output_file:
         try:
             with open(options.output_file, "w", encoding="utf-8") as handle:
@@ -79,7 +79,7 @@ def write(text: str, options: Options, found: int) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     if options.count:
-        print(found, file=sys.stderr)
+        print(found, flush=True)
 
 
 def _source_lines(finding: Reported, cache: Dict[str, Optional[List[str]]]) -> str:

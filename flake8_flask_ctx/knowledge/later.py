@@ -33,7 +33,7 @@ LATER_DISPATCHERS: Tuple[CallDispatcher, ...] = (
     ),
     CallDispatcher(
         frozen("weakref.finalize"), 1, "func",
-        "when its object, kept in flask.g, is collected after the request (weakref.finalize)",
+        "when its object, kept in flask.g, is collected after the request (by weakref.finalize)",
         carries=frozenset({Tier.APP}),
         forwards=Forwards(rest_from=2, other_keywords=True), by_module=True, object_in_g=0,
     ),

@@ -11,6 +11,7 @@ status 2), never a crash after the analysis.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -44,10 +45,9 @@ class ConfigError(ValueError):
     """A configuration file that cannot mean anything (reported, exit status 2)."""
 
 
-def find_pyproject(start: Path) -> Optional[Path]:
-    """The nearest ``pyproject.toml`` at or above ``start`` that has our table (the
-    first one found stops the search, as for a project's own root)."""
-    directory = start.resolve()
+def nearest_pyproject(start: Path) -> Optional[Path]:
+    """The nearest ``pyproject.toml`` at or above ``start``, whatever it holds."""
+    directory = Path(os.path.abspath(start))
     if directory.is_file():
         directory = directory.parent
     for candidate in [directory, *directory.parents]:
@@ -55,6 +55,31 @@ def find_pyproject(start: Path) -> Optional[Path]:
         if path.is_file():
             return path
     return None
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has our table: one
+    without it (a sub-package's own metadata) does not hide the project's, as ruff
+    passes over a ``pyproject.toml`` without ``[tool.ruff]``.  A file that cannot be
+    parsed stops the search (reading it reports why)."""
+    found = nearest_pyproject(start)
+    while found is not None:
+        if _has_table(found):
+            return found
+        parent = found.parent.parent
+        if parent == found.parent:
+            return None
+        found = nearest_pyproject(parent)
+    return None
+
+
+def _has_table(path: Path) -> bool:
+    try:
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+        tool = _parse(text, path).get("tool", {})
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return True  # load() says what is wrong with it
+    return not isinstance(tool, dict) or "flake8-flask-ctx" in tool
 
 
 def load(path: Path) -> Dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import configparser
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,14 @@ from .reading import read_regular_file
 #: The files flake8 reads, in the order it tries them in one directory.
 FLAKE8_FILES = ("setup.cfg", "tox.ini", ".flake8")
 FLAKE8_SECTION = "flake8"
+#: The other section that makes a file flake8's configuration file.
+LOCAL_PLUGINS = "flake8:local-plugins"
 #: ``[flake8]`` keys the standalone command takes (flake8's own, and ours).
 FLAKE8_KEYS = frozenset({
     *config.LIST_KEYS, *config.PAIR_KEYS, *config.BOOL_KEYS, *config.COUNT_KEYS,
     "flask-ctx-project-root",
 })
+RUFF_SECTION = "[tool.ruff]"
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _FALSE = frozenset({"0", "no", "false", "off"})
 
@@ -47,8 +51,10 @@ class Sources:
 
     values: Dict[str, Any] = field(default_factory=dict)
     files: List[Path] = field(default_factory=list)
-    #: For each key, the directory of the file that set it (relative patterns).
+    #: For each key, the directory of the file that set it (relative patterns), and
+    #: that file with its section (``setup.cfg [flake8]``), for error messages.
     bases: Dict[str, Path] = field(default_factory=dict)
+    origins: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
 
 
@@ -57,10 +63,16 @@ def split_list(value: str) -> List[str]:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
 
+def absolute(path: "str | Path") -> Path:
+    """``path`` made absolute as flake8 makes paths (``os.path.abspath``: symlinks are
+    kept, so patterns and checked paths are compared in the same spelling)."""
+    return Path(os.path.abspath(path))
+
+
 def start_directory(paths: Sequence[str]) -> Path:
     """Where to look from: the deepest directory holding every checked path."""
-    resolved = [Path(p).resolve() for p in paths if p != "-"] or [Path.cwd().resolve()]
-    directories = [p if p.is_dir() else p.parent for p in resolved]
+    given = [absolute(p) for p in paths if p != "-"] or [absolute(os.curdir)]
+    directories = [p if p.is_dir() else p.parent for p in given]
     common = directories[0]
     for directory in directories[1:]:
         while common != directory and common not in directory.parents:
@@ -73,32 +85,37 @@ def config_key(directory: Path) -> Tuple[Optional[Path], Optional[Path]]:
     """Which configuration files apply to the files of ``directory``: the nearest
     flake8 file and the nearest ``pyproject.toml`` (files with equal keys are checked
     with the same options)."""
-    resolved = directory.resolve()
-    return find_flake8_config(resolved), config.find_pyproject(resolved)
+    start = absolute(directory)
+    return find_flake8_config(start), config.find_pyproject(start)
 
 
 def find_flake8_config(start: Path) -> Optional[Path]:
-    """The nearest file at or above ``start`` with a ``[flake8]`` section, trying
-    flake8's file names in flake8's order in each directory, and stopping below the
-    home directory, as flake8 does."""
-    home = Path.home().resolve() if "~" != str(Path("~").expanduser()) else None
-    for directory in [start, *start.parents]:
-        if home is not None and directory == home:
-            break
+    """The file flake8 reads from ``start``: in each directory from there up, the
+    first of flake8's file names with a ``[flake8]`` (or ``[flake8:local-plugins]``)
+    section; the home directory is looked at only when it is ``start``, and a file
+    that is not UTF-8 INI is passed over, as flake8 does."""
+    home = os.path.expanduser("~")
+    home_path = absolute(home) if home != "~" else None
+    directory = start
+    while True:
         for name in FLAKE8_FILES:
             path = directory / name
             if path.is_file() and _has_section(path):
                 return path
-    return None
+        parent = directory.parent
+        if parent == directory or parent == home_path:
+            return None
+        directory = parent
 
 
 @functools.lru_cache(maxsize=256)
 def _has_section(path: Path) -> bool:
     """Read once per run: every directory of a big tree asks about the same files."""
     try:
-        return _parser(path).has_section(FLAKE8_SECTION)
+        parser = _parser(path)
     except ConfigError:
-        return True  # unreadable or malformed: reading it reports why
+        return False  # flake8 passes over a file it cannot parse
+    return parser.has_section(FLAKE8_SECTION) or parser.has_section(LOCAL_PLUGINS)
 
 
 def _parser(path: Path) -> configparser.RawConfigParser:
@@ -165,21 +182,26 @@ def gather(
         pyproject = config.find_pyproject(start)
         if pyproject is not None:
             tables.append((pyproject, config.load(pyproject), f"[{config.TABLE}]"))
-            length = config.ruff_line_length(pyproject)
-            if length is not None:  # the lowest priority: any flake8 setting wins
-                tables.insert(0, (pyproject, {"max-line-length": length}, "[tool.ruff]"))
+        nearest = config.nearest_pyproject(start)
+        length = config.ruff_line_length(nearest) if nearest is not None else None
+        if nearest is not None and length is not None:  # lowest priority: any other wins
+            tables.insert(0, (nearest, {"max-line-length": length}, RUFF_SECTION))
     shown: Dict[str, str] = {}
     for path, table, section in tables:  # later tables win: the pyproject one
         if table and path not in found.files:
             found.files.append(path)
         for key, value in table.items():
-            if key in found.values and found.values[key] != value:
+            overridden = shown.get(key, "")
+            if key in found.values and found.values[key] != value and (
+                RUFF_SECTION not in overridden  # ruff's is a fallback: no news
+            ):
                 found.notes.append(
                     f"{key}: {path.name} {section} ({_show(value)}) overrides "
                     f"{shown[key]}"
                 )
             found.values[key] = value
             found.bases[key] = path.parent
+            found.origins[key] = f"{path}: {section}"
             shown[key] = f"{path.name} {section} ({_show(value)})"
     return found
 
@@ -194,24 +216,40 @@ def flake8_config_files(argv: Sequence[str], cwd: Path) -> List[Path]:
     """The configuration files flake8 reads for ``argv``: ``--config FILE`` or the
     nearest one from the working directory, plus any ``--append-config``; none with
     ``--isolated``."""
-    if "--isolated" in argv:
+    if any(_abbreviates(argument, "--isolated") for argument in argv):
         return []
     explicit = _option_values(argv, "--config")
     files = [Path(explicit[-1])] if explicit else []
     if not files:
-        found = find_flake8_config(cwd.resolve())
+        found = find_flake8_config(absolute(cwd))
         files = [found] if found is not None else []
     return files + [Path(value) for value in _option_values(argv, "--append-config")]
 
 
 def _option_values(argv: Sequence[str], option: str) -> List[str]:
+    """The values given to ``option``, spelled in full or abbreviated as argparse
+    allows (``--conf other.cfg``, ``--config=other.cfg``)."""
     values: List[str] = []
     for index, argument in enumerate(argv):
-        if argument == option and index + 1 < len(argv):
+        name, equals, value = argument.partition("=")
+        if not _abbreviates(name, option):
+            continue
+        if equals:
+            values.append(value)
+        elif index + 1 < len(argv):
             values.append(argv[index + 1])
-        elif argument.startswith(option + "="):
-            values.append(argument.split("=", 1)[1])
     return values
+
+
+#: How much of an option flake8 needs to know it (``--con`` is not ``--count``).
+_SHORTEST = {"--config": 5, "--append-config": 6, "--isolated": 5}
+
+
+def _abbreviates(argument: str, option: str) -> bool:
+    return (
+        argument.startswith("--") and option.startswith(argument)
+        and len(argument) >= _SHORTEST.get(option, len(option))
+    )
 
 
 def check_flake8_files(argv: Sequence[str], cwd: Path) -> Optional[str]:
@@ -219,6 +257,8 @@ def check_flake8_files(argv: Sequence[str], cwd: Path) -> Optional[str]:
     ``flask-ctx-*`` key, a value that is not a boolean or a number), as one line; None
     when there is none.  flake8 itself ignores unknown keys and ends a bad boolean in
     a traceback, so the plugin checks first."""
+    if any(argument in ("-h", "--help", "--version") for argument in argv):
+        return None  # nothing is checked: flake8 must answer these whatever the files say
     for path in flake8_config_files(argv, cwd):
         if not path.is_file():
             continue  # flake8 says so itself

@@ -7,6 +7,7 @@ The README's rule table and the fixtures are checked against ``CODES`` by a test
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -213,7 +214,8 @@ def _named(local: str, read_text: str) -> str:
     """The read, naming the context-local when its spelling does not
     (``rq.args`` is ``flask.request``)."""
     last = local.rsplit(".", 1)[-1]
-    return read_text if last in read_text else f"{read_text} ({local})"
+    spelled = re.search(rf"(?<![\w.]){re.escape(last)}\b", read_text) is not None
+    return read_text if spelled else f"{read_text} ({local})"
 
 
 def _request_fix(advice: Advice) -> str:

@@ -56,13 +56,19 @@ def short_mechanism(mechanism: str) -> str:
     """Where the code runs, without the notes the full message adds in parentheses
     ("in a ThreadPoolExecutor (its initializer pushes an app context) worker")."""
     kept: list[str] = []
+    group: list[str] = []  # the parenthesised text being read, parentheses included
     depth = 0
     for char in mechanism:
-        if char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        elif depth == 0:
+        if depth:
+            group.append(char)
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                if " " not in group:  # ``defer()``, ``Worker(...)``: code, not a note
+                    kept.extend(group)
+                group = []
+        elif char == "(":
+            depth, group = 1, [char]
+        else:
             kept.append(char)
     return " ".join("".join(kept).split())
 
