@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from flake8_flask_ctx.rules.codes import _named
 from flake8_flask_ctx.rules.headlines import short_mechanism
 from test_cli import cli
@@ -143,3 +145,21 @@ def test_a_silenced_finding_is_not_fixed(tmp_path: Path) -> None:
         (tmp_path / name).write_text(settings)
         done = cli(["--fix", "--diff", "orders.py"], cwd=tmp_path)
         assert done.stdout == "" and done.returncode == 0, (settings, done.stdout)
+
+
+def test_a_bug_around_the_analysis_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each file's analysis is shielded (FCX999); a bug in the command around it must
+    not end in a traceback with exit status 1, which a hook reads as findings."""
+    from flake8_flask_ctx.frontends import cli as command
+
+    def broken(*_args: object) -> None:
+        raise ValueError("grouping went wrong")
+
+    monkeypatch.setattr(command, "_groups", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "views.py").write_text("print('hello')\n")
+    assert command.main(["views.py"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "ValueError: grouping went wrong" in err[0], err

@@ -182,6 +182,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 2
+    except Exception as error:  # a bug around the analysis (each file is shielded)
+        # One line and "incomplete", never a traceback whose exit status 1 would
+        # read as "findings" to a hook or a CI gate.
+        print(f"flake8-flask-ctx: {failure_message(error)}", file=sys.stderr)
+        return 2
 
 
 def _explain(argv: Optional[Sequence[str]]) -> Optional[int]:
