@@ -163,3 +163,14 @@ def test_a_bug_around_the_analysis_is_one_line_and_exit_2(
     assert command.main(["views.py"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "ValueError: grouping went wrong" in err[0], err
+
+
+def test_an_editors_buffer_gets_the_configuration_of_the_file_it_names(tmp_path: Path) -> None:
+    """``-`` with ``--stdin-display-name shop/myshop/legacy.py`` from the parent: the
+    configuration is found from where the file lives, as for the file itself."""
+    make_project(tmp_path / "shop", "setup.cfg", INI_SETTINGS)
+    legacy = (tmp_path / "shop" / "myshop" / "legacy.py").read_bytes()
+    buffer = cli(["-", "--stdin-display-name", "shop/myshop/legacy.py"], cwd=tmp_path,
+                 stdin=legacy)
+    on_disk = cli(["shop/myshop/legacy.py"], cwd=tmp_path)
+    assert buffer.stdout == on_disk.stdout == "" and buffer.returncode == 0

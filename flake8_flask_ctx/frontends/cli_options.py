@@ -220,6 +220,8 @@ def parse_options(
     arguments = tuple(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(arguments)
     paths = tuple(args.paths or ["."])
+    if config_from is None and paths == ("-",) and args.stdin_filename:
+        config_from = [args.stdin_filename]  # an editor's buffer: where the file lives
     found = discovery.gather(config_from or paths, args.config, args.isolated)
     table = found.values
     for note in found.notes:
