@@ -11,6 +11,7 @@ status 2), never a crash after the analysis.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -73,7 +74,9 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def _has_table(path: Path) -> bool:
+    """Parsed once per run: every directory of a big tree asks about the same file."""
     try:
         text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
         tool = _parse(text, path).get("tool", {})
